@@ -1,0 +1,242 @@
+/**
+ * Public contract of the episodic memory store. `src/mcp` and `src/views` code
+ * against this file only (through `src/memory/index.ts`). Pure: never imports `vscode`.
+ * Field names are camelCase here; the MCP layer maps its snake_case arguments.
+ */
+import type { Logger } from '../common/logger';
+import type { Disposable } from '../common/disposable';
+
+export const TASK_TYPES = ['code_generation', 'debugging', 'refactoring', 'testing', 'analysis', 'documentation', 'other'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export interface TaskContext {
+  language?: string;
+  framework?: string;
+  complexity?: 'simple' | 'moderate' | 'complex';
+  tags: string[];
+}
+
+export type StepResult =
+  | { status: 'success'; output?: string }
+  | { status: 'error'; message: string }
+  | { status: 'timeout'; message?: string };
+
+export interface Step {
+  n: number;
+  timestamp: string; // ISO 8601
+  tool: string;
+  action: string;
+  parameters: unknown; // JSON
+  result: StepResult;
+  latencyMs?: number;
+  tokensUsed?: number;
+}
+
+export type Outcome =
+  | { type: 'success'; verdict: string; artifacts?: string[] }
+  | { type: 'partial_success'; verdict: string; completed: string[]; failed: string[] }
+  | { type: 'failure'; reason: string; details?: string }
+  | { type: 'abstained'; reason: string };
+export type OutcomeType = Outcome['type'];
+
+export interface Reflection {
+  successes: string[];
+  improvements: string[];
+  insights: string[];
+}
+
+export interface Episode {
+  id: string;
+  task: string;
+  domain: string;
+  taskType: TaskType;
+  context: TaskContext;
+  startedAt: string;
+  endedAt?: string;
+  steps: Step[];
+  outcome?: Outcome;
+  reward?: number;
+  reflection?: Reflection;
+}
+
+export type PatternKind = 'tool_sequence' | 'error_recovery' | 'decision_point' | 'context_pattern';
+
+export interface Pattern {
+  id: string;
+  kind: PatternKind;
+  description: string;
+  taskType: TaskType;
+  domain: string;
+  successRate: number;
+  occurrences: number;
+  avgLatencyMs?: number;
+  evidence: string[]; // episode ids (bounded list, most recent first)
+}
+
+export interface Heuristic {
+  condition: string;
+  action: string;
+  confidence: number;
+  evidence: string[];
+}
+
+/** Compact view of an episode used in query and list answers. */
+export interface EpisodeSummary {
+  id: string;
+  task: string;
+  domain: string;
+  taskType: TaskType;
+  outcome?: OutcomeType;
+  reward?: number;
+  stepCount: number;
+  tools: string[];
+  startedAt: string;
+  endedAt?: string;
+  /** A short extract (reflection insight, verdict or failure reason). */
+  gist?: string;
+}
+
+export interface QueryOptions {
+  query: string;
+  domain?: string;
+  taskType?: TaskType;
+  outcome?: OutcomeType;
+  since?: string;
+  until?: string;
+  /** Context to boost matches on (language, framework, tags). */
+  context?: Partial<TaskContext>;
+  limit?: number; // default 10, max 50
+  offset?: number;
+}
+
+export interface QueryHit {
+  episode: EpisodeSummary;
+  score: number;
+  /** Human-readable reasons: matched terms and fields, context match, reward, recency. */
+  why: string[];
+}
+
+export interface QueryResult {
+  hits: QueryHit[];
+  total: number;
+  /** The terms actually searched after expansion (for transparency). */
+  expandedTerms?: string[];
+}
+
+export interface AnalyzeOptions {
+  taskType?: TaskType;
+  domain?: string;
+  minSuccessRate?: number; // default 0.7
+  limit?: number; // default 20
+}
+
+export interface AnalyzeResult {
+  patterns: Pattern[];
+  heuristics: Heuristic[];
+}
+
+export interface CreateEpisodeInput {
+  task: string;
+  domain?: string; // default 'general'
+  taskType: TaskType;
+  context?: Partial<TaskContext>;
+}
+
+export interface AddStepInput {
+  tool: string;
+  action: string;
+  parameters?: unknown;
+  result: StepResult;
+  latencyMs?: number;
+  tokensUsed?: number;
+}
+
+export interface CompleteEpisodeInput {
+  outcome: Outcome;
+  reflection?: Reflection;
+}
+
+export interface CompleteEpisodeResult {
+  episode: Episode;
+  reward: number;
+  reflection: Reflection;
+  patterns: Pattern[]; // learned or updated by this completion
+  /** Set when the episode was merged into a near-identical earlier one. */
+  duplicateOf?: string;
+}
+
+export interface ListOptions {
+  domain?: string;
+  taskType?: TaskType;
+  outcome?: OutcomeType;
+  limit?: number;
+  offset?: number;
+}
+
+export interface StoreStats {
+  episodes: number;
+  completedEpisodes: number;
+  steps: number;
+  patterns: number;
+  byDomain: Record<string, number>;
+  byOutcome: Record<string, number>;
+  databaseBytes: number;
+  journalBytes: number;
+  lastSnapshotAt?: string;
+  readOnly: boolean;
+}
+
+export interface RetentionPolicy {
+  maxEpisodes?: number;
+  maxAgeDays?: number;
+}
+
+export type StoreChange =
+  | { type: 'episode_created' | 'episode_updated' | 'episode_completed' | 'episode_deleted'; episodeId: string }
+  | { type: 'cleared' | 'imported' | 'retention' };
+
+export interface MemoryExport {
+  format: 'agent-memory-export';
+  version: 1;
+  exportedAt: string;
+  episodes: Episode[];
+}
+
+export interface OpenOptions {
+  /** Folder holding the store's files (snapshot, journal, lock). Created if missing. */
+  dir: string;
+  /** Path of `sql-wasm.wasm`; defaults to the copy next to the bundle, else node_modules. */
+  wasmPath?: string;
+  logger?: Logger;
+  /** If the store is locked by another process: 'error' (default) or open a read-only view. */
+  onLocked?: 'error' | 'readonly';
+  retention?: RetentionPolicy;
+  snapshotDebounceMs?: number;
+}
+
+export type MemoryErrorCode = 'not_found' | 'invalid' | 'locked' | 'corrupt' | 'read_only' | 'closed' | 'conflict';
+
+export interface MemoryStoreApi extends Disposable {
+  createEpisode(input: CreateEpisodeInput): Promise<Episode>;
+  addStep(episodeId: string, step: AddStepInput): Promise<Step>;
+  completeEpisode(episodeId: string, input: CompleteEpisodeInput): Promise<CompleteEpisodeResult>;
+  getEpisode(id: string): Promise<Episode | undefined>;
+  query(options: QueryOptions): Promise<QueryResult>;
+  analyzePatterns(options?: AnalyzeOptions): Promise<AnalyzeResult>;
+  /** Patterns whose evidence includes the episode, or all of one kind. */
+  listPatterns(options?: { kind?: PatternKind; limit?: number }): Promise<Pattern[]>;
+  listEpisodes(options?: ListOptions): Promise<{ episodes: EpisodeSummary[]; total: number }>;
+  deleteEpisode(id: string): Promise<boolean>;
+  clear(): Promise<void>;
+  exportAll(): Promise<MemoryExport>;
+  importAll(data: unknown): Promise<{ imported: number; skipped: number }>;
+  stats(): Promise<StoreStats>;
+  setRetention(policy: RetentionPolicy): void;
+  /** Tool-call counters persisted with the store (progressive disclosure in the MCP layer). */
+  recordToolCall(tool: string): Promise<void>;
+  toolUsage(): Promise<Record<string, number>>;
+  readonly onDidChange: (listener: (change: StoreChange) => void) => Disposable;
+  readonly readOnly: boolean;
+  /** Flushes the journal, writes a final snapshot, releases the lock. */
+  close(): Promise<void>;
+}
