@@ -13,7 +13,7 @@ const outdir = 'dist';
 
 /** WASM files the bundles load from their own folder. */
 const wasmFiles = [
-  ['@jitl/quickjs-wasmfile-release-sync/dist/emscripten-module.wasm', 'quickjs-release-sync.wasm'],
+  ['@jitl/quickjs-wasmfile-release-sync/wasm', 'quickjs-release-sync.wasm'],
   ['sql.js/dist/sql-wasm.wasm', 'sql-wasm.wasm'],
 ];
 

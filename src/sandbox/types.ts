@@ -33,7 +33,7 @@ export interface ExecutionContext {
  * path: `{ 'memory.query': fn }` appears in the guest as `memory.query(...)`,
  * returning a Promise resolved by the host. Arguments and results cross as JSON.
  */
-export type HostFunction = (...args: unknown[]) => unknown | Promise<unknown>;
+export type HostFunction = (...args: unknown[]) => unknown;
 export type HostApi = Record<string, HostFunction>;
 
 export interface ExecuteOptions {
