@@ -1,0 +1,219 @@
+/** Schemas and mappers shared by the tool files (snake_case on the wire, camelCase in the store). */
+import { z } from 'zod';
+import { TASK_TYPES } from '../../memory/types';
+import type { Episode, EpisodeSummary, Heuristic, MemoryStoreApi, Pattern, Step } from '../../memory/types';
+import { describeStoreError, ToolError, unknownEpisode } from '../errors';
+
+export const episodeIdInput = z.string().trim().min(1, 'must not be empty').max(200, 'is too long (max 200 characters)').describe('Episode id as returned by create_episode, query_memory or list_episodes.');
+export const taskTypeInput = z.enum(TASK_TYPES).describe(`Kind of task: ${TASK_TYPES.join(', ')}.`);
+export const domainInput = z.string().trim().min(1, 'must not be empty').max(100, 'is too long (max 100 characters)').describe('Area of work, e.g. "web-api", "cli", "data-pipeline".');
+export const offsetInput = z.number().int().min(0).max(1_000_000).default(0).describe('Skip this many results (paging).');
+
+export const OUTCOME_TYPES = ['success', 'partial_success', 'failure', 'abstained'] as const;
+
+export const episodeSummaryOut = z.object({
+  episode_id: z.string(),
+  task: z.string(),
+  domain: z.string(),
+  task_type: z.string(),
+  outcome: z.string().optional(),
+  reward: z.number().optional(),
+  step_count: z.number(),
+  tools: z.array(z.string()),
+  started_at: z.string(),
+  ended_at: z.string().optional(),
+  gist: z.string().optional(),
+});
+export type EpisodeSummaryOut = z.output<typeof episodeSummaryOut>;
+
+export function summaryOut(s: EpisodeSummary): EpisodeSummaryOut {
+  return {
+    episode_id: s.id,
+    task: s.task,
+    domain: s.domain,
+    task_type: s.taskType,
+    ...(s.outcome !== undefined ? { outcome: s.outcome } : {}),
+    ...(s.reward !== undefined ? { reward: round(s.reward) } : {}),
+    step_count: s.stepCount,
+    tools: s.tools,
+    started_at: s.startedAt,
+    ...(s.endedAt !== undefined ? { ended_at: s.endedAt } : {}),
+    ...(s.gist !== undefined ? { gist: s.gist } : {}),
+  };
+}
+
+export const patternOut = z.object({
+  pattern_id: z.string(),
+  kind: z.string(),
+  description: z.string(),
+  task_type: z.string(),
+  domain: z.string(),
+  success_rate: z.number(),
+  occurrences: z.number(),
+  avg_latency_ms: z.number().optional(),
+  evidence: z.array(z.string()).describe('Episode ids supporting the pattern, most recent first.'),
+});
+export type PatternOut = z.output<typeof patternOut>;
+
+export function patternToOut(p: Pattern): PatternOut {
+  return {
+    pattern_id: p.id,
+    kind: p.kind,
+    description: p.description,
+    task_type: p.taskType,
+    domain: p.domain,
+    success_rate: round(p.successRate),
+    occurrences: p.occurrences,
+    ...(p.avgLatencyMs !== undefined ? { avg_latency_ms: round(p.avgLatencyMs) } : {}),
+    evidence: p.evidence.slice(0, 10),
+  };
+}
+
+export const heuristicOut = z.object({
+  condition: z.string(),
+  action: z.string(),
+  confidence: z.number(),
+  evidence: z.array(z.string()),
+});
+
+export function heuristicToOut(h: Heuristic): z.output<typeof heuristicOut> {
+  return { condition: h.condition, action: h.action, confidence: round(h.confidence), evidence: h.evidence.slice(0, 10) };
+}
+
+export const stepResultInput = z.discriminatedUnion(
+  'status',
+  [
+    z.strictObject({ status: z.literal('success'), output: z.string().max(20_000).optional() }),
+    z.strictObject({ status: z.literal('error'), message: z.string().min(1, 'must not be empty').max(20_000) }),
+    z.strictObject({ status: z.literal('timeout'), message: z.string().max(20_000).optional() }),
+  ],
+  { error: 'must be {status: "success", output?} or {status: "error", message} or {status: "timeout", message?}' },
+);
+
+export const stepOut = z.object({
+  n: z.number(),
+  timestamp: z.string(),
+  tool: z.string(),
+  action: z.string(),
+  parameters: z.unknown().optional(),
+  result: z.object({ status: z.string(), output: z.string().optional(), message: z.string().optional() }),
+  latency_ms: z.number().optional(),
+  tokens_used: z.number().optional(),
+});
+export type StepOut = z.output<typeof stepOut>;
+
+export function stepToOut(s: Step): StepOut {
+  return {
+    n: s.n,
+    timestamp: s.timestamp,
+    tool: s.tool,
+    action: s.action,
+    ...(s.parameters !== undefined ? { parameters: s.parameters } : {}),
+    result: { ...s.result },
+    ...(s.latencyMs !== undefined ? { latency_ms: s.latencyMs } : {}),
+    ...(s.tokensUsed !== undefined ? { tokens_used: s.tokensUsed } : {}),
+  };
+}
+
+export const outcomeInput = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('success'), verdict: z.string().min(1, 'must not be empty').max(4000), artifacts: z.array(z.string().max(1000)).max(100).optional() }),
+    z.strictObject({
+      type: z.literal('partial_success'),
+      verdict: z.string().min(1, 'must not be empty').max(4000),
+      completed: z.array(z.string().max(1000)).max(100),
+      failed: z.array(z.string().max(1000)).max(100),
+    }),
+    z.strictObject({ type: z.literal('failure'), reason: z.string().min(1, 'must not be empty').max(4000), details: z.string().max(20_000).optional() }),
+    z.strictObject({ type: z.literal('abstained'), reason: z.string().min(1, 'must not be empty').max(4000) }),
+  ],
+  {
+    error:
+      'must be one of {type: "success", verdict, artifacts?}, {type: "partial_success", verdict, completed[], failed[]}, {type: "failure", reason, details?}, {type: "abstained", reason}',
+  },
+);
+
+const outcomeOut = z.object({
+  type: z.string(),
+  verdict: z.string().optional(),
+  reason: z.string().optional(),
+  details: z.string().optional(),
+  artifacts: z.array(z.string()).optional(),
+  completed: z.array(z.string()).optional(),
+  failed: z.array(z.string()).optional(),
+});
+
+export const reflectionSchema = z.object({
+  successes: z.array(z.string().max(2000)).max(50).default([]),
+  improvements: z.array(z.string().max(2000)).max(50).default([]),
+  insights: z.array(z.string().max(2000)).max(50).default([]),
+});
+export const reflectionInput = z.strictObject(reflectionSchema.shape);
+export const reflectionOut = z.object({ successes: z.array(z.string()), improvements: z.array(z.string()), insights: z.array(z.string()) });
+
+export const contextOut = z.object({
+  language: z.string().optional(),
+  framework: z.string().optional(),
+  complexity: z.string().optional(),
+  tags: z.array(z.string()),
+});
+
+export const episodeOut = z.object({
+  episode_id: z.string(),
+  task: z.string(),
+  domain: z.string(),
+  task_type: z.string(),
+  context: contextOut,
+  started_at: z.string(),
+  ended_at: z.string().optional(),
+  step_count: z.number(),
+  steps: z.array(stepOut),
+  outcome: outcomeOut.optional(),
+  reward: z.number().optional(),
+  reflection: reflectionOut.optional(),
+});
+export type EpisodeOut = z.output<typeof episodeOut>;
+
+export function episodeToOut(e: Episode, stepsOffset = 0, stepsLimit = Infinity): EpisodeOut {
+  return {
+    episode_id: e.id,
+    task: e.task,
+    domain: e.domain,
+    task_type: e.taskType,
+    context: { ...e.context, tags: e.context.tags ?? [] },
+    started_at: e.startedAt,
+    ...(e.endedAt !== undefined ? { ended_at: e.endedAt } : {}),
+    step_count: e.steps.length,
+    steps: e.steps.slice(stepsOffset, stepsOffset + stepsLimit).map(stepToOut),
+    ...(e.outcome !== undefined ? { outcome: { ...e.outcome } } : {}),
+    ...(e.reward !== undefined ? { reward: round(e.reward) } : {}),
+    ...(e.reflection !== undefined ? { reflection: e.reflection } : {}),
+  };
+}
+
+export function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** Loads an episode or throws the clear "unknown episode" error. */
+export async function requireEpisode(store: MemoryStoreApi, id: string): Promise<Episode> {
+  const episode = await store.getEpisode(id);
+  if (!episode) throw unknownEpisode(id);
+  return episode;
+}
+
+/** Rethrows store errors as `ToolError`s with a clear message (unknown ids get the standard text). */
+export function rethrowStore(error: unknown, episodeId?: string): never {
+  if (error instanceof ToolError) throw error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'not_found' && episodeId !== undefined) throw unknownEpisode(episodeId);
+  const message = describeStoreError(error);
+  if (message) throw new ToolError(message);
+  throw error;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,107 @@
+/**
+ * The shape every tool file exports: zod input and output schemas, a title, a
+ * description written for a model, annotations, and a typed handler. `run`
+ * validates raw arguments itself so that bad arguments always come back as an
+ * `isError` result naming the field and the problem.
+ */
+import { z } from 'zod';
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../../common/logger';
+import type { MemoryStoreApi } from '../../memory/types';
+import type { SandboxEngine } from '../../sandbox/types';
+import { formatIssues, ToolError } from '../errors';
+
+export type ToolTier = 'core' | 'advanced';
+
+export interface ToolReply<O> {
+  /** The machine-readable answer (becomes `structuredContent`). */
+  structured: O;
+  /** One or two readable lines summing the answer up. */
+  text: string;
+}
+
+export interface DisclosureControl {
+  /** The advanced tools, hidden until enabled, with their state in this session. */
+  advanced(): { name: string; title: string; description: string; enabled: boolean }[];
+  /** Enables the named advanced tools (all when omitted); returns the names newly enabled. */
+  enable(names?: string[]): string[];
+}
+
+export interface ServerStatus {
+  name: string;
+  version: string;
+  transport: string;
+  startedAt: string;
+  uptimeS: number;
+  toolsEnabled: number;
+  sessions?: number;
+}
+
+export interface ToolContext {
+  store: MemoryStoreApi;
+  sandbox: SandboxEngine;
+  logger: Logger;
+  maxResponseChars: number;
+  disclosure: DisclosureControl;
+  serverStatus: () => ServerStatus;
+  /** Aborted when the client cancels the call. */
+  signal?: AbortSignal;
+}
+
+export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  tier: ToolTier;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  handler(args: z.output<I>, ctx: ToolContext): Promise<ToolReply<z.output<O>>>;
+}
+
+/** A tool with its types erased, as the server registers it. */
+export interface McpTool {
+  name: string;
+  title: string;
+  description: string;
+  tier: ToolTier;
+  input: z.ZodObject;
+  output: z.ZodObject;
+  annotations: ToolAnnotations;
+  /** Validates `raw` (throws `ToolError` with an exact message) and runs the handler. */
+  run(raw: unknown, ctx: ToolContext): Promise<ToolReply<Record<string, unknown>>>;
+}
+
+/** Added to every output schema: notes of what the size bound cut from the answer. */
+export const truncatedField = z.array(z.string()).optional().describe('Present when the answer was shortened to stay bounded: what was cut. Use the paging parameters for more.');
+
+function parameterHint(schema: z.ZodObject): string {
+  const parts = Object.entries(schema.shape).map(([key, s]) => {
+    const optional = (s as z.ZodType).safeParse(undefined).success;
+    return optional ? `${key}?` : key;
+  });
+  return parts.length ? `Parameters: ${parts.join(', ')}.` : 'This tool takes no parameters: pass {}.';
+}
+
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: ToolSpec<I, O>): McpTool {
+  const hint = parameterHint(spec.input);
+  const output = spec.output.extend({ truncated: truncatedField });
+  return {
+    name: spec.name,
+    title: spec.title,
+    description: spec.description,
+    tier: spec.tier,
+    input: spec.input,
+    output,
+    annotations: { title: spec.title, ...spec.annotations },
+    async run(raw, ctx) {
+      const parsed = spec.input.safeParse(raw ?? {});
+      if (!parsed.success) {
+        const lines = formatIssues(parsed.error.issues, raw ?? {});
+        throw new ToolError(`Invalid arguments for ${spec.name}: ${lines.join('; ')}. ${hint}`);
+      }
+      const reply = await spec.handler(parsed.data, ctx);
+      return reply;
+    },
+  };
+}
