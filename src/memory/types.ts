@@ -98,6 +98,11 @@ export interface EpisodeSummary {
 
 export interface QueryOptions {
   query: string;
+  /**
+   * Extra phrasings of the query searched with a lower weight, e.g. a rewrite by
+   * the MCP client's own model (sampling). Optional; the store never needs them.
+   */
+  expansions?: string[];
   domain?: string;
   taskType?: TaskType;
   outcome?: OutcomeType;
@@ -184,6 +189,12 @@ export interface StoreStats {
   journalBytes: number;
   lastSnapshotAt?: string;
   readOnly: boolean;
+  /** Size of the snapshot file on disk (databaseBytes is the live database). */
+  snapshotBytes?: number;
+  /** Terms in the search index. */
+  indexTerms?: number;
+  /** Sequence number of the last applied write. */
+  sequence?: number;
 }
 
 export interface RetentionPolicy {
@@ -212,6 +223,14 @@ export interface OpenOptions {
   onLocked?: 'error' | 'readonly';
   retention?: RetentionPolicy;
   snapshotDebounceMs?: number;
+  /** Merge near-identical episodes on completion (default true). */
+  dedupe?: boolean;
+  /** Who holds the lock, shown to a second opener (default "memory store (<process title>)"). */
+  holderDescription?: string;
+  /** A lock not refreshed for this long is stale (default 10000 ms); a dead holder on this host is detected at once. */
+  lockStaleMs?: number;
+  /** How long recordToolCall counters are batched before being journaled (default 2000 ms). */
+  toolUsageFlushMs?: number;
 }
 
 export type MemoryErrorCode = 'not_found' | 'invalid' | 'locked' | 'corrupt' | 'read_only' | 'closed' | 'conflict';

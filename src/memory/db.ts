@@ -1,0 +1,116 @@
+/** sql.js loading (once per process), schema and migrations. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import initSqlJs from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
+import { MemoryError } from './errors';
+
+const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
+
+/** Default location of `sql-wasm.wasm`: next to the bundle (dist/), else in node_modules. */
+export function defaultWasmPath(): string {
+  const local = path.join(__dirname, 'sql-wasm.wasm');
+  if (fs.existsSync(local)) return local;
+  return require.resolve('sql.js/dist/sql-wasm.wasm');
+}
+
+/** Loads sql.js once per process (per wasm file). */
+export function loadSqlJs(wasmPath = defaultWasmPath()): Promise<SqlJsStatic> {
+  let p = sqlJsCache.get(wasmPath);
+  if (!p) {
+    p = (async () => {
+      let wasmBinary: Buffer;
+      try {
+        wasmBinary = await fs.promises.readFile(wasmPath);
+      } catch (e) {
+        throw new MemoryError('invalid', `Cannot read the sql.js WebAssembly file at ${wasmPath}: ${(e as Error).message}`);
+      }
+      const ab = wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer;
+      return initSqlJs({ wasmBinary: ab });
+    })();
+    sqlJsCache.set(wasmPath, p);
+    p.catch(() => sqlJsCache.delete(wasmPath));
+  }
+  return p;
+}
+
+export const SCHEMA_VERSION = 1;
+
+/** Migrations: index i upgrades from version i to i + 1. Never edit a shipped one; append. */
+const MIGRATIONS: ((db: Database) => void)[] = [
+  (db) =>
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE episodes (
+        id TEXT PRIMARY KEY,
+        task TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        context TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        steps TEXT NOT NULL,
+        step_count INTEGER NOT NULL,
+        tools TEXT NOT NULL,
+        outcome TEXT,
+        outcome_type TEXT,
+        reward REAL,
+        reflection TEXT,
+        gist TEXT,
+        dedupe_key TEXT,
+        dup_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX episodes_started ON episodes(started_at);
+      CREATE INDEX episodes_dedupe ON episodes(dedupe_key);
+      CREATE TABLE patterns (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        description TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        occurrences INTEGER NOT NULL,
+        successes INTEGER NOT NULL,
+        latency_sum REAL NOT NULL DEFAULT 0,
+        latency_n INTEGER NOT NULL DEFAULT 0,
+        evidence TEXT NOT NULL
+      );
+      CREATE INDEX patterns_occ ON patterns(occurrences);
+      CREATE TABLE tool_usage (tool TEXT PRIMARY KEY, count INTEGER NOT NULL);
+    `),
+];
+
+export function getMeta(db: Database, key: string): string | undefined {
+  const r = db.exec('SELECT value FROM meta WHERE key = ?', [key]);
+  return r.length ? String(r[0].values[0][0]) : undefined;
+}
+
+export function setMeta(db: Database, key: string, value: string): void {
+  db.run('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+}
+
+/** Creates or upgrades the schema. Returns the version found before migrating (0 = new). */
+export function migrate(db: Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const from = Number(getMeta(db, 'schema_version') ?? '0');
+  if (!Number.isInteger(from) || from < 0) throw new MemoryError('corrupt', `Unreadable schema version "${String(from)}" in the memory database.`);
+  if (from > SCHEMA_VERSION) {
+    throw new MemoryError('corrupt', `The memory database has schema version ${from}, newer than this version supports (${SCHEMA_VERSION}); update the extension.`);
+  }
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    db.exec('BEGIN');
+    try {
+      MIGRATIONS[v](db);
+      setMeta(db, 'schema_version', String(v + 1));
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+  return from;
+}
+
+/** Per-connection settings (lost when sql.js reopens the database during export()). */
+export function configure(db: Database): void {
+  db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF;');
+}

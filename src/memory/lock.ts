@@ -1,0 +1,99 @@
+/**
+ * Exclusive lock on a store folder: proper-lockfile (mkdir-based, mtime kept
+ * fresh by `update`, considered stale after `stale` ms) plus a `holder.json`
+ * naming the holder (pid, host, description) so a second opener gets a clear
+ * error. A lock whose holder is a dead process on this host is broken at once
+ * instead of waiting for it to go stale.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as lockfile from 'proper-lockfile';
+import { MemoryError } from './errors';
+import type { Logger } from '../common/logger';
+
+export interface Holder {
+  pid: number;
+  host: string;
+  description: string;
+  since: string;
+}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+const LOCK_NAME = 'store.lock';
+const HOLDER_NAME = 'holder.json';
+
+function readHolder(dir: string): Holder | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, HOLDER_NAME), 'utf8')) as Holder;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function describeHolder(h: Holder | undefined): string {
+  return h ? `${h.description} (pid ${h.pid} on ${h.host}, since ${h.since})` : 'another process (holder unknown)';
+}
+
+export async function acquireLock(
+  dir: string,
+  description: string,
+  logger: Logger,
+  onCompromised: (err: Error) => void,
+  staleMs = 10_000,
+): Promise<Lock> {
+  const lockfilePath = path.join(dir, LOCK_NAME);
+  const opts: lockfile.LockOptions = {
+    lockfilePath,
+    realpath: false,
+    stale: staleMs,
+    update: Math.max(1000, Math.floor(staleMs / 3)),
+    retries: 0,
+    onCompromised,
+  };
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(dir, opts);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+    const holder = readHolder(dir);
+    if (holder && holder.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid)) {
+      logger.warn(`memory: breaking the lock of dead process ${holder.pid} on ${dir}`);
+      fs.rmSync(lockfilePath, { recursive: true, force: true });
+      try {
+        release = await lockfile.lock(dir, opts);
+      } catch (e2) {
+        if ((e2 as NodeJS.ErrnoException).code !== 'ELOCKED') throw e2;
+        throw new MemoryError('locked', `The memory store at ${dir} is in use by ${describeHolder(readHolder(dir))}.`);
+      }
+    } else {
+      throw new MemoryError('locked', `The memory store at ${dir} is in use by ${describeHolder(holder)}.`);
+    }
+  }
+  const me: Holder = { pid: process.pid, host: os.hostname(), description, since: new Date().toISOString() };
+  const tmp = path.join(dir, `${HOLDER_NAME}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(me));
+  fs.renameSync(tmp, path.join(dir, HOLDER_NAME));
+  return {
+    release: async () => {
+      try {
+        fs.rmSync(path.join(dir, HOLDER_NAME), { force: true });
+      } catch {
+        /* ignore */
+      }
+      await release();
+    },
+  };
+}
