@@ -1,0 +1,535 @@
+/**
+ * The worker-side executor: one QuickJS WASM module per worker (with its own
+ * capped WebAssembly.Memory), a fresh runtime + context per execution, every
+ * handle disposed. Runs inside a worker thread; never on the caller's thread.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type CustomizeVariantOptions,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten-core';
+import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
+import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
+import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource } from './prelude';
+import { CONSOLE_CAP, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type RunMessage } from './protocol';
+import { moduleViolationTable, screenCode } from './screen';
+import { stripTypes } from './transpile';
+import type { ErrorType, ExecutionResult, ViolationType } from './types';
+
+/** The WebAssembly JS API as used here (the project's TS lib has no DOM/WebAssembly value types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => WebAssembly.Module;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/**
+ * The release-sync variant, assembled here rather than imported from the
+ * package's index: its loader uses `import()`, which makes a CommonJS bundle
+ * pick the ESM build (that needs import.meta.url). `require` selects the CJS
+ * build, which is what runs inside dist/sandbox-worker.js. The WASM bytes are
+ * never read by it: the compiled module is passed in.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const emscriptenModuleLoader = require('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as { default: unknown };
+const RELEASE_SYNC = {
+  type: 'sync',
+  importFFI: () => Promise.resolve(QuickJSFFI),
+  importModuleLoader: () => Promise.resolve(emscriptenModuleLoader.default),
+} as unknown as QuickJSSyncVariant;
+
+const MB = 1024 * 1024;
+/** WASM pages (64 KiB) the module starts with: 16 MiB, its measured baseline. */
+const BASE_PAGES = 256;
+const BASE_BYTES = BASE_PAGES * 65536;
+/** Recycle a module whose memory grew by more than this (WASM memory never shrinks). */
+const RECYCLE_GROWTH_BYTES = 24 * MB;
+/** Arguments of one host call, as JSON text. */
+const HOST_ARGS_CAP = 1024 * 1024;
+const MAX_HOST_CALLS = 10_000;
+
+interface Holder {
+  mod: QuickJSWASMModule;
+  memory: WasmMemory;
+  memoryMb: number;
+  broken: boolean;
+}
+
+type Outcome =
+  | { kind: 'done'; json: string }
+  | { kind: 'fail'; name: string; message: string; stack: string }
+  | { kind: 'oversize'; length: number };
+
+interface Job {
+  id: number;
+  start: number;
+  deadline: number;
+  cpu: number;
+  sliceStart: number;
+  stop: boolean;
+  timedOut: boolean;
+  cancelled: boolean;
+  violation?: { type: ViolationType; reason: string };
+  outcome?: Outcome;
+  hostError?: { name: string; message: string; stack: string };
+  neverSettled: boolean;
+  syntax?: boolean;
+  out: [string[], string[]];
+  outLen: [number, number];
+  outFull: [boolean, boolean];
+  callSeq: number;
+  pending: Set<number>;
+  replies: HostReplyMessage[];
+  wake?: () => void;
+}
+
+export interface EngineOptions {
+  shared: SharedArrayBuffer;
+  wasmModule?: WebAssembly.Module;
+  wasmPath: string;
+  post: (message: FromWorker) => void;
+}
+
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+export function classifyError(_name: string, message: string): ErrorType {
+  if (/stack overflow|Maximum call stack/i.test(message)) return 'stack_overflow';
+  if (/out of memory/i.test(message)) return 'memory_limit';
+  return 'runtime';
+}
+
+/** Position in the agent's code from a QuickJS stack (`guest.js:L:C`), undoing the wrapper on line 1. */
+export function guestPosition(stack: string): { line: number; column: number } | undefined {
+  const m = new RegExp(GUEST_FILENAME.replace('.', '\\.') + ':(\\d+):(\\d+)').exec(stack);
+  if (!m) return undefined;
+  const line = Number(m[1]);
+  let column = Number(m[2]);
+  if (line === 1) column = Math.max(1, column - GUEST_HEAD.length);
+  return { line, column };
+}
+
+export class Engine {
+  private readonly i32: Int32Array;
+  private readonly started: Float64Array;
+  private wasmModule?: WebAssembly.Module;
+  private holder?: Holder;
+  private next?: { memoryMb: number; promise: Promise<Holder> };
+  private current?: Job;
+  /** Modules discarded (out of memory, abort, growth, limit change). */
+  recycled = 0;
+
+  constructor(private readonly options: EngineOptions) {
+    this.i32 = new Int32Array(options.shared, 0, SHM.CANCEL_BASE + SHM.CANCEL_SLOTS);
+    this.started = new Float64Array(options.shared, SHM.START_BYTE, 1);
+    this.wasmModule = options.wasmModule;
+  }
+
+  /** Creates the module ahead of the first job. */
+  warm(memoryMb: number): Promise<void> {
+    return this.module(memoryMb).then(() => undefined);
+  }
+
+  onReply(message: HostReplyMessage): void {
+    const job = this.current;
+    if (!job || job.id !== message.id) return;
+    job.replies.push(message);
+    job.wake?.();
+  }
+
+  onCancel(id: number): void {
+    const job = this.current;
+    if (job && job.id === id) {
+      job.cancelled = true;
+      job.stop = true;
+      job.wake?.();
+    }
+  }
+
+  private isCancelled(id: number): boolean {
+    return Atomics.load(this.i32, SHM.CANCEL_BASE + (id % SHM.CANCEL_SLOTS)) === id;
+  }
+
+  private createHolder(memoryMb: number): { memoryMb: number; promise: Promise<Holder> } {
+    if (!this.wasmModule) this.wasmModule = new WA.Module(readFileSync(this.options.wasmPath));
+    const memory = new WA.Memory({ initial: BASE_PAGES, maximum: Math.ceil(((memoryMb + 16) * MB) / 65536) });
+    // The variant's typings name WebAssembly.Memory, which this project's TS lib does not declare.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
+    const variant = newVariant(RELEASE_SYNC, { wasmModule: this.wasmModule, wasmMemory: memory as unknown as CustomizeVariantOptions['wasmMemory'] });
+    const promise = newQuickJSWASMModuleFromVariant(variant).then((mod) => ({ mod, memory, memoryMb, broken: false }));
+    return { memoryMb, promise };
+  }
+
+  private async module(memoryMb: number): Promise<Holder> {
+    const h = this.holder;
+    if (h && h.memoryMb === memoryMb && !h.broken) return h;
+    if (h) this.recycled++;
+    this.holder = undefined;
+    let next = this.next;
+    this.next = undefined;
+    if (!next || next.memoryMb !== memoryMb) next = this.createHolder(memoryMb);
+    this.holder = await next.promise;
+    return this.holder;
+  }
+
+  async run(msg: RunMessage): Promise<ExecutionResult> {
+    const now = performance.now();
+    const job: Job = {
+      id: msg.id,
+      start: now,
+      deadline: now + msg.limits.timeMs,
+      cpu: msg.limits.cpuPercent,
+      sliceStart: now,
+      stop: false,
+      timedOut: false,
+      cancelled: false,
+      neverSettled: false,
+      out: [[], []],
+      outLen: [0, 0],
+      outFull: [false, false],
+      callSeq: 0,
+      pending: new Set(),
+      replies: [],
+    };
+    this.current = job;
+    Atomics.store(this.i32, SHM.RUNNING, msg.id);
+    this.started[0] = Date.now();
+    try {
+      if (this.isCancelled(msg.id)) return this.result(job);
+      let code = msg.code;
+      if (msg.language === 'typescript') {
+        const ts = stripTypes(code);
+        if (!ts.ok) return { kind: 'error', errorType: 'syntax', message: ts.message, line: ts.line, column: ts.column, stdout: '', stderr: '', executionTimeMs: round(performance.now() - now) };
+        code = ts.code;
+      }
+      const hit = screenCode(code, { allowNetwork: msg.limits.allowNetwork });
+      if (hit) return { kind: 'security_violation', violationType: hit.violationType, reason: hit.reason };
+      const holder = await this.module(msg.limits.memoryMb);
+      await this.execute(holder, job, code, msg);
+      return this.result(job);
+    } catch (err) {
+      const e = err as Error;
+      return this.internal(job, `sandbox worker failure: ${e?.message ?? String(err)}`);
+    } finally {
+      this.current = undefined;
+      Atomics.store(this.i32, SHM.RUNNING, 0);
+    }
+  }
+
+  private interrupt(job: Job): boolean {
+    if (job.stop) return true;
+    if (this.isCancelled(job.id)) {
+      job.cancelled = job.stop = true;
+      return true;
+    }
+    let now = performance.now();
+    if (now >= job.deadline) {
+      job.timedOut = job.stop = true;
+      return true;
+    }
+    if (job.cpu < 100) {
+      const ran = now - job.sliceStart;
+      if (ran >= SLICE_MS) {
+        // Duty cycle: having run `ran` ms, sleep so that run / (run + sleep) <= cpu%.
+        const sleep = Math.min((ran * (100 - job.cpu)) / job.cpu, job.deadline - now);
+        if (sleep > 0) Atomics.wait(this.i32, SHM.SLEEP, 0, sleep);
+        now = performance.now();
+        job.sliceStart = now;
+        if (this.isCancelled(job.id)) {
+          job.cancelled = job.stop = true;
+          return true;
+        }
+        if (now >= job.deadline) {
+          job.timedOut = job.stop = true;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private append(job: Job, stream: 0 | 1, text: string): boolean {
+    if (job.outFull[stream]) return false;
+    const line = text + '\n';
+    const room = CONSOLE_CAP - job.outLen[stream];
+    if (line.length <= room) {
+      job.out[stream].push(line);
+      job.outLen[stream] += line.length;
+      return true;
+    }
+    job.out[stream].push(line.slice(0, Math.max(0, room)));
+    job.out[stream].push(`\n[... ${stream === 0 ? 'stdout' : 'stderr'} truncated: more than ${CONSOLE_CAP} characters]\n`);
+    job.outLen[stream] = CONSOLE_CAP;
+    job.outFull[stream] = true;
+    return false;
+  }
+
+  /** The host side of the prelude's bridge `h(op, ...)`. Every argument is checked: it comes from the guest. */
+  private bridge(ctx: QuickJSContext, job: Job, args: QuickJSHandle[]): QuickJSHandle | undefined {
+    const str = (i: number): string => (args[i] !== undefined && ctx.typeof(args[i]) === 'string' ? ctx.getString(args[i]) : '');
+    const op = str(0);
+    switch (op) {
+      case 'log': {
+        const stream = args[1] !== undefined && ctx.typeof(args[1]) === 'number' && ctx.getNumber(args[1]) === 1 ? 1 : 0;
+        return this.append(job, stream, str(2)) ? undefined : ctx.false;
+      }
+      case 'call': {
+        if (job.callSeq >= MAX_HOST_CALLS) throw new Error(`too many host calls (limit ${MAX_HOST_CALLS})`);
+        const name = str(1);
+        const argsJson = str(2);
+        if (argsJson.length > HOST_ARGS_CAP) throw new Error(`arguments of ${name}() are too large (${argsJson.length} characters; limit ${HOST_ARGS_CAP})`);
+        const callId = ++job.callSeq;
+        job.pending.add(callId);
+        this.options.post({ t: 'call', id: job.id, callId, name, args: argsJson });
+        return ctx.newNumber(callId);
+      }
+      case 'violation': {
+        const type = str(1) as ViolationType;
+        if (!job.violation) job.violation = { type, reason: str(2) };
+        job.stop = true;
+        return undefined;
+      }
+      case 'done':
+        job.outcome ??= { kind: 'done', json: str(1) };
+        return undefined;
+      case 'fail':
+        job.outcome ??= { kind: 'fail', name: str(1), message: str(2), stack: str(3) };
+        return undefined;
+      case 'oversize':
+        job.outcome ??= { kind: 'oversize', length: args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : 0 };
+        return undefined;
+      default:
+        throw new Error('unknown bridge operation');
+    }
+  }
+
+  /** Reads name/message/stack of an error handle defensively (strings only). */
+  private readError(ctx: QuickJSContext, handle: QuickJSHandle): { name: string; message: string; stack: string } {
+    const prop = (key: string): string => {
+      try {
+        const v = ctx.getProp(handle, key);
+        try {
+          return ctx.typeof(v) === 'string' ? ctx.getString(v) : '';
+        } finally {
+          v.dispose();
+        }
+      } catch {
+        return '';
+      }
+    };
+    if (ctx.typeof(handle) !== 'object') return { name: 'Error', message: ctx.typeof(handle) === 'string' ? ctx.getString(handle) : 'unknown error', stack: '' };
+    return { name: prop('name') || 'Error', message: prop('message').slice(0, 10000), stack: prop('stack').slice(0, 4000) };
+  }
+
+  private waitReply(job: Job): Promise<HostReplyMessage | undefined> {
+    const ready = job.replies.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      const remaining = job.deadline - performance.now();
+      const timer = setTimeout(() => {
+        job.timedOut = job.stop = true;
+        job.wake = undefined;
+        resolve(undefined);
+      }, Math.max(0, remaining));
+      job.wake = () => {
+        clearTimeout(timer);
+        job.wake = undefined;
+        if (job.stop || this.isCancelled(job.id)) {
+          if (!job.stop) job.cancelled = job.stop = true;
+          resolve(undefined);
+        } else resolve(job.replies.shift());
+      };
+    });
+  }
+
+  private async execute(holder: Holder, job: Job, code: string, msg: RunMessage): Promise<void> {
+    let rt: QuickJSRuntime | undefined;
+    let ctx: QuickJSContext | undefined;
+    const handles: QuickJSHandle[] = [];
+    let settle: QuickJSHandle | undefined;
+    try {
+      rt = holder.mod.newRuntime();
+      rt.setMemoryLimit(msg.limits.memoryMb * MB);
+      rt.setMaxStackSize(msg.limits.stackKb * 1024);
+      rt.setInterruptHandler(() => this.interrupt(job));
+      ctx = rt.newContext();
+      const c = ctx;
+      const h = c.newFunction('h', (...args) => this.bridge(c, job, args));
+      handles.push(h);
+      const withHostCalls = msg.hostNames.length > 0 || msg.limits.allowFilesystem || msg.limits.allowNetwork;
+      const prelude = c.evalCode(preludeSource(withHostCalls), PRELUDE_FILENAME);
+      if (prelude.error) {
+        job.hostError = this.readError(c, prelude.error);
+        prelude.error.dispose();
+        return;
+      }
+      handles.push(prelude.value);
+      const runFn = c.callFunction(prelude.value, c.undefined, h);
+      if (runFn.error) {
+        job.hostError = this.readError(c, runFn.error);
+        runFn.error.dispose();
+        return;
+      }
+      handles.push(runFn.value);
+      const compiled = c.evalCode(GUEST_HEAD + code + GUEST_TAIL, GUEST_FILENAME);
+      if (compiled.error) {
+        const e = this.readError(c, compiled.error);
+        compiled.error.dispose();
+        if (e.name === 'SyntaxError') job.outcome = { kind: 'fail', name: 'SyntaxError', message: e.message, stack: e.stack || '' };
+        else job.hostError = e;
+        job.syntax = e.name === 'SyntaxError';
+        return;
+      }
+      handles.push(compiled.value);
+      const setup = setupJson(msg);
+      const ctxArg = c.newString(msg.contextJson);
+      const setupArg = c.newString(setup);
+      handles.push(ctxArg, setupArg);
+      const started = c.callFunction(runFn.value, c.undefined, compiled.value, ctxArg, setupArg);
+      if (started.error) {
+        job.hostError = this.readError(c, started.error);
+        started.error.dispose();
+        return;
+      }
+      settle = started.value;
+      const runtime = rt;
+      for (;;) {
+        if (job.stop || job.outcome) break;
+        const r = runtime.executePendingJobs();
+        if (r.error) {
+          job.hostError = this.readError(c, r.error);
+          r.error.dispose();
+          break;
+        }
+        if (job.stop || job.outcome) break;
+        if (runtime.hasPendingJob()) continue;
+        if (job.pending.size > 0) {
+          const reply = await this.waitReply(job);
+          if (!reply) break;
+          job.pending.delete(reply.callId);
+          if (reply.violation) {
+            job.violation ??= { type: reply.violation.type, reason: reply.violation.reason };
+            job.stop = true;
+            break;
+          }
+          job.sliceStart = performance.now();
+          const idH = c.newNumber(reply.callId);
+          const payloadH = c.newString(reply.payload);
+          const res = c.callFunction(settle, c.undefined, idH, reply.ok ? c.true : c.false, payloadH);
+          idH.dispose();
+          payloadH.dispose();
+          if (res.error) {
+            job.hostError = this.readError(c, res.error);
+            res.error.dispose();
+            break;
+          }
+          res.value.dispose();
+          continue;
+        }
+        job.neverSettled = true;
+        break;
+      }
+    } catch (err) {
+      // A host-side failure (e.g. the host's own stack overflowed): the module is suspect.
+      holder.broken = true;
+      const e = err as Error;
+      job.hostError = { name: e?.name ?? 'Error', message: e?.message ?? String(err), stack: '' };
+    } finally {
+      try {
+        settle?.dispose();
+        for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
+        ctx?.dispose();
+        rt?.dispose();
+      } catch {
+        holder.broken = true;
+      }
+      const oom = job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message);
+      if (holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES) {
+        holder.broken = true;
+        // Replace it now so the next run does not pay for it.
+        this.holder = undefined;
+        this.recycled++;
+        this.next = this.createHolder(holder.memoryMb);
+        this.next.promise.catch(() => undefined);
+      }
+    }
+  }
+
+  private internal(job: Job, message: string): ExecutionResult {
+    return { kind: 'error', errorType: 'internal', message, stdout: job.out[0].join(''), stderr: job.out[1].join(''), executionTimeMs: round(performance.now() - job.start) };
+  }
+
+  private result(job: Job): ExecutionResult {
+    const executionTimeMs = round(performance.now() - job.start);
+    const stdout = job.out[0].join('');
+    const stderr = job.out[1].join('');
+    if (job.violation) return { kind: 'security_violation', violationType: job.violation.type, reason: job.violation.reason };
+    if (job.cancelled) return { kind: 'error', errorType: 'cancelled', message: 'the execution was cancelled', stdout, stderr, executionTimeMs };
+    if (job.timedOut) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
+    const o = job.outcome;
+    if (o?.kind === 'done') return { kind: 'success', output: o.json, stdout, stderr, executionTimeMs };
+    if (o?.kind === 'oversize') {
+      return { kind: 'error', errorType: 'output_limit', message: `the returned value is ${o.length} characters of JSON; the limit is ${OUTPUT_CAP}`, stdout, stderr, executionTimeMs };
+    }
+    const e = o?.kind === 'fail' ? o : job.hostError;
+    if (e) {
+      const errorType: ErrorType = job.syntax ? 'syntax' : o?.kind === 'fail' ? classifyError(e.name, e.message) : hostErrorType(e.message);
+      const pos = guestPosition(e.stack);
+      const label = e.name === 'Thrown' ? 'Uncaught' : e.name;
+      const message = `${label}: ${e.message}${pos ? ` (line ${pos.line}, column ${pos.column})` : ''}`;
+      return { kind: 'error', errorType, message, line: pos?.line, column: pos?.column, stdout, stderr, executionTimeMs };
+    }
+    if (job.neverSettled) {
+      return {
+        kind: 'error',
+        errorType: 'runtime',
+        message: 'the code awaited a promise that can never settle (nothing is pending: there are no timers or events in the sandbox)',
+        stdout,
+        stderr,
+        executionTimeMs,
+      };
+    }
+    return this.internal(job, 'the execution ended without a result');
+  }
+}
+
+const DENY_ALWAYS: [string, ViolationType, string][] = [
+  ['eval', 'code_injection', 'eval() is not allowed in the sandbox'],
+  ['XMLHttpRequest', 'network', 'XMLHttpRequest is not available in the sandbox'],
+  ['WebSocket', 'network', 'WebSocket is not available in the sandbox'],
+];
+const DENY_FETCH: [string, ViolationType, string] = ['fetch', 'network', 'fetch() is not allowed: network access is disabled by the sandbox configuration'];
+const setupCache = new Map<string, string>();
+
+/** The prelude's settings for a run, as JSON (cached per distinct shape). */
+function setupJson(msg: RunMessage): string {
+  const key = `${msg.limits.allowFilesystem ? 1 : 0}${msg.limits.allowNetwork ? 1 : 0}${msg.hostNames.join(',')}`;
+  let s = setupCache.get(key);
+  if (s) return s;
+  s = JSON.stringify({
+    hostNames: msg.hostNames,
+    fs: msg.limits.allowFilesystem,
+    net: msg.limits.allowNetwork,
+    max: OUTPUT_CAP,
+    mods: moduleViolationTable(),
+    deny: msg.limits.allowNetwork ? DENY_ALWAYS : [...DENY_ALWAYS, DENY_FETCH],
+    fnMsg: 'the Function constructor is not allowed in the sandbox',
+    fsMsg: '() is not allowed: file-system access is disabled by the sandbox configuration',
+    reqMsg: `require is not available in the sandbox; use the provided globals (context, console${msg.hostNames.length ? ', ' + [...new Set(msg.hostNames.map((n) => n.split('.')[0]))].join(', ') : ''})`,
+  });
+  if (setupCache.size > 100) setupCache.clear();
+  setupCache.set(key, s);
+  return s;
+}
+
+function hostErrorType(message: string): ErrorType {
+  const t = classifyError('', message);
+  return t === 'runtime' ? 'internal' : t;
+}

@@ -1,0 +1,65 @@
+/**
+ * The guest-side half of the sandbox, evaluated in every fresh QuickJS context
+ * before the agent's code. It receives the single host bridge function `h` in a
+ * closure (never as a global), captures the intrinsics it needs before any
+ * guest code can tamper with them, and installs `context`, `console`, the
+ * capability objects and the denial stubs. Everything that crosses to the host
+ * is a string or a number; the host checks types again.
+ *
+ * It is written compactly on purpose: QuickJS parses it on every execution
+ * (a fresh context each time) and parsing costs roughly in proportion to its
+ * size, so the host-call part is only included when the run needs it.
+ *
+ * Host bridge ops: h('log', stream, text) -> false when the stream is full;
+ * h('call', name, argsJson) -> call id; h('violation', type, reason);
+ * h('done', json); h('fail', name, message, stack); h('oversize', length).
+ *
+ * The prelude evaluates to `function (h) -> run`; `run(fn, contextJson,
+ * setupJson)` installs the environment, calls the guest function and returns
+ * `settle(callId, ok, payload)` for host replies.
+ */
+export const PRELUDE_FILENAME = 'sandbox-prelude.js';
+
+const CORE_HEAD = String.raw`(function(h){'use strict';
+var G=globalThis,O=Object,fr=O.freeze,dp=O.defineProperty,gn=O.getOwnPropertyNames,gp=O.getPrototypeOf,S=JSON.stringify,P=JSON.parse,St=String,ap=Reflect.apply,E=Error,TE=TypeError,Pr=Promise,th=Pr.prototype.then,jn=Array.prototype.join,io=String.prototype.indexOf,sl=String.prototype.slice;
+function ss(v){try{return St(v)}catch(e){return'[unprintable value]'}}
+function lk(o,k,v){dp(o,k,{value:v,writable:false,enumerable:false,configurable:false})}
+function vi(t,r){h('violation',t,r);throw new E('SecurityViolation: '+r)}
+function df(v){if(v!==null&&typeof v==='object'){fr(v);var k=gn(v);for(var i=0;i<k.length;i++)df(v[k[i]])}return v}
+function fm(v){if(typeof v==='string')return v;if(v instanceof E)return ss(v.name)+': '+ss(v.message);if(v!==null&&typeof v==='object'){try{var s=S(v,function(k,x){return typeof x==='bigint'?ss(x)+'n':x});if(typeof s==='string')return s}catch(e){}}return typeof v==='bigint'?ss(v)+'n':ss(v)}
+var fu=[0,0];function lg(n){return function(){if(fu[n])return;var a=[];for(var i=0;i<arguments.length;i++)a[i]=fm(arguments[i]);if(h('log',n,ap(jn,a,[' ']))===false)fu[n]=1}}
+function fail(e){var n='Error',m='',s='';try{if(e instanceof E){n=ss(e.name);m=ss(e.message);s=typeof e.stack==='string'?e.stack:''}else{n='Thrown';m='a non-Error value was thrown: '+(typeof e==='string'?S(e):fm(e))}}catch(x){m='an unprintable value was thrown'}h('fail',n,ap(sl,m,[0,1e4]),ap(sl,s,[0,4e3]))}
+function ser(v){if(v===undefined)return'null';var t=typeof v;if(t==='function'||t==='symbol')throw new TE('the returned value is a '+t+', which is not JSON-serialisable');var s;try{s=S(v)}catch(e){var m=ss(e&&e.message);throw new TE('the returned value is not JSON-serialisable: '+(ap(io,m,['circular'])>=0?'it contains a circular reference':ap(io,m,['BigInt'])>=0?'it contains a BigInt (convert it with String() or Number() first)':m))}return typeof s==='string'?s:'null'}
+function stub(t,r,p){var f=function(){return vi(t,r)};if(p){f.prototype=p;lk(p,'constructor',f)}return f}
+var X={};
+`;
+
+const HOST_PART = String.raw`var pm=new Map(),mg=Map.prototype.get,ms=Map.prototype.set,md=Map.prototype.delete,ho=O.prototype.hasOwnProperty,sp=String.prototype.split,lc=String.prototype.toLowerCase,Pres=Pr.resolve.bind(Pr),Prej=Pr.reject.bind(Pr);
+function hc(n,a){var j;try{j=S(a)}catch(e){return Prej(new TE('arguments of '+n+'() must be JSON-serialisable: '+ss(e&&e.message)))}if(typeof j!=='string')j='[]';return new Pr(function(res,rej){var id=h('call',n,j);ap(ms,pm,[id,[res,rej]])})}
+function hf(n){return function(){var a=[];for(var i=0;i<arguments.length;i++)a[i]=arguments[i];return hc(n,a)}}
+function mkres(r){var hd=r.headers||{};function low(k){return ap(lc,ss(k),[])}return fr({status:r.status,statusText:r.statusText,ok:r.status>=200&&r.status<300,url:r.url,redirected:!!r.redirected,headers:fr({get:function(k){k=low(k);return ap(ho,hd,[k])?hd[k]:null},has:function(k){return ap(ho,hd,[low(k)])},entries:function(){return O.entries(hd)}}),text:function(){return Pres(r.body)},json:function(){try{return Pres(P(r.body))}catch(e){return Prej(e)}}})}
+X.settle=function(id,ok,pl){var p=ap(mg,pm,[id]);if(!p)return;ap(md,pm,[id]);if(ok){var v;try{v=pl===''?undefined:P(pl)}catch(e){p[1](e);return}p[0](v)}else p[1](new E(pl))};
+X.install=function(su){var r={},i,j;
+if(su.fs){var fo={},fl=['readFile','writeFile','readdir','stat'];for(i=0;i<4;i++)fo[fl[i]]=hf('fs.'+fl[i]);lk(G,'fs',fr(fo))}
+if(su.net)lk(G,'fetch',function(u,o){var q={};if(o!==null&&typeof o==='object'){if(o.method!==undefined)q.method=ss(o.method);if(o.headers!==undefined)q.headers=o.headers;if(o.body!==undefined)q.body=typeof o.body==='string'?o.body:S(o.body)}return ap(th,hc('fetch',[ss(u),q]),[mkres])});
+for(i=0;i<su.hostNames.length;i++){var n=su.hostNames[i],ps=ap(sp,n,['.']),o=r;if(ps.length===1){r[n]=hf(n);continue}for(j=0;j<ps.length-1;j++){if(!ap(ho,o,[ps[j]]))o[ps[j]]={};o=o[ps[j]]}o[ps[ps.length-1]]=hf(n)}
+var k=gn(r);for(i=0;i<k.length;i++)lk(G,k[i],df(r[k[i]]))};
+`;
+
+const CORE_TAIL = String.raw`return function(fn,cj,sj){var su=P(sj),i;lk(G,'context',df(P(cj)));lk(G,'console',fr({log:lg(0),info:lg(0),debug:lg(0),trace:lg(0),warn:lg(1),error:lg(1)}));
+var fp=[Function.prototype,gp(async function(){}),gp(function*(){}),gp(async function*(){})];for(i=0;i<4;i++){var c=stub('code_injection',su.fnMsg,fp[i]);if(!i)lk(G,'Function',c)}
+var d=su.deny;for(i=0;i<d.length;i++)lk(G,d[i][0],stub(d[i][1],d[i][2]));
+if(!su.fs){var fo={},fl=['readFile','writeFile','readdir','stat'];for(i=0;i<4;i++)fo[fl[i]]=stub('filesystem','fs.'+fl[i]+su.fsMsg);lk(G,'fs',fr(fo))}
+lk(G,'require',function(n){n=ss(n);var b=ap(io,n,['node:'])===0?ap(sl,n,[5]):n,t=su.mods[b];if(typeof t==='string')return vi(t,'require('+S(b)+') is not allowed: the sandbox has no modules');throw new E(su.reqMsg)});
+if(X.install)X.install(su);
+var p;try{p=fn()}catch(e){fail(e);return X.settle}ap(th,p,[function(v){var o;try{o=ser(v)}catch(e){fail(e);return}if(o.length>su.max){h('oversize',o.length);return}h('done',o)},fail]);return X.settle}})`;
+
+/** The prelude source; the host-call part only when the run has host functions or capabilities. */
+export function preludeSource(withHostCalls: boolean): string {
+  return withHostCalls ? CORE_HEAD + HOST_PART + CORE_TAIL : CORE_HEAD + CORE_TAIL;
+}
+
+/** The guest code becomes the body of this async function (same line numbers; line 1 is offset by its length). */
+export const GUEST_HEAD = '(async function () {';
+export const GUEST_TAIL = '\n})';
+export const GUEST_FILENAME = 'guest.js';

@@ -1,0 +1,540 @@
+/**
+ * The Sandbox: a pool of worker threads running QuickJS, with a bounded queue,
+ * a backstop that terminates a worker stuck past its deadline, host calls
+ * (hostApi and the fs/fetch capabilities) served on this thread, and metrics.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Emitter, type Disposable } from '../common/disposable';
+import { silentLogger, type Logger } from '../common/logger';
+import { Capabilities, CapabilityViolation } from './capabilities';
+import { PRESETS, validateConfig } from './config';
+import { SHM, type FromWorker, type HostCallMessage, type RunMessage, type ToWorker } from './protocol';
+import { MAX_CODE_BYTES } from './screen';
+import type {
+  ExecuteOptions,
+  ExecutionContext,
+  ExecutionRecord,
+  ExecutionResult,
+  HostApi,
+  SandboxConfig,
+  SandboxEngine,
+  SandboxMetrics,
+  SandboxOptions,
+} from './types';
+
+/** Extra time a worker gets past a job's deadline before it is terminated and replaced. */
+export const BACKSTOP_GRACE_MS = 100;
+const WATCHDOG_INTERVAL_MS = 20;
+const RECENT_MAX = 100;
+const DURATIONS_MAX = 1000;
+const WASM_FILE = 'quickjs-release-sync.wasm';
+/** Globals the guest environment defines itself; host functions may not shadow them. */
+const RESERVED_ROOTS = new Set([
+  'context', 'console', 'fs', 'fetch', 'require', 'eval', 'Function', 'XMLHttpRequest', 'WebSocket', 'globalThis',
+  'Object', 'Array', 'JSON', 'Promise', 'Math', 'String', 'Number', 'Boolean', 'Symbol', 'Error', 'Reflect', 'Proxy', 'Map', 'Set', 'Date', 'RegExp',
+]);
+const HOST_NAME_RE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+
+interface Job {
+  id: number;
+  code: string;
+  language: 'javascript' | 'typescript';
+  context: ExecutionContext;
+  config: SandboxConfig;
+  hostApi: HostApi;
+  capabilities?: Capabilities;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  resolve: (r: ExecutionResult) => void;
+  startedAt: number;
+  slot?: Slot;
+  settled: boolean;
+  violation?: ExecutionResult & { kind: 'security_violation' };
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  i32: Int32Array;
+  startedAt: Float64Array;
+  jobs: Map<number, Job>;
+  dead: boolean;
+  referenced: boolean;
+}
+
+/** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
+export function defaultWorkerPath(): string {
+  const beside = path.join(__dirname, 'sandbox-worker.js');
+  if (existsSync(beside)) return beside;
+  return path.resolve(__dirname, '..', '..', 'dist', 'sandbox-worker.js');
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+function summarize(r: ExecutionResult): string {
+  const cut = (s: string): string => (s.length > 120 ? s.slice(0, 117) + '...' : s);
+  switch (r.kind) {
+    case 'success':
+      return cut(r.output);
+    case 'error':
+      return cut(`${r.errorType}: ${r.message}`);
+    case 'timeout':
+      return `timed out after ${Math.round(r.elapsedMs)} ms`;
+    case 'security_violation':
+      return cut(`${r.violationType}: ${r.reason}`);
+  }
+}
+
+export class Sandbox implements SandboxEngine {
+  private cfg: SandboxConfig;
+  private readonly poolSize: number;
+  private readonly maxConcurrent: number;
+  private readonly maxQueued: number;
+  private readonly workerPath: string;
+  private readonly log: Logger;
+  private readonly slots: (Slot | undefined)[] = [];
+  private readonly queue: Job[] = [];
+  private active = 0;
+  private nextId = 1;
+  private closed = false;
+  private watchdog?: NodeJS.Timeout;
+  private wasmModule?: WebAssembly.Module;
+  private readonly emitter = new Emitter<ExecutionRecord>();
+  private readonly records: ExecutionRecord[] = [];
+  private readonly durations: number[] = [];
+  private readonly counts: Record<ExecutionResult['kind'], number> = { success: 0, error: 0, timeout: 0, security_violation: 0 };
+  private total = 0;
+  private restarts = 0;
+
+  readonly onDidExecute = this.emitter.event;
+
+  constructor(options: SandboxOptions = {}) {
+    this.cfg = validateConfig(options.config ?? PRESETS.default);
+    this.poolSize = Math.max(1, Math.floor(options.workers ?? Math.min(2, os.cpus().length || 1)));
+    this.maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? 20));
+    this.maxQueued = Math.max(0, Math.floor(options.maxQueued ?? 200));
+    this.workerPath = options.workerPath ?? defaultWorkerPath();
+    this.log = options.logger ?? silentLogger;
+  }
+
+  get config(): SandboxConfig {
+    return { ...this.cfg, allowedPaths: [...this.cfg.allowedPaths], allowedHosts: [...this.cfg.allowedHosts] };
+  }
+
+  setConfig(config: SandboxConfig): void {
+    this.cfg = validateConfig(config);
+  }
+
+  /** Starts the workers now instead of on the first execution. */
+  async warmUp(): Promise<void> {
+    for (let i = 0; i < this.poolSize; i++) this.slot(i);
+    await this.execute('return 1', { task: 'warm-up' });
+  }
+
+  execute(code: string, context: ExecutionContext, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    const startedAt = Date.now();
+    let config: SandboxConfig;
+    try {
+      config = options.config ? validateConfig(options.config) : this.cfg;
+    } catch (err) {
+      return Promise.resolve(this.finishEarly(startedAt, this.internalError((err as Error).message)));
+    }
+    if (this.closed) return Promise.resolve(this.finishEarly(startedAt, this.internalError('the sandbox is closed')));
+    if (typeof code !== 'string') return Promise.resolve(this.finishEarly(startedAt, this.internalError('code must be a string')));
+    const bytes = Buffer.byteLength(code, 'utf8');
+    if (bytes > MAX_CODE_BYTES) {
+      return Promise.resolve(
+        this.finishEarly(startedAt, { kind: 'security_violation', violationType: 'resource_exhaustion', reason: `the code is ${bytes} bytes; the limit is ${MAX_CODE_BYTES} bytes (100 KB)` }),
+      );
+    }
+    const hostApi = options.hostApi ?? {};
+    const hostError = this.checkHostApi(hostApi);
+    if (hostError) return Promise.resolve(this.finishEarly(startedAt, this.internalError(hostError)));
+    let contextJson: string;
+    try {
+      contextJson = JSON.stringify({ task: String(context?.task ?? ''), input: context?.input ?? null });
+    } catch (err) {
+      return Promise.resolve(this.finishEarly(startedAt, this.internalError(`context.input must be JSON-serialisable: ${(err as Error).message}`)));
+    }
+    if (options.signal?.aborted) return Promise.resolve(this.finishEarly(startedAt, this.cancelled()));
+    if (this.active >= this.maxConcurrent && this.queue.length >= this.maxQueued) {
+      return Promise.resolve(
+        this.finishEarly(startedAt, this.internalError(`sandbox busy: ${this.active} executions running and ${this.queue.length} queued (limits ${this.maxConcurrent} and ${this.maxQueued}); try again later`)),
+      );
+    }
+    return new Promise<ExecutionResult>((resolve) => {
+      const job: Job = {
+        id: this.nextId++,
+        code,
+        language: options.language === 'typescript' ? 'typescript' : 'javascript',
+        context: { task: String(context?.task ?? ''), input: context?.input },
+        config,
+        hostApi,
+        resolve,
+        startedAt,
+        settled: false,
+        signal: options.signal,
+      };
+      (job as Job & { contextJson: string }).contextJson = contextJson;
+      if (config.allowFilesystem || config.allowNetwork) job.capabilities = new Capabilities(config);
+      if (options.signal) {
+        job.onAbort = () => this.cancel(job);
+        options.signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      if (this.active < this.maxConcurrent) this.dispatch(job);
+      else this.queue.push(job);
+    });
+  }
+
+  metrics(): SandboxMetrics {
+    const sorted = [...this.durations].sort((a, b) => a - b);
+    return {
+      total: this.total,
+      byKind: { ...this.counts },
+      p50Ms: percentile(sorted, 50),
+      p95Ms: percentile(sorted, 95),
+      active: this.active,
+      queued: this.queue.length,
+      workers: this.slots.filter((s) => s && !s.dead).length,
+      workerRestarts: this.restarts,
+    };
+  }
+
+  recent(): ExecutionRecord[] {
+    return [...this.records];
+  }
+
+  /** Test hook: makes one worker die abruptly (as if its WASM module had aborted). */
+  crashWorkerForTesting(index = 0): void {
+    const s = this.slots[index];
+    if (s && !s.dead) s.worker.postMessage({ t: 'crash' } satisfies ToWorker);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    for (const job of this.queue.splice(0)) this.finish(job, this.cancelled('the sandbox was closed'));
+    const terminations: Promise<number>[] = [];
+    for (const s of this.slots) {
+      if (!s) continue;
+      s.dead = true;
+      for (const job of s.jobs.values()) this.finish(job, this.cancelled('the sandbox was closed'));
+      s.jobs.clear();
+      terminations.push(s.worker.terminate());
+    }
+    this.slots.length = 0;
+    await Promise.allSettled(terminations);
+  }
+
+  dispose(): void {
+    void this.close();
+    this.emitter.dispose();
+  }
+
+  // ---- internals ---------------------------------------------------------
+
+  private internalError(message: string): ExecutionResult {
+    return { kind: 'error', errorType: 'internal', message, stdout: '', stderr: '', executionTimeMs: 0 };
+  }
+
+  private cancelled(message = 'the execution was cancelled'): ExecutionResult {
+    return { kind: 'error', errorType: 'cancelled', message, stdout: '', stderr: '', executionTimeMs: 0 };
+  }
+
+  private checkHostApi(api: HostApi): string | undefined {
+    for (const [name, fn] of Object.entries(api)) {
+      if (typeof fn !== 'function') return `hostApi['${name}'] is not a function`;
+      if (!HOST_NAME_RE.test(name)) return `hostApi name '${name}' must be a dotted identifier path such as 'memory.query'`;
+      const root = name.split('.')[0];
+      if (RESERVED_ROOTS.has(root)) return `hostApi name '${name}' would shadow the sandbox's own global '${root}'`;
+      if (name.split('.').includes('__proto__')) return `hostApi name '${name}' is not allowed`;
+    }
+    const names = Object.keys(api);
+    for (const a of names) for (const b of names) if (b.startsWith(a + '.')) return `hostApi names '${a}' and '${b}' conflict`;
+    return undefined;
+  }
+
+  private loadWasm(): WebAssembly.Module | undefined {
+    if (this.wasmModule) return this.wasmModule;
+    try {
+      const Mod = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => WebAssembly.Module } }).WebAssembly.Module;
+      this.wasmModule = new Mod(readFileSync(path.join(path.dirname(this.workerPath), WASM_FILE)));
+    } catch (err) {
+      this.log.warn(`sandbox: could not precompile the QuickJS wasm (${(err as Error).message}); each worker will load it`);
+    }
+    return this.wasmModule;
+  }
+
+  private slot(index: number): Slot {
+    const existing = this.slots[index];
+    if (existing && !existing.dead) return existing;
+    if (!existsSync(this.workerPath)) throw new Error(`sandbox worker not found at ${this.workerPath} (run \`npm run build\`)`);
+    const shared = new SharedArrayBuffer(SHM.BYTES);
+    const worker = new Worker(this.workerPath, {
+      workerData: { shared, wasmModule: this.loadWasm(), wasmPath: path.join(path.dirname(this.workerPath), WASM_FILE), warmMemoryMb: this.cfg.maxMemoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4 },
+      stdout: false,
+      stderr: false,
+    });
+    const s: Slot = {
+      index,
+      worker,
+      i32: new Int32Array(shared, 0, SHM.CANCEL_BASE + SHM.CANCEL_SLOTS),
+      startedAt: new Float64Array(shared, SHM.START_BYTE, 1),
+      jobs: new Map(),
+      dead: false,
+      referenced: true,
+    };
+    worker.on('message', (m: FromWorker) => this.onMessage(s, m));
+    worker.on('error', (err) => {
+      this.log.warn(`sandbox worker ${index} failed: ${err.message}`);
+      this.replace(s, 'crashed');
+    });
+    worker.on('exit', (code) => {
+      if (!s.dead) {
+        this.log.warn(`sandbox worker ${index} exited with code ${code}`);
+        this.replace(s, 'crashed');
+      }
+    });
+    this.slots[index] = s;
+    this.setRef(s);
+    return s;
+  }
+
+  private setRef(s: Slot): void {
+    const want = s.jobs.size > 0;
+    if (want === s.referenced) return;
+    s.referenced = want;
+    if (want) s.worker.ref();
+    else s.worker.unref();
+  }
+
+  private pickSlot(): Slot {
+    let best: Slot | undefined;
+    for (let i = 0; i < this.poolSize; i++) {
+      const existing = this.slots[i];
+      if (!existing || existing.dead) {
+        // Start another worker only when every running one is busy.
+        if (!best || best.jobs.size > 0) return this.slot(i);
+        continue;
+      }
+      if (!best || existing.jobs.size < best.jobs.size) best = existing;
+    }
+    return best ?? this.slot(0);
+  }
+
+  private dispatch(job: Job): void {
+    this.active++;
+    let s: Slot;
+    try {
+      s = this.pickSlot();
+    } catch (err) {
+      this.finish(job, this.internalError((err as Error).message));
+      return;
+    }
+    this.send(s, job);
+  }
+
+  private send(s: Slot, job: Job): void {
+    job.slot = s;
+    s.jobs.set(job.id, job);
+    this.setRef(s);
+    const c = job.config;
+    const msg: RunMessage = {
+      t: 'run',
+      id: job.id,
+      code: job.code,
+      language: job.language,
+      contextJson: (job as Job & { contextJson: string }).contextJson,
+      hostNames: Object.keys(job.hostApi),
+      limits: {
+        timeMs: c.maxExecutionTimeMs,
+        memoryMb: c.maxMemoryMb,
+        cpuPercent: c.maxCpuPercent,
+        stackKb: c.maxStackKb,
+        allowNetwork: c.allowNetwork,
+        allowFilesystem: c.allowFilesystem,
+      },
+    };
+    s.worker.postMessage(msg);
+    this.startWatchdog();
+  }
+
+  private onMessage(s: Slot, m: FromWorker): void {
+    const job = s.jobs.get(m.id);
+    if (m.t === 'done') {
+      if (!job) return;
+      s.jobs.delete(m.id);
+      this.setRef(s);
+      this.finish(job, m.result);
+      return;
+    }
+    if (m.t === 'call') {
+      if (!job || job.settled) {
+        this.reply(s, m, false, 'the execution has ended');
+        return;
+      }
+      void this.serveCall(s, job, m);
+    }
+  }
+
+  private reply(s: Slot, m: HostCallMessage, ok: boolean, payload: string, violation?: { type: NonNullable<Job['violation']>['violationType']; reason: string }): void {
+    if (s.dead) return;
+    s.worker.postMessage({ t: 'reply', id: m.id, callId: m.callId, ok, payload, violation } satisfies ToWorker);
+  }
+
+  private async serveCall(s: Slot, job: Job, m: HostCallMessage): Promise<void> {
+    let args: unknown[];
+    try {
+      const parsed: unknown = JSON.parse(m.args);
+      args = Array.isArray(parsed) ? parsed : [];
+    } catch {
+      this.reply(s, m, false, 'invalid arguments');
+      return;
+    }
+    try {
+      let value: unknown;
+      const fn = Object.prototype.hasOwnProperty.call(job.hostApi, m.name) ? job.hostApi[m.name] : undefined;
+      if (fn) value = await fn(...args);
+      else if (job.capabilities?.has(m.name)) value = await job.capabilities.call(m.name, args);
+      else if (m.name === 'fetch') throw new CapabilityViolation('network', 'fetch() is not allowed: network access is disabled by the sandbox configuration');
+      else if (m.name.startsWith('fs.')) throw new CapabilityViolation('filesystem', `${m.name}() is not allowed: file-system access is disabled by the sandbox configuration`);
+      else throw new Error(`${m.name} is not a host function`);
+      if (job.settled) return;
+      let json: string | undefined;
+      try {
+        json = value === undefined ? '' : JSON.stringify(value);
+      } catch (err) {
+        throw new Error(`${m.name}() returned a value that is not JSON-serialisable: ${(err as Error).message}`, { cause: err });
+      }
+      this.reply(s, m, true, json ?? '');
+    } catch (err) {
+      if (job.settled) return;
+      if (err instanceof CapabilityViolation) {
+        job.violation ??= { kind: 'security_violation', violationType: err.violationType, reason: err.message };
+        this.reply(s, m, false, err.message, { type: err.violationType, reason: err.message });
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.reply(s, m, false, `${m.name}() failed: ${message}`);
+    }
+  }
+
+  private cancel(job: Job): void {
+    if (job.settled) return;
+    const qi = this.queue.indexOf(job);
+    if (qi >= 0) {
+      this.queue.splice(qi, 1);
+      this.finish(job, this.cancelled(), false);
+      return;
+    }
+    const s = job.slot;
+    if (s && !s.dead) {
+      Atomics.store(s.i32, SHM.CANCEL_BASE + (job.id % SHM.CANCEL_SLOTS), job.id);
+      Atomics.notify(s.i32, SHM.SLEEP);
+      s.worker.postMessage({ t: 'cancel', id: job.id } satisfies ToWorker);
+    }
+    // The caller gets its answer now; the worker's late result is ignored.
+    this.finish(job, this.cancelled());
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(() => this.checkDeadlines(), WATCHDOG_INTERVAL_MS);
+    this.watchdog.unref();
+  }
+
+  /** The backstop: a worker still running a job past deadline + grace is terminated and replaced. */
+  private checkDeadlines(): void {
+    let busy = false;
+    const now = Date.now();
+    for (const s of this.slots) {
+      if (!s || s.dead || s.jobs.size === 0) continue;
+      busy = true;
+      const id = Atomics.load(s.i32, SHM.RUNNING);
+      if (!id) continue;
+      const job = s.jobs.get(id);
+      if (!job) continue;
+      const elapsed = now - s.startedAt[0];
+      if (elapsed > job.config.maxExecutionTimeMs + BACKSTOP_GRACE_MS) {
+        this.log.warn(`sandbox: job ${id} ignored its deadline (${elapsed} ms); terminating worker ${s.index}`);
+        s.jobs.delete(id);
+        this.finish(job, { kind: 'timeout', elapsedMs: elapsed, partialOutput: '' });
+        this.replace(s, 'deadline');
+      }
+    }
+    if (!busy && this.watchdog) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+    }
+  }
+
+  /** Discards a dead or stuck worker; its unfinished jobs fail (started) or move to a new worker (not started). */
+  private replace(s: Slot, why: 'crashed' | 'deadline'): void {
+    if (s.dead || this.closed) return;
+    s.dead = true;
+    this.restarts++;
+    const running = Atomics.load(s.i32, SHM.RUNNING);
+    void s.worker.terminate().catch(() => undefined);
+    const orphans = [...s.jobs.values()];
+    s.jobs.clear();
+    if (this.slots[s.index] === s) this.slots[s.index] = undefined;
+    for (const job of orphans) {
+      if (job.settled) continue;
+      if (job.id === running) {
+        this.finish(job, { kind: 'error', errorType: 'internal', message: `the sandbox worker ${why === 'crashed' ? 'crashed' : 'was stopped'} during this execution and was replaced`, stdout: '', stderr: '', executionTimeMs: Date.now() - job.startedAt });
+        continue;
+      }
+      // Not started: run it on another worker.
+      this.active--;
+      this.dispatch(job);
+    }
+  }
+
+  private finishEarly(startedAt: number, result: ExecutionResult): ExecutionResult {
+    this.record(result, startedAt);
+    return result;
+  }
+
+  private finish(job: Job, result: ExecutionResult, wasActive = true): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (wasActive) this.active--;
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    const final = job.violation ?? result;
+    job.capabilities?.dispose();
+    this.record(final, job.startedAt);
+    job.resolve(final);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.active < this.maxConcurrent && this.queue.length > 0) {
+      const next = this.queue.shift();
+      if (next) this.dispatch(next);
+    }
+  }
+
+  private record(result: ExecutionResult, startedAt: number): void {
+    const durationMs = Date.now() - startedAt;
+    this.total++;
+    this.counts[result.kind]++;
+    this.durations.push(result.kind === 'success' || result.kind === 'error' ? result.executionTimeMs : result.kind === 'timeout' ? result.elapsedMs : durationMs);
+    if (this.durations.length > DURATIONS_MAX) this.durations.splice(0, this.durations.length - DURATIONS_MAX);
+    const rec: ExecutionRecord = { id: this.total, startedAt, kind: result.kind, durationMs, summary: summarize(result) };
+    this.records.push(rec);
+    if (this.records.length > RECENT_MAX) this.records.shift();
+    this.emitter.fire(rec);
+  }
+}
+
+export type { Disposable };
