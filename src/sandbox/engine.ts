@@ -82,6 +82,9 @@ interface Job {
   hostError?: { name: string; message: string; stack: string };
   neverSettled: boolean;
   syntax?: boolean;
+  /** The module's memory reached its cap during the run. */
+  memoryExhausted?: boolean;
+  memoryMb: number;
   out: [string[], string[]];
   outLen: [number, number];
   outFull: [boolean, boolean];
@@ -191,6 +194,7 @@ export class Engine {
       timedOut: false,
       cancelled: false,
       neverSettled: false,
+      memoryMb: msg.limits.memoryMb,
       out: [[], []],
       outLen: [0, 0],
       outFull: [false, false],
@@ -450,7 +454,9 @@ export class Engine {
       } catch {
         holder.broken = true;
       }
-      const oom = job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message);
+      const maxBytes = Math.ceil(((holder.memoryMb + 16) * MB) / 65536) * 65536;
+      if (holder.memory.buffer.byteLength >= maxBytes - 2 * MB) job.memoryExhausted = true;
+      const oom = job.memoryExhausted || (job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message));
       if (holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES) {
         holder.broken = true;
         // Replace it now so the next run does not pay for it.
@@ -479,6 +485,10 @@ export class Engine {
       return { kind: 'error', errorType: 'output_limit', message: `the returned value is ${o.length} characters of JSON; the limit is ${OUTPUT_CAP}`, stdout, stderr, executionTimeMs };
     }
     const e = o?.kind === 'fail' ? o : job.hostError;
+    if (e && job.memoryExhausted && !job.syntax) {
+      // Out of memory often surfaces as a bare `null` exception (no memory left to build an Error).
+      return { kind: 'error', errorType: 'memory_limit', message: `out of memory: the execution exceeded its memory limit of ${job.memoryMb} MB`, stdout, stderr, executionTimeMs };
+    }
     if (e) {
       const errorType: ErrorType = job.syntax ? 'syntax' : o?.kind === 'fail' ? classifyError(e.name, e.message) : hostErrorType(e.message);
       const pos = guestPosition(e.stack);
