@@ -1,0 +1,82 @@
+/**
+ * Drives a real VS Code workbench (code-server in headless Chromium) as a person would:
+ * the command palette, views, the notifications panel. Screenshots go to test-results/ui/.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { packageVsix } from '../../scripts/package';
+import { openBrowser, resultsDir, startCodeServer, type BrowserSession, type CodeServer, type StartOptions } from '../launch/codeServer';
+
+export const screenshotsDir = path.join(resultsDir, 'ui');
+
+export class Workbench {
+  private constructor(
+    readonly server: CodeServer,
+    private readonly session: BrowserSession,
+    readonly vsix: string,
+  ) {}
+
+  get page(): Page {
+    return this.session.page;
+  }
+
+  /** Packages the extension, installs the .vsix into a fresh code-server, opens the workbench. */
+  static async open(options: StartOptions = {}): Promise<Workbench> {
+    const vsix = packageVsix(mkdtempSync(path.join(os.tmpdir(), 'agent-memory-vsix-')));
+    const server = await startCodeServer({ ...options, vsix });
+    let session: BrowserSession | undefined;
+    try {
+      session = await openBrowser();
+      const wb = new Workbench(server, session, vsix);
+      await session.page.goto(server.url());
+      await session.page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+      // Let the workbench settle (extension host connected, views restored).
+      await session.page.waitForSelector('.statusbar', { timeout: 60_000 });
+      return wb;
+    } catch (err) {
+      await session?.close();
+      await server.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * Opens the command palette and runs a command by its title, as a user would. Contributed
+   * commands appear once the extension host has registered them, so the palette is retried.
+   */
+  async runCommand(title: string, timeoutMs = 90_000): Promise<void> {
+    const page = this.page;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill('>');
+      await page.keyboard.type(title, { delay: 20 });
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      try {
+        await row.waitFor({ timeout: 5_000 });
+        await page.keyboard.press('Enter');
+        return;
+      } catch (err) {
+        await page.keyboard.press('Escape');
+        if (Date.now() > deadline) throw err;
+        await page.waitForTimeout(1_000);
+      }
+    }
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(screenshotsDir, { recursive: true });
+    const file = path.join(screenshotsDir, `${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
+    await this.server.stop();
+  }
+}
