@@ -319,17 +319,19 @@ export class Sandbox implements SandboxEngine {
   }
 
   private pickSlot(): Slot {
+    // Prefer the least-loaded live (warm) worker; start another only when every live one is busy.
     let best: Slot | undefined;
+    let free = -1;
     for (let i = 0; i < this.poolSize; i++) {
       const existing = this.slots[i];
       if (!existing || existing.dead) {
-        // Start another worker only when every running one is busy.
-        if (!best || best.jobs.size > 0) return this.slot(i);
+        if (free < 0) free = i;
         continue;
       }
       if (!best || existing.jobs.size < best.jobs.size) best = existing;
     }
-    return best ?? this.slot(0);
+    if (best && (best.jobs.size === 0 || free < 0)) return best;
+    return this.slot(free >= 0 ? free : 0);
   }
 
   private dispatch(job: Job): void {
@@ -488,6 +490,12 @@ export class Sandbox implements SandboxEngine {
     const orphans = [...s.jobs.values()];
     s.jobs.clear();
     if (this.slots[s.index] === s) this.slots[s.index] = undefined;
+    // Start the replacement now so it is warm by the time it is needed.
+    try {
+      this.slot(s.index);
+    } catch (err) {
+      this.log.warn(`sandbox: could not start a replacement worker: ${(err as Error).message}`);
+    }
     for (const job of orphans) {
       if (job.settled) continue;
       if (job.id === running) {

@@ -113,7 +113,7 @@ describe('sandbox engine', function () {
         return [reads, proxyError]`;
       expectSuccess(await run(code, { hostApi }), '[1,"arguments of memory.query() must be JSON-serialisable: trap"]');
       assert.deepEqual(received, { secret: 'value', nested: { a: 2 } });
-      const desc = Object.getOwnPropertyDescriptor(received as object, 'secret');
+      const desc = Object.getOwnPropertyDescriptor(received, 'secret');
       assert.equal(typeof desc?.get, 'undefined');
     });
     it('refuses host names that would shadow sandbox globals', async () => {

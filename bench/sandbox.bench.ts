@@ -1,0 +1,98 @@
+/**
+ * Sandbox benchmark: prints one JSON object per line ({"bench": "...", ...}).
+ * Run with `npm run bench:sandbox` (builds dist/ first).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { Sandbox, resolveConfig, type ExecutionResult } from '../src/sandbox';
+
+const WORKER = path.resolve(__dirname, '..', 'dist', 'sandbox-worker.js');
+const SIMPLE = 'const xs = context.input.xs; return xs.map((x) => x * 2).reduce((a, b) => a + b, 0)';
+const INPUT = { xs: [1, 2, 3, 4, 5] };
+
+const emit = (bench: string, figures: Record<string, unknown>): void => console.log(JSON.stringify({ bench, ...figures }));
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : 0;
+};
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function check(r: ExecutionResult, kind: ExecutionResult['kind']): void {
+  if (r.kind !== kind) throw new Error(`expected ${kind}, got ${JSON.stringify(r).slice(0, 300)}`);
+}
+
+async function main(): Promise<void> {
+  const rssBase = process.memoryUsage().rss;
+  const sb = new Sandbox({ workers: 2, workerPath: WORKER, config: resolveConfig('default') });
+  await sb.warmUp();
+  const rssWorkers = process.memoryUsage().rss;
+  emit('rss_per_idle_worker', { workers: 2, rssMbPerWorker: r3((rssWorkers - rssBase) / 2 / 1024 / 1024), note: 'RSS growth after starting 2 workers and one warm-up run each' });
+
+  // Warm sequential latency.
+  for (let i = 0; i < 200; i++) check(await sb.execute(SIMPLE, { task: 'warm', input: INPUT }), 'success');
+  const lat: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const t = performance.now();
+    const r = await sb.execute(SIMPLE, { task: 'lat', input: INPUT });
+    lat.push(performance.now() - t);
+    check(r, 'success');
+  }
+  emit('simple_warm_latency', { n: lat.length, p50Ms: r3(pct(lat, 50)), p99Ms: r3(pct(lat, 99)), targetP50Ms: 1 });
+
+  // node:vm reference for the same script.
+  const vmScript = new vm.Script(`(function(){ ${SIMPLE} })()`);
+  const vmLat: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const t = performance.now();
+    vmScript.runInNewContext({ context: { task: 'vm', input: INPUT } });
+    vmLat.push(performance.now() - t);
+  }
+  emit('node_vm_reference', { n: vmLat.length, p50Ms: r3(pct(vmLat, 50)), p99Ms: r3(pct(vmLat, 99)), sandboxOverVmP50: r3(pct(lat, 50) / pct(vmLat, 50)) });
+
+  // Throughput with 100 in flight, and the main thread's event-loop delay meanwhile.
+  const total = 5000;
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const t0 = performance.now();
+  let next = 0;
+  let ok = 0;
+  const lane = async (): Promise<void> => {
+    while (next < total) {
+      next++;
+      const r = await sb.execute(SIMPLE, { task: 'tp', input: INPUT });
+      if (r.kind === 'success' && r.output === '30') ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: 100 }, lane));
+  const secs = (performance.now() - t0) / 1000;
+  h.disable();
+  emit('throughput_100_in_flight', { executions: total, correct: ok, perSecond: Math.round(total / secs), targetPerSecond: 2000 });
+  emit('event_loop_delay_during_100_parallel', { p50Ms: r3(h.percentile(50) / 1e6), p99Ms: r3(h.percentile(99) / 1e6), maxMs: r3(h.max / 1e6), targetP99Ms: 20 });
+
+  // Timeout overshoot (measured by the caller: wall time minus the deadline).
+  const deadline = 100;
+  const over = async (code: string, n: number): Promise<number[]> => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      const r = await sb.execute(code, { task: 'to' }, { config: resolveConfig('default', { maxExecutionTimeMs: deadline, maxCpuPercent: 100 }) });
+      xs.push(performance.now() - t - deadline);
+      check(r, 'timeout');
+    }
+    return xs;
+  };
+  const js = await over('let i = 0; while (i >= 0) i++', 30);
+  emit('timeout_overshoot_js_loop', { deadlineMs: deadline, n: js.length, p50Ms: r3(pct(js, 50)), p99Ms: r3(pct(js, 99)), targetP99Ms: 10 });
+  const pr = await over('async function g() { for (let i = 0; ; i++) await null } await g()', 30);
+  emit('timeout_overshoot_promise_loop', { deadlineMs: deadline, n: pr.length, p50Ms: r3(pct(pr, 50)), p99Ms: r3(pct(pr, 99)), targetP99Ms: 10 });
+  const nat = await over("for (let i = 0; i < 1e9; i++) 'abc'.repeat(1e5).split('').join('')", 10);
+  emit('timeout_overshoot_native_op', { deadlineMs: deadline, n: nat.length, p50Ms: r3(pct(nat, 50)), p99Ms: r3(pct(nat, 99)), targetP99Ms: 250, workerRestarts: sb.metrics().workerRestarts });
+
+  await sb.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
