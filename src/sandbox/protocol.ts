@@ -76,7 +76,12 @@ export interface DoneMessage {
   result: ExecutionResult;
 }
 
-export type FromWorker = HostCallMessage | DoneMessage;
+/** The worker has loaded its QuickJS module and is ready for jobs. */
+export interface ReadyMessage {
+  t: 'ready';
+}
+
+export type FromWorker = HostCallMessage | DoneMessage | ReadyMessage;
 
 export interface WorkerInit {
   shared: SharedArrayBuffer;

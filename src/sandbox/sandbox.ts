@@ -63,6 +63,8 @@ interface Slot {
   jobs: Map<number, Job>;
   dead: boolean;
   referenced: boolean;
+  /** The worker reported its QuickJS module loaded. */
+  ready: boolean;
 }
 
 /** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
@@ -106,6 +108,7 @@ export class Sandbox implements SandboxEngine {
   private closed = false;
   private watchdog?: NodeJS.Timeout;
   private wasmModule?: WebAssembly.Module;
+  private spare?: Slot;
   private readonly emitter = new Emitter<ExecutionRecord>();
   private readonly records: ExecutionRecord[] = [];
   private readonly durations: number[] = [];
@@ -135,6 +138,7 @@ export class Sandbox implements SandboxEngine {
   /** Starts the workers now instead of on the first execution. */
   async warmUp(): Promise<void> {
     for (let i = 0; i < this.poolSize; i++) this.slot(i);
+    this.startSpare();
     await this.execute('return 1', { task: 'warm-up' });
   }
 
@@ -232,6 +236,11 @@ export class Sandbox implements SandboxEngine {
       terminations.push(s.worker.terminate());
     }
     this.slots.length = 0;
+    if (this.spare) {
+      this.spare.dead = true;
+      terminations.push(this.spare.worker.terminate());
+      this.spare = undefined;
+    }
     await Promise.allSettled(terminations);
   }
 
@@ -277,6 +286,22 @@ export class Sandbox implements SandboxEngine {
   private slot(index: number): Slot {
     const existing = this.slots[index];
     if (existing && !existing.dead) return existing;
+    const s = this.spawn(index);
+    this.slots[index] = s;
+    return s;
+  }
+
+  /** Keeps one warm standby worker, so a worker killed by the backstop is replaced at once. */
+  private startSpare(): void {
+    if (this.closed || (this.spare && !this.spare.dead)) return;
+    try {
+      this.spare = this.spawn(-1);
+    } catch (err) {
+      this.log.warn(`sandbox: could not start a standby worker: ${(err as Error).message}`);
+    }
+  }
+
+  private spawn(index: number): Slot {
     if (!existsSync(this.workerPath)) throw new Error(`sandbox worker not found at ${this.workerPath} (run \`npm run build\`)`);
     const shared = new SharedArrayBuffer(SHM.BYTES);
     const worker = new Worker(this.workerPath, {
@@ -293,19 +318,19 @@ export class Sandbox implements SandboxEngine {
       jobs: new Map(),
       dead: false,
       referenced: true,
+      ready: false,
     };
     worker.on('message', (m: FromWorker) => this.onMessage(s, m));
     worker.on('error', (err) => {
-      this.log.warn(`sandbox worker ${index} failed: ${err.message}`);
+      this.log.warn(`sandbox worker ${s.index} failed: ${err.message}`);
       this.replace(s, 'crashed');
     });
     worker.on('exit', (code) => {
       if (!s.dead) {
-        this.log.warn(`sandbox worker ${index} exited with code ${code}`);
+        this.log.warn(`sandbox worker ${s.index} exited with code ${code}`);
         this.replace(s, 'crashed');
       }
     });
-    this.slots[index] = s;
     this.setRef(s);
     return s;
   }
@@ -328,7 +353,8 @@ export class Sandbox implements SandboxEngine {
         if (free < 0) free = i;
         continue;
       }
-      if (!best || existing.jobs.size < best.jobs.size) best = existing;
+      // A warm (ready) worker beats one still starting, then the least loaded wins.
+      if (!best || (existing.ready && !best.ready) || (existing.ready === best.ready && existing.jobs.size < best.jobs.size)) best = existing;
     }
     if (best && (best.jobs.size === 0 || free < 0)) return best;
     return this.slot(free >= 0 ? free : 0);
@@ -372,6 +398,10 @@ export class Sandbox implements SandboxEngine {
   }
 
   private onMessage(s: Slot, m: FromWorker): void {
+    if (m.t === 'ready') {
+      s.ready = true;
+      return;
+    }
     const job = s.jobs.get(m.id);
     if (m.t === 'done') {
       if (!job) return;
@@ -483,6 +513,11 @@ export class Sandbox implements SandboxEngine {
   /** Discards a dead or stuck worker; its unfinished jobs fail (started) or move to a new worker (not started). */
   private replace(s: Slot, why: 'crashed' | 'deadline'): void {
     if (s.dead || this.closed) return;
+    if (s === this.spare) {
+      s.dead = true;
+      this.spare = undefined;
+      return;
+    }
     s.dead = true;
     this.restarts++;
     const running = Atomics.load(s.i32, SHM.RUNNING);
@@ -490,12 +525,20 @@ export class Sandbox implements SandboxEngine {
     const orphans = [...s.jobs.values()];
     s.jobs.clear();
     if (this.slots[s.index] === s) this.slots[s.index] = undefined;
-    // Start the replacement now so it is warm by the time it is needed.
-    try {
-      this.slot(s.index);
-    } catch (err) {
-      this.log.warn(`sandbox: could not start a replacement worker: ${(err as Error).message}`);
+    // Swap in the warm standby (or start a replacement now), then start a new standby.
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare && !spare.dead) {
+      spare.index = s.index;
+      this.slots[s.index] = spare;
+    } else {
+      try {
+        this.slot(s.index);
+      } catch (err) {
+        this.log.warn(`sandbox: could not start a replacement worker: ${(err as Error).message}`);
+      }
     }
+    this.startSpare();
     for (const job of orphans) {
       if (job.settled) continue;
       if (job.id === running) {

@@ -54,4 +54,7 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-if (init.warmMemoryMb) void engine.warm(init.warmMemoryMb).catch(() => undefined);
+void engine
+  .warm(init.warmMemoryMb ?? 128)
+  .catch(() => undefined)
+  .then(() => post({ t: 'ready' }));
