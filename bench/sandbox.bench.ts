@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const sb = new Sandbox({ workers: 2, workerPath: WORKER, config: resolveConfig('default') });
   await sb.warmUp();
   const rssWorkers = process.memoryUsage().rss;
-  emit('rss_per_idle_worker', { workers: 2, rssMbPerWorker: r3((rssWorkers - rssBase) / 2 / 1024 / 1024), note: 'RSS growth after starting 2 workers and one warm-up run each' });
+  emit('rss_per_idle_worker', { workers: 3, rssMbPerWorker: r3((rssWorkers - rssBase) / 3 / 1024 / 1024), note: 'RSS growth after starting 2 pool workers + 1 warm standby, one warm-up run' });
 
   // Warm sequential latency.
   for (let i = 0; i < 200; i++) check(await sb.execute(SIMPLE, { task: 'warm', input: INPUT }), 'success');
