@@ -215,6 +215,7 @@ export class MemoryStore implements MemoryStoreApi {
 
     try {
       const started = Date.now();
+      if (!readOnly) MemoryStore.removeStaleTemps(dir, logger);
       const snapFile = path.join(dir, SNAPSHOT_FILE);
       const journalFile = path.join(dir, JOURNAL_FILE);
       // A read-only viewer may race with the writer's snapshot + journal cut: retry until consistent.
@@ -290,6 +291,20 @@ export class MemoryStore implements MemoryStoreApi {
     } catch (e) {
       if (lock) await lock.release().catch(() => undefined);
       throw e;
+    }
+  }
+
+  /** Temp files left by a writer that died mid-snapshot or mid-journal-cut (we hold the lock). */
+  private static removeStaleTemps(dir: string, logger: Logger): void {
+    for (const f of fs.readdirSync(dir)) {
+      if ((f.startsWith(`${SNAPSHOT_FILE}.`) && f.endsWith('.tmp')) || f === `${JOURNAL_FILE}.tmp`) {
+        try {
+          fs.rmSync(path.join(dir, f), { force: true });
+          logger.debug(`memory: removed stale temp file ${f}`);
+        } catch {
+          /* ignore */
+        }
+      }
     }
   }
 
