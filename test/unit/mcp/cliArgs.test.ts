@@ -1,0 +1,75 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { parseCliArgs, HELP_TEXT } from '../../../src/mcp';
+
+describe('mcp: memory-mcp argument parsing', () => {
+  const cwd = '/work/project';
+
+  it('defaults to stdio, the default preset and ./.memory-mcp', () => {
+    const r = parseCliArgs([], {}, cwd);
+    assert.equal(r.kind, 'run');
+    if (r.kind !== 'run') return;
+    assert.equal(r.options.db, path.resolve(cwd, '.memory-mcp'));
+    assert.equal(r.options.preset, 'default');
+    assert.equal(r.options.http, undefined);
+    assert.deepEqual(r.options.allowPaths, []);
+  });
+
+  it('honours MEMORY_MCP_DB when --db is absent, and --db over it', () => {
+    const a = parseCliArgs([], { MEMORY_MCP_DB: '/data/mem' }, cwd);
+    assert.ok(a.kind === 'run' && a.options.db === '/data/mem');
+    const b = parseCliArgs(['--db', 'rel/dir'], { MEMORY_MCP_DB: '/data/mem' }, cwd);
+    assert.ok(b.kind === 'run' && b.options.db === path.resolve(cwd, 'rel/dir'));
+  });
+
+  it('parses every flag, repeated flags and --flag=value', () => {
+    const r = parseCliArgs(['--db=/x', '--preset', 'restrictive', '--allow-path', 'a', '--allow-path=/b', '--allow-host', 'example.com', '--allow-host', 'api.example.com:8443', '--http', '8123', '--all-tools', '--log-level', 'debug'], {}, cwd);
+    assert.equal(r.kind, 'run');
+    if (r.kind !== 'run') return;
+    assert.deepEqual(r.options, {
+      db: '/x',
+      preset: 'restrictive',
+      allowPaths: [path.resolve(cwd, 'a'), '/b'],
+      allowHosts: ['example.com', 'api.example.com:8443'],
+      http: { port: 8123 },
+      allTools: true,
+      logLevel: 'debug',
+    });
+  });
+
+  it('--http without a port means an ephemeral port, also before other flags', () => {
+    const r = parseCliArgs(['--http', '--db', '/x'], {}, cwd);
+    assert.ok(r.kind === 'run' && r.options.http?.port === 0 && r.options.db === '/x');
+    const s = parseCliArgs(['--http'], {}, cwd);
+    assert.ok(s.kind === 'run' && s.options.http?.port === 0);
+  });
+
+  it('help and version', () => {
+    assert.equal(parseCliArgs(['--help']).kind, 'help');
+    assert.equal(parseCliArgs(['-h', '--bogus']).kind, 'help');
+    assert.equal(parseCliArgs(['--version']).kind, 'version');
+    assert.match(HELP_TEXT, /--db PATH/);
+    assert.match(HELP_TEXT, /--http \[PORT\]/);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['--bogus'], /unknown option "--bogus"/],
+    [['stray'], /unexpected argument "stray"/],
+    [['--db'], /--db needs a value/],
+    [['--db', '--http'], /--db needs a value/],
+    [['--db='], /--db needs a value/],
+    [['--preset', 'lax'], /--preset must be restrictive, default or permissive \(got "lax"\)/],
+    [['--http=abc'], /--http PORT must be a number from 0 to 65535 \(got "abc"\)/],
+    [['--http', '70000'], /--http PORT must be a number from 0 to 65535 \(got "70000"\)/],
+    [['--allow-path'], /--allow-path needs a value/],
+    [['--log-level', 'loud'], /--log-level must be one of/],
+    [['--all-tools=yes'], /--all-tools takes no value/],
+  ];
+  for (const [argv, message] of bad) {
+    it(`rejects ${JSON.stringify(argv)} with a clear message`, () => {
+      const r = parseCliArgs(argv, {}, cwd);
+      assert.equal(r.kind, 'error');
+      if (r.kind === 'error') assert.match(r.message, message);
+    });
+  }
+});
