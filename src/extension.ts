@@ -1,13 +1,91 @@
+/**
+ * Wires the pure core into VS Code; nothing else lives here. One LogOutputChannel is passed down
+ * as the Logger, everything hangs off context.subscriptions, settings are read at point of use.
+ * Activation is cheap: the store, the sandbox's WASM and the MCP server start on first use.
+ */
 import * as vscode from 'vscode';
+import path from 'node:path';
+import { registerCommands } from './views/commands';
+import { SERVER_SETTINGS, SECTION, readRetention, readSandboxConfig, serverEnabled } from './views/config';
+import { MemoryDocuments, SCHEME } from './views/episodeDocument';
+import { AgentMemoryMcpProvider, MCP_PROVIDER_ID } from './views/mcpProvider';
+import { Services } from './views/services';
+import { SandboxStatus } from './views/statusBar';
+import { EpisodesTree, PatternsTree, SandboxTree } from './views/trees';
 
-/** Wires the pure core into VS Code. Everything registered here hangs off one disposal root. */
-export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('Agent Memory', { log: true });
-  context.subscriptions.push(log);
-  context.subscriptions.push(vscode.commands.registerCommand('agentMemory.showLog', () => log.show(true)));
-  log.info('Agent Memory activated');
+/** What activate() returns: used by the extension-host tests, harmless to others. */
+export interface AgentMemoryApi {
+  readonly activationMs: number;
+  readonly services: Services;
+  readonly mcpProvider: AgentMemoryMcpProvider;
+  readonly trees: { episodes: EpisodesTree; patterns: PatternsTree; sandbox: SandboxTree };
 }
 
-export function deactivate(): void {
-  // Disposal happens through context.subscriptions.
+let active: Services | undefined;
+
+export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Agent Memory', { log: true });
+  context.subscriptions.push(log);
+
+  const storageRoot = context.storageUri ?? context.globalStorageUri;
+  const services = new Services({
+    storeDir: path.join(storageRoot.fsPath, 'memory'),
+    logger: log,
+    sandboxConfig: () => readSandboxConfig().config,
+    retention: readRetention,
+  });
+  active = services;
+  // Disposed last (subscriptions are disposed in reverse), after the views that use it.
+  context.subscriptions.push(services);
+
+  const mcpProvider = new AgentMemoryMcpProvider(services, serverEnabled);
+  context.subscriptions.push(mcpProvider, vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcpProvider));
+
+  const documents = new MemoryDocuments(services);
+  context.subscriptions.push(documents, vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
+
+  const trees = { episodes: new EpisodesTree(services), patterns: new PatternsTree(services), sandbox: new SandboxTree(services) };
+  context.subscriptions.push(
+    trees.episodes,
+    trees.patterns,
+    trees.sandbox,
+    vscode.window.createTreeView('agentMemory.episodes', { treeDataProvider: trees.episodes, showCollapseAll: true }),
+    vscode.window.createTreeView('agentMemory.patterns', { treeDataProvider: trees.patterns, showCollapseAll: true }),
+    vscode.window.createTreeView('agentMemory.sandbox', { treeDataProvider: trees.sandbox }),
+    vscode.commands.registerCommand('agentMemory.refresh', () => {
+      trees.episodes.refresh();
+      trees.patterns.refresh();
+      trees.sandbox.refresh();
+    }),
+  );
+
+  const status = new SandboxStatus(services);
+  context.subscriptions.push(status, ...registerCommands(services, log, status));
+
+  const applySettings = (): void => {
+    const effective = readSandboxConfig();
+    for (const note of effective.notes) log.warn(note);
+    services.applySettings();
+    status.update();
+    trees.sandbox.refresh();
+    mcpProvider.bump();
+  };
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (SERVER_SETTINGS.some((s) => e.affectsConfiguration(s)) || e.affectsConfiguration(`${SECTION}.memory`)) applySettings();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(applySettings),
+  );
+
+  const activationMs = performance.now() - started;
+  log.info(`Agent Memory activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs, services, mcpProvider, trees };
+}
+
+/** VS Code awaits this: the store's journal is flushed and a final snapshot written before exit. */
+export function deactivate(): Promise<void> | undefined {
+  const closing = active?.close();
+  active = undefined;
+  return closing;
 }

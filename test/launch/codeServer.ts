@@ -4,7 +4,7 @@
  * ignored cache folder it reuses, and stops every process it started by process group id.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -210,6 +210,12 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
     if (!exited) killGroup(child, 'SIGKILL');
     // Extension hosts and other helpers share the group; make sure none is left.
     killGroup(child, 'SIGKILL');
+    // Keep VS Code's own logs (extension host, MCP servers) for post-mortems.
+    try {
+      cpSync(path.join(userDataDir, 'logs'), path.join(resultsDir, 'code-server-logs', path.basename(scratch)), { recursive: true });
+    } catch {
+      // No logs were written.
+    }
     rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
   };
   stoppers.add(stop);

@@ -1,18 +1,24 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'agent-memory.agent-memory';
+import { EXTENSION_ID, activateApi } from './helpers';
 
 describe('extension activation (real extension host)', () => {
-  it('is installed, activates, and registers its commands', async () => {
-    const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is not known to the host`);
-    await ext.activate();
+  it('is installed, activates, and registers every contributed command', async () => {
+    const api = await activateApi();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     assert.equal(ext.isActive, true);
     const commands = await vscode.commands.getCommands(true);
     const contributed = (ext.packageJSON as { contributes: { commands: Array<{ command: string }> } }).contributes.commands.map((c) => c.command);
-    assert.ok(contributed.length > 0);
+    assert.ok(contributed.length >= 12, `only ${contributed.length} commands contributed`);
     for (const id of contributed) assert.ok(commands.includes(id), `command ${id} is not registered`);
+    console.log(`      activation took ${api.activationMs.toFixed(2)} ms`);
+  });
+
+  it('activates cheaply: no store, sandbox or server is started by activation', async () => {
+    const api = await activateApi();
+    assert.equal(api.services.peekStore(), undefined, 'the store was opened during activation');
+    assert.equal(api.services.peekSandbox(), undefined, 'the sandbox was created during activation');
+    assert.equal(api.services.peekServer(), undefined, 'the MCP server was started during activation');
   });
 
   it('runs in a real VS Code with the MCP definition API available', () => {

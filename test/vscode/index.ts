@@ -16,7 +16,8 @@ export function run(): Promise<void> {
   Mocha.reporters.Base.consoleLog = (...args: unknown[]): void => {
     for (const line of format(...args).split('\n')) console.log(OUTPUT_MARKER + line);
   };
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  // MOCHA_GREP (passed through the launcher's environment) narrows the run while debugging.
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', grep: process.env.MOCHA_GREP || undefined });
   const dir = __dirname;
   for (const f of readdirSync(dir).sort()) {
     if (f.endsWith('.test.js')) mocha.addFile(path.join(dir, f));

@@ -1,0 +1,81 @@
+/** Small text helpers shared by the views (no vscode import). */
+import type { Episode } from '../memory';
+import type { ExecutionResult } from '../sandbox';
+
+export function age(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const ms = now - Date.parse(iso);
+  if (!Number.isFinite(ms)) return '';
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s ago`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m}m ago`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h}h ago`;
+  return `${Math.round(h / 24)}d ago`;
+}
+
+export function truncate(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+}
+
+export function percent(rate: number): string {
+  return `${Math.round(rate * 100)}%`;
+}
+
+/** A readable rendering of a sandbox result for the output channel. */
+export function formatExecution(result: ExecutionResult, source: string): string {
+  const lines = [`── ${new Date().toISOString()} · ${source}`];
+  switch (result.kind) {
+    case 'success':
+      lines.push(`✔ success in ${result.executionTimeMs.toFixed(1)} ms`, `value: ${result.output}`);
+      break;
+    case 'error':
+      lines.push(`✖ ${result.errorType} error${result.line !== undefined ? ` at line ${result.line}${result.column !== undefined ? `:${result.column}` : ''}` : ''}: ${result.message}`);
+      break;
+    case 'timeout':
+      lines.push(`⏱ timeout after ${result.elapsedMs} ms`);
+      if (result.partialOutput) lines.push(`partial output:\n${result.partialOutput}`);
+      break;
+    case 'security_violation':
+      lines.push(`⛔ security violation (${result.violationType}): ${result.reason}`);
+      break;
+  }
+  if ('stdout' in result && result.stdout) lines.push(`stdout:\n${result.stdout.trimEnd()}`);
+  if ('stderr' in result && result.stderr) lines.push(`stderr:\n${result.stderr.trimEnd()}`);
+  return lines.join('\n');
+}
+
+/** Markdown for the read-only episode document. */
+export function episodeMarkdown(e: Episode): string {
+  const out: string[] = [];
+  out.push(`# ${e.task}`, '');
+  out.push(`- **id**: \`${e.id}\``);
+  out.push(`- **domain / type**: ${e.domain} / ${e.taskType}`);
+  const ctx = [e.context.language, e.context.framework, e.context.complexity, ...e.context.tags.map((t) => `#${t}`)].filter(Boolean);
+  if (ctx.length) out.push(`- **context**: ${ctx.join(', ')}`);
+  out.push(`- **started**: ${e.startedAt}${e.endedAt ? ` · **ended**: ${e.endedAt}` : ' (in progress)'}`);
+  if (e.outcome) {
+    const o = e.outcome;
+    const detail = o.type === 'success' || o.type === 'partial_success' ? o.verdict : o.reason;
+    out.push(`- **outcome**: ${o.type} — ${detail}`);
+  }
+  if (e.reward !== undefined) out.push(`- **reward**: ${e.reward.toFixed(3)}`);
+  out.push('', `## Steps (${e.steps.length})`, '');
+  for (const s of e.steps) {
+    const r = s.result.status === 'success' ? (s.result.output ?? '') : (s.result.message ?? '');
+    out.push(`${s.n}. **${s.tool}** — ${s.action} → _${s.result.status}_${r ? `: ${truncate(r, 200)}` : ''}${s.latencyMs !== undefined ? ` (${s.latencyMs} ms)` : ''}`);
+  }
+  if (e.reflection) {
+    const section = (title: string, items: string[]): void => {
+      if (!items.length) return;
+      out.push('', `### ${title}`, ...items.map((i) => `- ${i}`));
+    };
+    out.push('', '## Reflection');
+    section('Successes', e.reflection.successes);
+    section('Improvements', e.reflection.improvements);
+    section('Insights', e.reflection.insights);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,262 @@
+/**
+ * The Memory explorer's three views: Episodes (domain → task type → episode), Patterns
+ * (kind → pattern → evidence episodes) and Sandbox (metrics and recent runs). They refresh on the
+ * store's and the sandbox's change events (debounced), never by polling.
+ */
+import * as vscode from 'vscode';
+import { TASK_TYPES, type EpisodeSummary, type MemoryStore, type Pattern, type PatternKind, type TaskType } from '../memory';
+import type { ExecutionRecord, Sandbox } from '../sandbox';
+import { age, percent, truncate } from './format';
+import type { Services } from './services';
+
+const REFRESH_DEBOUNCE_MS = 250;
+const EPISODES_PER_GROUP = 200;
+const EVIDENCE_SHOWN = 20;
+
+export type MemoryNode =
+  | { type: 'domain'; domain: string; count: number }
+  | { type: 'taskType'; domain: string; taskType: TaskType; count: number }
+  | { type: 'episode'; episode: EpisodeSummary }
+  | { type: 'patternKind'; kind: PatternKind; count: number }
+  | { type: 'pattern'; pattern: Pattern }
+  | { type: 'metric'; label: string; value: string }
+  | { type: 'runs'; records: ExecutionRecord[] }
+  | { type: 'run'; record: ExecutionRecord }
+  | { type: 'message'; text: string };
+
+/** Shared refresh plumbing: subscribe to a source's change event once it exists, debounce. */
+abstract class RefreshingTree implements vscode.TreeDataProvider<MemoryNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<MemoryNode | undefined | void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  protected readonly disposables: vscode.Disposable[] = [this.changed];
+  private timer: NodeJS.Timeout | undefined;
+
+  refresh(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.changed.fire();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  abstract getTreeItem(node: MemoryNode): vscode.TreeItem;
+  abstract getChildren(node?: MemoryNode): Promise<MemoryNode[]>;
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+abstract class StoreTree extends RefreshingTree {
+  constructor(protected readonly services: Services) {
+    super();
+    const watch = (store: MemoryStore): void => {
+      this.disposables.push(store.onDidChange(() => this.refresh()));
+      this.refresh();
+    };
+    this.disposables.push(services.onDidOpenStore(watch));
+  }
+}
+
+function episodeItem(e: EpisodeSummary): vscode.TreeItem {
+  const item = new vscode.TreeItem(truncate(e.task, 80), vscode.TreeItemCollapsibleState.None);
+  item.id = `episode:${e.id}`;
+  const reward = e.reward !== undefined ? `reward ${e.reward.toFixed(2)} · ` : '';
+  item.description = `${reward}${age(e.endedAt ?? e.startedAt)}`;
+  const md = new vscode.MarkdownString();
+  md.appendText(e.task);
+  md.appendMarkdown(`\n\n${e.domain} · ${e.taskType} · ${e.outcome ?? 'in progress'} · ${e.stepCount} steps`);
+  if (e.gist) md.appendMarkdown('\n\n').appendText(e.gist);
+  item.tooltip = md;
+  item.iconPath = outcomeIcon(e.outcome);
+  item.contextValue = 'episode';
+  item.command = { command: 'agentMemory.openEpisode', title: 'Open Episode', arguments: [e.id] };
+  return item;
+}
+
+function outcomeIcon(outcome: EpisodeSummary['outcome']): vscode.ThemeIcon {
+  switch (outcome) {
+    case 'success':
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'partial_success':
+      return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    case 'failure':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    case 'abstained':
+      return new vscode.ThemeIcon('circle-slash');
+    default:
+      return new vscode.ThemeIcon('clock');
+  }
+}
+
+export class EpisodesTree extends StoreTree {
+  getTreeItem(node: MemoryNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'domain': {
+        const item = new vscode.TreeItem(node.domain, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `domain:${node.domain}`;
+        item.description = `${node.count}`;
+        item.iconPath = new vscode.ThemeIcon('folder-library');
+        return item;
+      }
+      case 'taskType': {
+        const item = new vscode.TreeItem(node.taskType, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `taskType:${node.domain}/${node.taskType}`;
+        item.description = `${node.count}`;
+        item.iconPath = new vscode.ThemeIcon('symbol-category');
+        return item;
+      }
+      case 'episode':
+        return episodeItem(node.episode);
+      default:
+        return messageItem(node);
+    }
+  }
+
+  async getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
+    const store = await this.services.store();
+    if (!node) {
+      const stats = await store.stats();
+      return Object.entries(stats.byDomain)
+        .filter(([, n]) => n > 0)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([domain, count]) => ({ type: 'domain', domain, count }));
+    }
+    if (node.type === 'domain') {
+      const groups = await Promise.all(
+        TASK_TYPES.map(async (taskType) => ({ taskType, total: (await store.listEpisodes({ domain: node.domain, taskType, limit: 1 })).total })),
+      );
+      return groups.filter((g) => g.total > 0).map((g) => ({ type: 'taskType', domain: node.domain, taskType: g.taskType, count: g.total }));
+    }
+    if (node.type === 'taskType') {
+      const { episodes } = await store.listEpisodes({ domain: node.domain, taskType: node.taskType, limit: EPISODES_PER_GROUP });
+      return episodes.map((episode) => ({ type: 'episode', episode }));
+    }
+    return [];
+  }
+}
+
+const PATTERN_KINDS: Array<{ kind: PatternKind; label: string; icon: string }> = [
+  { kind: 'tool_sequence', label: 'Tool sequences', icon: 'list-ordered' },
+  { kind: 'error_recovery', label: 'Error recoveries', icon: 'debug-restart' },
+  { kind: 'decision_point', label: 'Decision points', icon: 'git-compare' },
+  { kind: 'context_pattern', label: 'Context patterns', icon: 'symbol-namespace' },
+];
+
+export class PatternsTree extends StoreTree {
+  getTreeItem(node: MemoryNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'patternKind': {
+        const meta = PATTERN_KINDS.find((k) => k.kind === node.kind)!;
+        const item = new vscode.TreeItem(meta.label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `kind:${node.kind}`;
+        item.description = `${node.count}`;
+        item.iconPath = new vscode.ThemeIcon(meta.icon);
+        return item;
+      }
+      case 'pattern': {
+        const p = node.pattern;
+        const item = new vscode.TreeItem(truncate(p.description, 80), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `pattern:${p.id}`;
+        item.description = `${percent(p.successRate)} · ${p.occurrences}×`;
+        item.tooltip = `${p.description}\n${p.domain} · ${p.taskType}\nsuccess ${percent(p.successRate)} over ${p.occurrences} episodes${p.avgLatencyMs !== undefined ? `, avg ${Math.round(p.avgLatencyMs)} ms` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(p.successRate >= 0.7 ? 'lightbulb' : 'lightbulb-empty');
+        item.contextValue = 'pattern';
+        return item;
+      }
+      case 'episode': {
+        const item = episodeItem(node.episode);
+        item.id = undefined; // the same episode can be evidence of many patterns
+        return item;
+      }
+      default:
+        return messageItem(node);
+    }
+  }
+
+  async getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
+    const store = await this.services.store();
+    if (!node) {
+      const counts = await Promise.all(PATTERN_KINDS.map(async ({ kind }) => ({ type: 'patternKind' as const, kind, count: (await store.listPatterns({ kind, limit: 1000 })).length })));
+      return counts.filter((k) => k.count > 0);
+    }
+    if (node.type === 'patternKind') {
+      const patterns = await store.listPatterns({ kind: node.kind, limit: 200 });
+      return patterns.map((pattern) => ({ type: 'pattern', pattern }));
+    }
+    if (node.type === 'pattern') {
+      const episodes = await Promise.all(node.pattern.evidence.slice(0, EVIDENCE_SHOWN).map((id) => store.getEpisode(id)));
+      return episodes.flatMap((e) =>
+        e
+          ? [{ type: 'episode' as const, episode: { id: e.id, task: e.task, domain: e.domain, taskType: e.taskType, outcome: e.outcome?.type, reward: e.reward, stepCount: e.steps.length, tools: [...new Set(e.steps.map((s) => s.tool))], startedAt: e.startedAt, endedAt: e.endedAt } }]
+          : [],
+      );
+    }
+    return [];
+  }
+}
+
+export class SandboxTree extends RefreshingTree {
+  constructor(private readonly services: Services) {
+    super();
+    const watch = (sandbox: Sandbox): void => {
+      this.disposables.push(sandbox.onDidExecute(() => this.refresh()));
+      this.refresh();
+    };
+    const existing = services.peekSandbox();
+    if (existing) watch(existing);
+    this.disposables.push(services.onDidCreateSandbox(watch));
+  }
+
+  getTreeItem(node: MemoryNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'metric': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.description = node.value;
+        item.iconPath = new vscode.ThemeIcon('dashboard');
+        return item;
+      }
+      case 'runs': {
+        const item = new vscode.TreeItem('Recent runs', vscode.TreeItemCollapsibleState.Expanded);
+        item.description = `${node.records.length}`;
+        item.iconPath = new vscode.ThemeIcon('history');
+        return item;
+      }
+      case 'run': {
+        const r = node.record;
+        const item = new vscode.TreeItem(`${r.kind}`, vscode.TreeItemCollapsibleState.None);
+        item.description = `${r.durationMs.toFixed(1)} ms · ${age(new Date(r.startedAt).toISOString())}`;
+        item.tooltip = r.summary;
+        item.iconPath = new vscode.ThemeIcon(r.kind === 'success' ? 'pass' : r.kind === 'security_violation' ? 'shield' : r.kind === 'timeout' ? 'watch' : 'error');
+        return item;
+      }
+      default:
+        return messageItem(node);
+    }
+  }
+
+  getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
+    const sandbox = this.services.peekSandbox();
+    if (!sandbox) return Promise.resolve([]);
+    if (!node) {
+      const m = sandbox.metrics();
+      const c = sandbox.config;
+      const records = sandbox.recent();
+      const nodes: MemoryNode[] = [
+        { type: 'metric', label: 'Limits', value: `${c.maxExecutionTimeMs / 1000} s · ${c.maxMemoryMb} MB · ${c.maxCpuPercent}% CPU` },
+        { type: 'metric', label: 'Executions', value: `${m.total} (✔ ${m.byKind.success} · ✖ ${m.byKind.error} · ⏱ ${m.byKind.timeout} · ⛔ ${m.byKind.security_violation})` },
+        { type: 'metric', label: 'Latency', value: `p50 ${m.p50Ms.toFixed(1)} ms · p95 ${m.p95Ms.toFixed(1)} ms` },
+        { type: 'metric', label: 'Pool', value: `${m.workers} workers · ${m.active} active · ${m.queued} queued · ${m.workerRestarts} restarts` },
+      ];
+      if (records.length) nodes.push({ type: 'runs', records });
+      return Promise.resolve(nodes);
+    }
+    if (node.type === 'runs') return Promise.resolve(node.records.slice(0, 50).map((record) => ({ type: 'run' as const, record })));
+    return Promise.resolve([]);
+  }
+}
+
+function messageItem(node: MemoryNode): vscode.TreeItem {
+  return new vscode.TreeItem(node.type === 'message' ? node.text : node.type, vscode.TreeItemCollapsibleState.None);
+}

@@ -1,0 +1,246 @@
+/**
+ * The extension in a real VS Code extension host: the MCP server definition provider, VS Code's
+ * own MCP client, a scripted agent session reaching the Memory explorer, Run in Sandbox and
+ * settings that change the limits the server's sandbox applies.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { AgentMemoryApi } from '../../src/extension';
+import type { MemoryNode } from '../../src/views/trees';
+import type { ExecutionResult } from '../../src/sandbox';
+import { activateApi } from './helpers';
+
+// VS Code names MCP tools mcp_<server name>_<tool>; 1.139 turns the name's '-' into '_'.
+const TOOL_PREFIX = 'mcp_agent_memory_';
+
+async function resolvedDefinition(api: AgentMemoryApi): Promise<vscode.McpHttpServerDefinition> {
+  const defs = api.mcpProvider.provideMcpServerDefinitions();
+  assert.equal(defs.length, 1);
+  return api.mcpProvider.resolveMcpServerDefinition(defs[0]);
+}
+
+async function connect(def: vscode.McpHttpServerDefinition): Promise<Client> {
+  const client = new Client({ name: 'extension-host-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(def.uri.toString(true)), { requestInit: { headers: def.headers } }));
+  return client;
+}
+
+type Structured = Record<string, unknown>;
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Structured> {
+  const res = await client.callTool({ name, arguments: args });
+  assert.notEqual(res.isError, true, `${name} failed: ${JSON.stringify(res.content)}`);
+  return res.structuredContent as Structured;
+}
+
+async function setPreset(preset: string | undefined): Promise<void> {
+  await vscode.workspace.getConfiguration('agentMemory.sandbox').update('preset', preset, vscode.ConfigurationTarget.Workspace);
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('MCP server definition provider', () => {
+  let api: AgentMemoryApi;
+  before(async () => {
+    api = await activateApi();
+  });
+
+  it('resolves to a live loopback server that answers a client holding the token', async () => {
+    const def = await resolvedDefinition(api);
+    assert.equal(def.uri.authority.split(':')[0], '127.0.0.1');
+    assert.match(def.headers.Authorization ?? '', /^Bearer [0-9a-f]{32,}$/);
+    const client = await connect(def);
+    try {
+      const tools = (await client.listTools()).tools.map((t) => t.name);
+      for (const name of ['query_memory', 'create_episode', 'execute_agent_code']) assert.ok(tools.includes(name), `${name} missing from ${tools.join(', ')}`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a client without the token, or with a wrong one', async () => {
+    const def = await resolvedDefinition(api);
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const none = await fetch(def.uri.toString(true), { method: 'POST', headers, body });
+    assert.equal(none.status, 401);
+    const wrong = await fetch(def.uri.toString(true), { method: 'POST', headers: { ...headers, authorization: 'Bearer 00' }, body });
+    assert.equal(wrong.status, 401);
+    // The server is unharmed: the real client still works.
+    const client = await connect(def);
+    await client.close();
+  });
+
+  it('bumps the definition version and fires a change when a server setting changes', async () => {
+    const before = api.mcpProvider.provideMcpServerDefinitions()[0].version;
+    const fired = new Promise<void>((resolve) => {
+      const sub = api.mcpProvider.onDidChangeMcpServerDefinitions(() => {
+        sub.dispose();
+        resolve();
+      });
+    });
+    await setPreset('permissive');
+    await fired;
+    const after = api.mcpProvider.provideMcpServerDefinitions()[0].version;
+    assert.notEqual(after, before);
+    await setPreset(undefined);
+  });
+});
+
+describe("VS Code's own MCP client (the path agent mode takes)", function () {
+  this.timeout(120_000);
+
+  it('starts the provided server, lists its tools in vscode.lm.tools and invokes them', async () => {
+    await activateApi();
+    const tool = await waitFor('the Agent Memory tools in vscode.lm.tools', async () => {
+      const found = vscode.lm.tools.find((t) => t.name === `${TOOL_PREFIX}query_memory`);
+      if (found) return found;
+      await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
+      return vscode.lm.tools.find((t) => t.name === `${TOOL_PREFIX}query_memory`);
+    }, 60_000).catch((err: Error) => {
+      const seen = vscode.lm.tools.map((t) => t.name).filter((n) => n.startsWith('mcp')).join(', ');
+      throw new Error(`${err.message}; MCP tools seen: [${seen}]`);
+    });
+    assert.ok(tool.tags.includes('mcp') || tool.name.startsWith('mcp_'));
+    const names = vscode.lm.tools.filter((t) => t.name.startsWith(TOOL_PREFIX)).map((t) => t.name);
+    assert.ok(names.includes(`${TOOL_PREFIX}execute_agent_code`), names.join(', '));
+
+    const exec = await vscode.lm.invokeTool(`${TOOL_PREFIX}execute_agent_code`, {
+      input: { code: 'return context.input.a * context.input.b;', context: { task: 'multiply', input: { a: 6, b: 7 } } },
+      toolInvocationToken: undefined,
+    });
+    const execText = exec.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+    assert.match(execText, /42/);
+
+    const query = await vscode.lm.invokeTool(`${TOOL_PREFIX}query_memory`, { input: { query: 'anything at all' }, toolInvocationToken: undefined });
+    assert.ok(query.content.length > 0);
+    assert.ok(query.content[0] instanceof vscode.LanguageModelTextPart);
+  });
+});
+
+describe('a scripted agent session reaches the Memory explorer', function () {
+  this.timeout(120_000);
+  let api: AgentMemoryApi;
+  let client: Client;
+  before(async () => {
+    api = await activateApi();
+    client = await connect(await resolvedDefinition(api));
+  });
+  after(async () => {
+    await client?.close();
+  });
+
+  it('create → steps → complete → query → execute shows the episode and its patterns in the trees', async () => {
+    const ids: string[] = [];
+    // Distinct tasks: near-identical episodes would be merged by the store's de-duplication.
+    const tasks = ['Fix the failing tokenizer test for unicode escapes', 'Repair the parser crash on trailing commas in object literals', 'Debug why the lexer drops comments inside JSX'];
+    for (const task of tasks) {
+      const { episode_id } = (await call(client, 'create_episode', {
+        task,
+        domain: 'parser',
+        task_type: 'debugging',
+        context: { language: 'typescript', tags: ['tests'] },
+      })) as { episode_id: string };
+      ids.push(episode_id);
+      await call(client, 'add_episode_step', { episode_id, tool: 'run_tests', action: 'npm test', result: { status: 'error', message: 'TypeError: token is undefined' } });
+      await call(client, 'add_episode_step', { episode_id, tool: 'read_file', action: 'open tokenizer.ts', result: { status: 'success', output: 'found off-by-one' } });
+      await call(client, 'add_episode_step', { episode_id, tool: 'edit_file', action: 'fix loop bound', result: { status: 'success' } });
+      await call(client, 'add_episode_step', { episode_id, tool: 'run_tests', action: 'npm test', result: { status: 'success', output: 'all green' } });
+      await call(client, 'complete_episode', { episode_id, outcome: { type: 'success', verdict: 'tests pass' } });
+    }
+    const q = await call(client, 'query_memory', { query: 'tokenizer test failing' });
+    assert.ok(JSON.stringify(q).includes(ids[0]) || ids.some((id) => JSON.stringify(q).includes(id)), 'query did not find the episodes');
+    const exec = await call(client, 'execute_agent_code', {
+      code: 'const r = await memory.query({ query: "tokenizer" }); return r.hits ? r.hits.length : r.length;',
+      context: { task: 'count tokenizer episodes' },
+      episode_id: undefined,
+    });
+    assert.equal(exec.kind, 'success', JSON.stringify(exec));
+
+    // Episodes: domain → task type → episode.
+    const episodesTree = api.trees.episodes;
+    const domains = await waitFor('the parser domain in the Episodes view', async () => {
+      const roots = await episodesTree.getChildren();
+      return roots.some((n) => n.type === 'domain' && n.domain === 'parser') ? roots : undefined;
+    });
+    const parser = domains.find((n) => n.type === 'domain' && n.domain === 'parser')!;
+    const types = await episodesTree.getChildren(parser);
+    const debugging = types.find((n) => n.type === 'taskType' && n.taskType === 'debugging');
+    assert.ok(debugging, JSON.stringify(types));
+    const episodes = await episodesTree.getChildren(debugging);
+    const shown = episodes.flatMap((n) => (n.type === 'episode' ? [n.episode.id] : []));
+    for (const id of ids) assert.ok(shown.includes(id), `episode ${id} not in the tree`);
+    const item = episodesTree.getTreeItem(episodes[0]);
+    assert.match(String(item.description), /reward \d\.\d\d/);
+
+    // Patterns: kind → pattern → evidence.
+    const kinds = await api.trees.patterns.getChildren();
+    const seq = kinds.find((n) => n.type === 'patternKind' && n.kind === 'tool_sequence');
+    assert.ok(seq, `no tool sequences learned: ${JSON.stringify(kinds)}`);
+    const patterns = await api.trees.patterns.getChildren(seq);
+    const learned = patterns.find((n): n is Extract<MemoryNode, { type: 'pattern' }> => n.type === 'pattern' && /run_tests/.test(n.pattern.description));
+    assert.ok(learned, JSON.stringify(patterns.map((p) => (p.type === 'pattern' ? p.pattern.description : p.type))));
+    const evidence = await api.trees.patterns.getChildren(learned);
+    assert.ok(evidence.some((n) => n.type === 'episode' && ids.includes(n.episode.id)));
+
+    // The Sandbox view shows the run.
+    const sandboxNodes = await api.trees.sandbox.getChildren();
+    assert.ok(sandboxNodes.some((n) => n.type === 'runs'));
+  });
+});
+
+describe('Run in Sandbox and the preset setting', function () {
+  this.timeout(120_000);
+  let api: AgentMemoryApi;
+  before(async () => {
+    api = await activateApi();
+  });
+  afterEach(async () => {
+    await setPreset(undefined);
+  });
+
+  it('runs the active JavaScript file and returns its value', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test workspace has no folder');
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'src', 'sample.js'));
+    await vscode.window.showTextDocument(doc);
+    const result = await vscode.commands.executeCommand<ExecutionResult>('agentMemory.runInSandbox');
+    assert.equal(result.kind, 'success', JSON.stringify(result));
+    assert.deepEqual(JSON.parse(result.output), { answer: 42 });
+  });
+
+  it('gives a security violation for a forbidden snippet, and the next run still works', async () => {
+    const bad = await vscode.commands.executeCommand<ExecutionResult>('agentMemory.runInSandbox', "const cp = require('child_process'); return cp.execSync('id').toString();");
+    assert.equal(bad.kind, 'security_violation', JSON.stringify(bad));
+    const good = await vscode.commands.executeCommand<ExecutionResult>('agentMemory.runInSandbox', 'return 1 + 1;');
+    assert.equal(good.kind, 'success');
+    assert.equal(good.output, '2');
+  });
+
+  it("changing the preset changes the limits the server's sandbox applies", async () => {
+    const client = await connect(await resolvedDefinition(api));
+    try {
+      const spin = 'const end = Date.now() + 3600; let n = 0; while (Date.now() < end) { n++; } return "done";';
+      await setPreset('restrictive');
+      await waitFor('the restrictive limits', () => (api.services.sandbox().config.maxExecutionTimeMs === 3000 ? true : undefined));
+      const limited = await call(client, 'execute_agent_code', { code: spin, context: { task: 'spin 3.6 s' } });
+      assert.equal(limited.kind, 'timeout', JSON.stringify(limited));
+      assert.ok((limited.elapsed_ms as number) < 3600, `elapsed ${String(limited.elapsed_ms)}`);
+      await setPreset('default');
+      await waitFor('the default limits', () => (api.services.sandbox().config.maxExecutionTimeMs === 5000 ? true : undefined));
+      const allowed = await call(client, 'execute_agent_code', { code: spin, context: { task: 'spin 3.6 s' } });
+      assert.equal(allowed.kind, 'success', JSON.stringify(allowed));
+    } finally {
+      await client.close();
+    }
+  });
+});
