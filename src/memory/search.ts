@@ -103,6 +103,7 @@ export function analyzeEpisode(e: Episode): { tf: Map<string, number>; len: numb
 interface Posting {
   buf: Uint8Array;
   n: number;
+  /** Last document number (continues from the base segment's last). */
   last: number;
   df: number;
 }
@@ -161,31 +162,66 @@ export interface RankedHit {
  * Diversity: walking down the ranking, an episode whose task SimHash is within
  * 3 bits of an already chosen one with the same outcome and task type is moved
  * below the distinct ones (MMR-like, without pairwise text comparisons).
+ * Top-k: the blend is computed exactly only for the best BM25 candidates plus any
+ * other candidate whose text score plus the largest possible non-text score could
+ * still reach the k-th best blend (max-score pruning), so a broad query does not
+ * pay for blending every match.
  */
 export const BLEND = { text: 0.55, context: 0.2, reward: 0.15, recency: 0.1, halfLifeDays: 30 } as const;
 
 const OUTCOMES: OutcomeType[] = ['success', 'partial_success', 'failure', 'abstained'];
+const DAY_MS = 86_400_000;
+const LN2 = Math.log(2);
+
+function grow<T extends Uint8Array | Int8Array | Int32Array | Uint32Array | Float32Array | Float64Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2, 1024));
+  b.set(a);
+  return b;
+}
 
 export class SearchIndex {
-  private terms = new Map<string, Posting>();
+  // Documents (completed episodes), numbered in indexing order; columnar.
+  private n = 0;
   private ids: string[] = [];
-  private alive: number[] = [];
-  private lens: number[] = [];
-  private metas: (DocMeta | undefined)[] = [];
+  private alive = new Uint8Array(1024);
+  private lens = new Float32Array(1024);
+  private dom = new Int32Array(1024);
+  private tt = new Int8Array(1024);
+  private out = new Int8Array(1024);
+  private started = new Float64Array(1024);
+  private reward = new Float32Array(1024);
+  private lang = new Int32Array(1024);
+  private fw = new Int32Array(1024);
+  private sim = new Uint32Array(1024);
+  private tags: (number[] | 0)[] = [];
+  private strings: string[] = [];
+  private stringIds = new Map<string, number>();
   private byId = new Map<string, number>();
+  // Postings: a base segment loaded from the snapshot (sorted terms, one blob) + an overlay appended since.
+  private baseTerms: string[] = [];
+  private baseOff = new Uint32Array(1);
+  private baseDf = new Uint32Array(0);
+  private baseLast = new Uint32Array(0);
+  private baseBlob = new Uint8Array(0);
+  private overlay = new Map<string, Posting>();
   private pending = new Map<string, PendingDoc>();
   private totalLen = 0;
   private liveDocs = 0;
   private dead = 0;
+  // Query scratch.
   private scores = new Float64Array(0);
   private masks = new Uint32Array(0);
+  private touched = new Int32Array(0);
 
   get documentCount(): number {
     return this.liveDocs + this.pending.size;
   }
 
   get termCount(): number {
-    return this.terms.size;
+    let extra = 0;
+    for (const t of this.overlay.keys()) if (this.baseIndex(t) < 0) extra++;
+    return this.baseTerms.length + extra;
   }
 
   has(id: string): boolean {
@@ -193,16 +229,54 @@ export class SearchIndex {
   }
 
   clear(): void {
-    this.terms.clear();
+    this.n = 0;
     this.ids = [];
-    this.alive = [];
-    this.lens = [];
-    this.metas = [];
+    this.tags = [];
+    this.strings = [];
+    this.stringIds.clear();
     this.byId.clear();
+    this.baseTerms = [];
+    this.baseOff = new Uint32Array(1);
+    this.baseDf = new Uint32Array(0);
+    this.baseLast = new Uint32Array(0);
+    this.baseBlob = new Uint8Array(0);
+    this.overlay.clear();
     this.pending.clear();
     this.totalLen = 0;
     this.liveDocs = 0;
     this.dead = 0;
+  }
+
+  private intern(s: string | undefined): number {
+    if (s === undefined) return -1;
+    let id = this.stringIds.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(s);
+      this.stringIds.set(s, id);
+    }
+    return id;
+  }
+
+  private baseIndex(term: string): number {
+    const a = this.baseTerms;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = a[mid];
+      if (v === term) return mid;
+      if (v < term) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private docFreq(term: string): number {
+    const bi = this.baseIndex(term);
+    let df = (bi >= 0 ? this.baseDf[bi] : 0) + (this.overlay.get(term)?.df ?? 0);
+    for (const p of this.pending.values()) if (p.tf.has(term)) df++;
+    return df;
   }
 
   /** Adds or replaces an episode. Completed episodes go to the postings, others to the pending table. */
@@ -215,23 +289,34 @@ export class SearchIndex {
       this.totalLen += len;
       return;
     }
-    const doc = this.ids.length;
-    this.ids.push(e.id);
-    this.alive.push(1);
-    this.lens.push(len);
-    this.metas.push(meta);
-    this.byId.set(e.id, doc);
+    const d = this.n++;
+    const need = this.n;
+    this.alive = grow(this.alive, need);
+    this.lens = grow(this.lens, need);
+    this.dom = grow(this.dom, need);
+    this.tt = grow(this.tt, need);
+    this.out = grow(this.out, need);
+    this.started = grow(this.started, need);
+    this.reward = grow(this.reward, need);
+    this.lang = grow(this.lang, need);
+    this.fw = grow(this.fw, need);
+    this.sim = grow(this.sim, need);
+    this.ids[d] = e.id;
+    this.alive[d] = 1;
+    this.lens[d] = len;
+    this.dom[d] = this.intern(meta.domain);
+    this.tt[d] = TASK_TYPES.indexOf(meta.taskType);
+    this.out[d] = meta.outcome ? OUTCOMES.indexOf(meta.outcome) : -1;
+    this.started[d] = meta.startedMs;
+    this.reward[d] = meta.reward;
+    this.lang[d] = this.intern(meta.language);
+    this.fw[d] = this.intern(meta.framework);
+    this.sim[d] = meta.simhash;
+    this.tags[d] = meta.tags.length ? meta.tags.map((t) => this.intern(t)) : 0;
+    this.byId.set(e.id, d);
     this.totalLen += len;
     this.liveDocs++;
-    for (const [term, units] of tf) this.appendPosting(term, doc, units);
-  }
-
-  /** Updates ranking metadata only (e.g. reward) without re-indexing text. */
-  updateMeta(id: string, patch: Partial<DocMeta>): void {
-    const d = this.byId.get(id);
-    if (d !== undefined && this.metas[d]) Object.assign(this.metas[d], patch);
-    const p = this.pending.get(id);
-    if (p) Object.assign(p.meta, patch);
+    for (const [term, units] of tf) this.appendPosting(term, d, units);
   }
 
   remove(id: string): boolean {
@@ -246,19 +331,19 @@ export class SearchIndex {
     this.byId.delete(id);
     this.alive[d] = 0;
     this.totalLen -= this.lens[d];
-    this.metas[d] = undefined;
     this.liveDocs--;
     this.dead++;
     return true;
   }
 
   private appendPosting(term: string, doc: number, units: number): void {
-    let p = this.terms.get(term);
+    let p = this.overlay.get(term);
     if (!p) {
-      p = { buf: new Uint8Array(8), n: 0, last: 0, df: 0 };
-      this.terms.set(term, p);
+      const bi = this.baseIndex(term);
+      p = { buf: new Uint8Array(8), n: 0, last: bi >= 0 ? this.baseLast[bi] : 0, df: 0 };
+      this.overlay.set(term, p);
     }
-    if (p.n + 10 > p.buf.length) {
+    if (p.n + 12 > p.buf.length) {
       const nb = new Uint8Array(Math.max(16, p.buf.length * 2));
       nb.set(p.buf.subarray(0, p.n));
       p.buf = nb;
@@ -272,15 +357,15 @@ export class SearchIndex {
   /** Inverse document frequency of a term (0 for unknown terms). */
   idf(term: string): number {
     const N = Math.max(1, this.documentCount);
-    let df = this.terms.get(term)?.df ?? 0;
-    for (const p of this.pending.values()) if (p.tf.has(term)) df++;
+    const df = this.docFreq(term);
     if (df === 0) return 0;
     return Math.log(1 + (N - df + 0.5) / (df + 0.5));
   }
 
-  /** The terms of an episode with the highest tf·idf (used for feedback expansion). */
-  keyTerms(e: Episode, n = 10): string[] {
-    const { tf } = analyzeEpisode(e);
+  /** The terms of a text with the highest tf·idf (used for feedback expansion). */
+  keyTermsOfText(text: string, n = 10): string[] {
+    const tf = new Map<string, number>();
+    for (const t of tokenize(text.length > 8000 ? text.slice(0, 8000) : text)) tf.set(t, (tf.get(t) ?? 0) + 1);
     const scored: [string, number][] = [];
     for (const [t, u] of tf) {
       if (t.length < 3 || /^[0-9]+$/.test(t)) continue;
@@ -288,6 +373,38 @@ export class SearchIndex {
     }
     scored.sort((a, b) => b[1] - a[1]);
     return scored.slice(0, n).map((s) => s[0]);
+  }
+
+  /** The terms of an episode with the highest tf·idf. */
+  keyTerms(e: Episode, n = 10): string[] {
+    // Task, actions, errors, outcome and reflection (parameters and outputs are too noisy).
+    const { tf } = analyzeEpisode({
+      ...e,
+      steps: e.steps.map((s) => ({ ...s, parameters: undefined, result: s.result.status === 'success' ? { status: 'success' as const } : s.result })),
+    });
+    const scored: [string, number][] = [];
+    for (const [t, u] of tf) {
+      if (t.length < 3 || /^[0-9]+$/.test(t)) continue;
+      scored.push([t, Math.log(1 + u) * this.idf(t)]);
+    }
+    scored.sort((a, b) => b[1] - a[1]);
+    return scored.slice(0, n).map((s) => s[0]);
+  }
+
+  private metaOfDoc(d: number): DocMeta {
+    const tags = this.tags[d];
+    return {
+      id: this.ids[d],
+      domain: this.strings[this.dom[d]],
+      taskType: TASK_TYPES[this.tt[d]],
+      outcome: this.out[d] >= 0 ? OUTCOMES[this.out[d]] : undefined,
+      startedMs: this.started[d],
+      reward: this.reward[d],
+      language: this.lang[d] >= 0 ? this.strings[this.lang[d]] : undefined,
+      framework: this.fw[d] >= 0 ? this.strings[this.fw[d]] : undefined,
+      tags: tags ? tags.map((t) => this.strings[t]) : [],
+      simhash: this.sim[d],
+    };
   }
 
   /** Ranks documents. Returns hits sorted by blended score (with diversity), and the total number of candidates. */
@@ -299,167 +416,260 @@ export class SearchIndex {
     offset: number,
     nowMs: number,
   ): { hits: RankedHit[]; total: number } {
-    const nDocs = this.ids.length;
+    const nDocs = this.n;
     if (this.scores.length < nDocs) {
       const cap = Math.max(1024, nDocs * 2);
       this.scores = new Float64Array(cap);
       this.masks = new Uint32Array(cap);
+      this.touched = new Int32Array(cap);
     }
-    const scores = this.scores;
-    const masks = this.masks;
+    const { scores, masks, touched, alive, lens } = this;
     const N = Math.max(1, this.documentCount);
     const avgLen = this.documentCount > 0 ? Math.max(1, this.totalLen / this.documentCount) : 1;
-    const touched: number[] = [];
-    const pendingScores = new Map<string, { s: number; mask: number }>();
     const terms = qterms.slice(0, 32);
+    const pendingScores = new Map<string, { s: number; mask: number }>();
+    let nt = 0;
 
-    const passes = (m: DocMeta): boolean =>
+    // Terms in increasing document frequency. A very common term (in more than 10% of
+    // the episodes) only re-scores episodes already matched by rarer terms once those
+    // gave enough candidates: its low idf cannot lift an episode matched by nothing
+    // else into the top results, and skipping such episodes keeps broad queries fast.
+    const order = terms
+      .map((t, qi) => ({ qi, df: this.docFreq(t.term) }))
+      .filter((x) => x.df > 0)
+      .sort((a, b) => a.df - b.df || a.qi - b.qi);
+    const window0 = offset + limit + Math.max(20, limit * 2);
+    for (const { qi, df } of order) {
+      const { term, weight } = terms[qi];
+      const updateOnly = df > 0.1 * N && nt >= window0;
+      const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5)) * weight;
+      const bit = 1 << qi;
+      const bi = this.baseIndex(term);
+      const ov = this.overlay.get(term);
+      const segs: [Uint8Array, number, number, number][] = [];
+      if (bi >= 0) segs.push([this.baseBlob, this.baseOff[bi], this.baseOff[bi + 1], 0]);
+      if (ov) segs.push([ov.buf, 0, ov.n, bi >= 0 ? this.baseLast[bi] : 0]);
+      for (const [b, start, end, startDoc] of segs) {
+        let p = start;
+        let doc = startDoc;
+        while (p < end) {
+          let x = b[p++];
+          let d = x & 0x7f;
+          let shift = 7;
+          while (x & 0x80) {
+            x = b[p++];
+            d += (x & 0x7f) * 2 ** shift;
+            shift += 7;
+          }
+          doc += d;
+          x = b[p++];
+          let u = x & 0x7f;
+          shift = 7;
+          while (x & 0x80) {
+            x = b[p++];
+            u += (x & 0x7f) * 2 ** shift;
+            shift += 7;
+          }
+          if (alive[doc] !== 1) continue;
+          if (masks[doc] === 0) {
+            if (updateOnly) continue;
+            touched[nt++] = doc;
+          }
+          const tf = u / 2;
+          const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * lens[doc]) / avgLen));
+          scores[doc] += s;
+          masks[doc] |= bit;
+        }
+      }
+      for (const [id, pd] of this.pending) {
+        const u = pd.tf.get(term);
+        if (!u || (updateOnly && !pendingScores.has(id))) continue;
+        const tf = u / 2;
+        const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * pd.len) / avgLen));
+        const cur = pendingScores.get(id) ?? { s: 0, mask: 0 };
+        cur.s += s;
+        cur.mask |= bit;
+        pendingScores.set(id, cur);
+      }
+    }
+
+    // Filters, as codes over the columns.
+    const code = (s: string | undefined): number => (s === undefined ? -1 : (this.stringIds.get(s) ?? -2));
+    const fDom = code(filter.domain);
+    const fTt = filter.taskType === undefined ? -1 : TASK_TYPES.indexOf(filter.taskType);
+    const fOut = filter.outcome === undefined ? -1 : OUTCOMES.indexOf(filter.outcome);
+    const since = filter.sinceMs ?? -Infinity;
+    const until = filter.untilMs ?? Infinity;
+    const passDoc = (d: number): boolean =>
+      (fDom === -1 || this.dom[d] === fDom) &&
+      (fTt === -1 || this.tt[d] === fTt) &&
+      (fOut === -1 || this.out[d] === fOut) &&
+      this.started[d] >= since &&
+      this.started[d] <= until;
+    const passMeta = (m: DocMeta): boolean =>
       (filter.domain === undefined || m.domain === filter.domain) &&
       (filter.taskType === undefined || m.taskType === filter.taskType) &&
       (filter.outcome === undefined || m.outcome === filter.outcome) &&
-      (filter.sinceMs === undefined || m.startedMs >= filter.sinceMs) &&
-      (filter.untilMs === undefined || m.startedMs <= filter.untilMs);
+      m.startedMs >= since &&
+      m.startedMs <= until;
 
+    let nc = 0;
+    let maxBm = 0;
     if (terms.length > 0) {
-      for (let qi = 0; qi < terms.length; qi++) {
-        const { term, weight } = terms[qi];
-        const post = this.terms.get(term);
-        let df = post?.df ?? 0;
-        for (const p of this.pending.values()) if (p.tf.has(term)) df++;
-        if (df === 0) continue;
-        const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5)) * weight;
-        const bit = 1 << qi;
-        if (post) {
-          const b = post.buf;
-          const end = post.n;
-          let p = 0;
-          let doc = 0;
-          while (p < end) {
-            let x = b[p++];
-            let d = x & 0x7f;
-            let shift = 7;
-            while (x & 0x80) {
-              x = b[p++];
-              d += (x & 0x7f) * 2 ** shift;
-              shift += 7;
-            }
-            doc += d;
-            x = b[p++];
-            let u = x & 0x7f;
-            shift = 7;
-            while (x & 0x80) {
-              x = b[p++];
-              u += (x & 0x7f) * 2 ** shift;
-              shift += 7;
-            }
-            if (this.alive[doc] !== 1) continue;
-            const tf = u / 2;
-            const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lens[doc]) / avgLen));
-            if (masks[doc] === 0) touched.push(doc);
-            scores[doc] += s;
-            masks[doc] |= bit;
-          }
+      for (let i = 0; i < nt; i++) {
+        const d = touched[i];
+        if (passDoc(d)) {
+          touched[nc++] = d;
+          if (scores[d] > maxBm) maxBm = scores[d];
+        } else {
+          scores[d] = 0;
+          masks[d] = 0;
         }
-        for (const [id, pd] of this.pending) {
-          const u = pd.tf.get(term);
-          if (!u) continue;
-          const tf = u / 2;
-          const s = (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * pd.len) / avgLen));
-          const cur = pendingScores.get(id) ?? { s: 0, mask: 0 };
-          cur.s += s;
-          cur.mask |= bit;
-          pendingScores.set(id, cur);
-        }
-      }
-    }
-
-    // Candidates passing the filters.
-    interface Cand {
-      meta: DocMeta;
-      bm25: number;
-      mask: number;
-    }
-    const cands: Cand[] = [];
-    if (terms.length > 0) {
-      for (const doc of touched) {
-        const m = this.metas[doc];
-        if (m && passes(m)) cands.push({ meta: m, bm25: scores[doc], mask: masks[doc] });
-        scores[doc] = 0;
-        masks[doc] = 0;
-      }
-      for (const [id, ps] of pendingScores) {
-        const pd = this.pending.get(id)!;
-        if (passes(pd.meta)) cands.push({ meta: pd.meta, bm25: ps.s, mask: ps.mask });
       }
     } else {
-      for (let d = 0; d < nDocs; d++) {
-        const m = this.metas[d];
-        if (m && passes(m)) cands.push({ meta: m, bm25: 0, mask: 0 });
-      }
-      for (const pd of this.pending.values()) if (passes(pd.meta)) cands.push({ meta: pd.meta, bm25: 0, mask: 0 });
+      for (let d = 0; d < nDocs; d++) if (alive[d] === 1 && passDoc(d)) touched[nc++] = d;
     }
-    const total = cands.length;
-    if (total === 0) return { hits: [], total };
+    const pend: { meta: DocMeta; bm: number; mask: number }[] = [];
+    if (terms.length > 0) {
+      for (const [id, ps] of pendingScores) {
+        const pd = this.pending.get(id)!;
+        if (passMeta(pd.meta)) {
+          pend.push({ meta: pd.meta, bm: ps.s, mask: ps.mask });
+          if (ps.s > maxBm) maxBm = ps.s;
+        }
+      }
+    } else {
+      for (const pd of this.pending.values()) if (passMeta(pd.meta)) pend.push({ meta: pd.meta, bm: 0, mask: 0 });
+    }
+    const total = nc + pend.length;
+    const reset = (): void => {
+      for (let i = 0; i < nc; i++) {
+        scores[touched[i]] = 0;
+        masks[touched[i]] = 0;
+      }
+    };
+    if (total === 0) {
+      reset();
+      return { hits: [], total };
+    }
 
     // Blend weights.
-    const ctxKeys: (keyof RankContext)[] = (['domain', 'taskType', 'language', 'framework', 'tags'] as const).filter((k) => {
-      const v = ctx[k];
-      return Array.isArray(v) ? v.length > 0 : v !== undefined;
-    });
+    const lang = ctx.language?.toLowerCase();
+    const fw = ctx.framework?.toLowerCase();
+    const tagList = ctx.tags && ctx.tags.length ? [...new Set(ctx.tags.map((t) => t.toLowerCase()))] : undefined;
+    const ctxKeys = [ctx.domain, ctx.taskType, lang, fw, tagList].filter((v) => v !== undefined).length;
     let wText: number = BLEND.text;
     let wCtx: number = BLEND.context;
     let wRew: number = BLEND.reward;
     let wRec: number = BLEND.recency;
-    if (ctxKeys.length === 0) {
+    if (ctxKeys === 0) {
       wText += wCtx;
       wCtx = 0;
     }
     if (terms.length === 0) {
       const rest = wCtx + wRew + wRec;
-      wCtx += (wText * wCtx) / rest;
-      wRew += (wText * BLEND.reward) / rest;
-      wRec += (wText * BLEND.recency) / rest;
+      const t = wText;
+      wCtx += (t * wCtx) / rest;
+      wRew += (t * wRew) / rest;
+      wRec += (t * wRec) / rest;
       wText = 0;
     }
-    let maxBm = 0;
-    for (const c of cands) if (c.bm25 > maxBm) maxBm = c.bm25;
-    const lang = ctx.language?.toLowerCase();
-    const fw = ctx.framework?.toLowerCase();
-    const tagSet = ctx.tags && ctx.tags.length ? new Set(ctx.tags.map((t) => t.toLowerCase())) : undefined;
-    const dayMs = 86_400_000;
-    const contextScore = (m: DocMeta): number => {
-      if (ctxKeys.length === 0) return 0;
+    const cDom = code(ctx.domain);
+    const cTt = ctx.taskType === undefined ? -9 : TASK_TYPES.indexOf(ctx.taskType);
+    const cLang = code(lang);
+    const cFw = code(fw);
+    const cTags = tagList ? tagList.map((t) => code(t)) : undefined;
+    const ctxDoc = (d: number): number => {
+      if (ctxKeys === 0) return 0;
+      let s = 0;
+      if (cDom !== -1 && this.dom[d] === cDom) s++;
+      if (cTt !== -9 && this.tt[d] === cTt) s++;
+      if (cLang !== -1 && this.lang[d] === cLang) s++;
+      if (cFw !== -1 && this.fw[d] === cFw) s++;
+      if (cTags) {
+        const tg = this.tags[d];
+        if (tg) {
+          let k = 0;
+          for (const t of cTags) if (tg.includes(t)) k++;
+          s += k / cTags.length;
+        }
+      }
+      return s / ctxKeys;
+    };
+    const ctxMeta = (m: DocMeta): number => {
+      if (ctxKeys === 0) return 0;
       let s = 0;
       if (ctx.domain !== undefined && m.domain === ctx.domain) s++;
       if (ctx.taskType !== undefined && m.taskType === ctx.taskType) s++;
       if (lang !== undefined && m.language === lang) s++;
       if (fw !== undefined && m.framework === fw) s++;
-      if (tagSet) {
-        let k = 0;
-        for (const t of m.tags) if (tagSet.has(t)) k++;
-        s += k / tagSet.size;
-      }
-      return s / ctxKeys.length;
+      if (tagList) s += tagList.filter((t) => m.tags.includes(t)).length / tagList.length;
+      return s / ctxKeys;
     };
-    const blended = new Float64Array(total);
-    for (let i = 0; i < total; i++) {
-      const c = cands[i];
-      const m = c.meta;
-      const ageDays = Math.max(0, (nowMs - m.startedMs) / dayMs);
-      const rec = Math.pow(0.5, ageDays / BLEND.halfLifeDays);
-      blended[i] = wText * (maxBm > 0 ? c.bm25 / maxBm : 0) + wCtx * contextScore(m) + wRew * m.reward + wRec * rec;
-    }
+    const recency = (startedMs: number): number => Math.exp((-Math.max(0, nowMs - startedMs) / DAY_MS / BLEND.halfLifeDays) * LN2);
+    const blendDoc = (d: number): number =>
+      wText * (maxBm > 0 ? scores[d] / maxBm : 0) + wCtx * ctxDoc(d) + wRew * this.reward[d] + wRec * recency(this.started[d]);
 
-    // Top window by blended score (partial selection), then diversity re-ordering.
+    // Max-score pruning: exact blend for the best BM25 candidates, then for any other
+    // candidate whose BM25 could still lift it above the window's threshold.
     const window = Math.min(total, offset + limit + Math.max(20, limit * 2));
-    const order = topK(blended, window);
+    interface Ev {
+      score: number;
+      d: number; // document number, or -1 for pending
+      pm?: DocMeta;
+      bm: number;
+      mask: number;
+    }
+    const evals: Ev[] = [];
+    const upper = wCtx + wRew + wRec;
+    if (wText === 0 || nc <= window * 4) {
+      for (let i = 0; i < nc; i++) {
+        const d = touched[i];
+        evals.push({ score: blendDoc(d), d, bm: scores[d], mask: masks[d] });
+      }
+    } else {
+      const W = window * 4;
+      const byBm = topKBy(touched, nc, scores, W);
+      const inE = new Set<number>(byBm);
+      let minE = Infinity;
+      for (const d of byBm) {
+        evals.push({ score: blendDoc(d), d, bm: scores[d], mask: masks[d] });
+        if (scores[d] < minE) minE = scores[d];
+      }
+      const sorted = evals.map((e) => e.score).sort((a, b) => b - a);
+      const tau = sorted[Math.min(sorted.length, window) - 1];
+      if ((wText * minE) / maxBm + upper >= tau) {
+        const need = ((tau - upper) * maxBm) / wText;
+        for (let i = 0; i < nc; i++) {
+          const d = touched[i];
+          if (scores[d] >= need && !inE.has(d)) evals.push({ score: blendDoc(d), d, bm: scores[d], mask: masks[d] });
+        }
+      }
+    }
+    for (const p of pend) {
+      const m = p.meta;
+      evals.push({
+        score: wText * (maxBm > 0 ? p.bm / maxBm : 0) + wCtx * ctxMeta(m) + wRew * m.reward + wRec * recency(m.startedMs),
+        d: -1,
+        pm: m,
+        bm: p.bm,
+        mask: p.mask,
+      });
+    }
+    reset();
+    evals.sort((a, b) => b.score - a.score || (a.d < 0 || b.d < 0 ? 0 : a.d - b.d));
+    const top = evals.slice(0, window);
+    const metaOfEv = (e: Ev): DocMeta => e.pm ?? this.metaOfDoc(e.d);
+    const metas = top.map(metaOfEv);
+
+    // Diversity.
     const chosen: number[] = [];
     const deferred: { i: number; of: number }[] = [];
-    for (const i of order) {
-      const m = cands[i].meta;
+    for (let i = 0; i < top.length; i++) {
+      const m = metas[i];
       let dupOf = -1;
       for (const j of chosen) {
-        const o = cands[j].meta;
+        const o = metas[j];
         if (o.outcome === m.outcome && o.taskType === m.taskType && hamming32(o.simhash, m.simhash) <= 3) {
           dupOf = j;
           break;
@@ -471,156 +681,241 @@ export class SearchIndex {
     const final = [...chosen.map((i) => ({ i, of: -1 })), ...deferred];
     const page = final.slice(offset, offset + limit);
     const hits = page.map(({ i, of }): RankedHit => {
-      const c = cands[i];
-      const m = c.meta;
+      const e = top[i];
+      const m = metas[i];
       const matched: string[] = [];
-      for (let qi = 0; qi < terms.length; qi++) if (c.mask & (1 << qi)) matched.push(terms[qi].expansion ? `~${terms[qi].term}` : terms[qi].term);
+      for (let qi = 0; qi < terms.length; qi++) if (e.mask & (1 << qi)) matched.push(terms[qi].expansion ? `~${terms[qi].term}` : terms[qi].term);
       const contextMatches: string[] = [];
       if (ctx.domain !== undefined && m.domain === ctx.domain) contextMatches.push(`domain=${m.domain}`);
       if (ctx.taskType !== undefined && m.taskType === ctx.taskType) contextMatches.push(`taskType=${m.taskType}`);
       if (lang !== undefined && m.language === lang) contextMatches.push(`language=${m.language}`);
       if (fw !== undefined && m.framework === fw) contextMatches.push(`framework=${m.framework}`);
-      if (tagSet) for (const t of m.tags) if (tagSet.has(t)) contextMatches.push(`tag=${t}`);
-      const ageDays = Math.max(0, (nowMs - m.startedMs) / dayMs);
+      if (tagList) for (const t of m.tags) if (tagList.includes(t)) contextMatches.push(`tag=${t}`);
       return {
         id: m.id,
-        score: round3(blended[i]),
-        text: round3(maxBm > 0 ? c.bm25 / maxBm : 0),
-        context: round3(contextScore(m)),
+        score: round3(e.score),
+        text: round3(maxBm > 0 ? e.bm / maxBm : 0),
+        context: round3(ctxMeta(m)),
         reward: round3(m.reward),
-        recency: round3(Math.pow(0.5, ageDays / BLEND.halfLifeDays)),
+        recency: round3(recency(m.startedMs)),
         matched,
         contextMatches,
-        nearDuplicateOf: of >= 0 ? cands[of].meta.id : undefined,
+        nearDuplicateOf: of >= 0 ? metas[of].id : undefined,
       };
     });
     return { hits, total };
   }
 
   // ---------------------------------------------------------------------------
-  // Serialization (into the snapshot)
+  // Serialization (into the snapshot): JSON head + aligned binary columns.
   // ---------------------------------------------------------------------------
 
   serialize(): Uint8Array {
-    // Compact: renumber live documents densely and drop postings of deleted ones.
-    const remap = new Int32Array(this.ids.length).fill(-1);
-    const ids: string[] = [];
-    const lens: number[] = [];
-    const metas: DocMeta[] = [];
-    for (let d = 0; d < this.ids.length; d++) {
-      const m = this.metas[d];
-      if (this.alive[d] === 1 && m) {
-        remap[d] = ids.length;
-        ids.push(this.ids[d]);
-        lens.push(this.lens[d]);
-        metas.push(m);
+    // Document renumbering (compaction) when some were deleted.
+    const remap = this.dead > 0 ? new Int32Array(this.n).fill(-1) : undefined;
+    let nDocs = this.n;
+    if (remap) {
+      nDocs = 0;
+      for (let d = 0; d < this.n; d++) if (this.alive[d] === 1) remap[d] = nDocs++;
+    }
+    const keep = (d: number): number => (remap ? remap[d] : d);
+    const ids: string[] = new Array<string>(nDocs);
+    const tags: (number[] | 0)[] = new Array<number[] | 0>(nDocs);
+    const cols = {
+      lens: new Float32Array(nDocs),
+      dom: new Int32Array(nDocs),
+      tt: new Int8Array(nDocs),
+      out: new Int8Array(nDocs),
+      started: new Float64Array(nDocs),
+      reward: new Float32Array(nDocs),
+      lang: new Int32Array(nDocs),
+      fw: new Int32Array(nDocs),
+      sim: new Uint32Array(nDocs),
+    };
+    for (let d = 0; d < this.n; d++) {
+      if (this.alive[d] !== 1) continue;
+      const k = keep(d);
+      ids[k] = this.ids[d];
+      tags[k] = this.tags[d];
+      cols.lens[k] = this.lens[d];
+      cols.dom[k] = this.dom[d];
+      cols.tt[k] = this.tt[d];
+      cols.out[k] = this.out[d];
+      cols.started[k] = this.started[d];
+      cols.reward[k] = this.reward[d];
+      cols.lang[k] = this.lang[d];
+      cols.fw[k] = this.fw[d];
+      cols.sim[k] = this.sim[d];
+    }
+    // Terms: merge the sorted base with the overlay's new terms.
+    const newTerms = [...this.overlay.keys()].filter((t) => this.baseIndex(t) < 0).sort();
+    const terms: string[] = [];
+    {
+      let i = 0;
+      let j = 0;
+      const a = this.baseTerms;
+      while (i < a.length || j < newTerms.length) {
+        if (j >= newTerms.length || (i < a.length && a[i] < newTerms[j])) terms.push(a[i++]);
+        else terms.push(newTerms[j++]);
       }
     }
-    const termNames: string[] = [];
+    const off = new Uint32Array(terms.length + 1);
+    const df = new Uint32Array(terms.length);
+    const last = new Uint32Array(terms.length);
     const chunks: Uint8Array[] = [];
-    const meta: number[] = []; // per term: byte length, df, last
+    let total = 0;
     let scratch = new Uint8Array(1 << 16);
-    for (const [term, p] of this.terms) {
-      let buf: Uint8Array;
-      let df = p.df;
-      let last = p.last;
-      if (this.dead === 0) buf = p.buf.subarray(0, p.n);
-      else {
-        if (scratch.length < p.n + 16) scratch = new Uint8Array(p.n * 2 + 16);
+    const kept: string[] = [];
+    for (const term of terms) {
+      const bi = this.baseIndex(term);
+      const ov = this.overlay.get(term);
+      let bytes: Uint8Array;
+      let tdf: number;
+      let tlast: number;
+      if (!remap) {
+        const base = bi >= 0 ? this.baseBlob.subarray(this.baseOff[bi], this.baseOff[bi + 1]) : undefined;
+        if (base && ov) {
+          bytes = new Uint8Array(base.length + ov.n);
+          bytes.set(base);
+          bytes.set(ov.buf.subarray(0, ov.n), base.length);
+        } else bytes = base ?? ov!.buf.subarray(0, ov!.n);
+        tdf = (bi >= 0 ? this.baseDf[bi] : 0) + (ov?.df ?? 0);
+        tlast = ov ? ov.last : this.baseLast[bi];
+      } else {
+        const need = (bi >= 0 ? this.baseOff[bi + 1] - this.baseOff[bi] : 0) + (ov?.n ?? 0) + 16;
+        if (scratch.length < need) scratch = new Uint8Array(need * 2);
         let w = 0;
         let prev = 0;
-        df = 0;
-        let i = 0;
-        let doc = 0;
-        while (i < p.n) {
-          const [d, i2] = readVarint(p.buf, i);
-          const [u, i3] = readVarint(p.buf, i2);
-          i = i3;
-          doc += d;
-          const nd = remap[doc];
-          if (nd < 0) continue;
-          w = writeVarint(scratch, w, nd - prev);
-          w = writeVarint(scratch, w, u);
-          prev = nd;
-          df++;
+        tdf = 0;
+        const segs: [Uint8Array, number, number, number][] = [];
+        if (bi >= 0) segs.push([this.baseBlob, this.baseOff[bi], this.baseOff[bi + 1], 0]);
+        if (ov) segs.push([ov.buf, 0, ov.n, bi >= 0 ? this.baseLast[bi] : 0]);
+        for (const [b, start, end, startDoc] of segs) {
+          let p = start;
+          let doc = startDoc;
+          while (p < end) {
+            const [dd, p2] = readVarint(b, p);
+            const [u, p3] = readVarint(b, p2);
+            p = p3;
+            doc += dd;
+            const nd = remap[doc];
+            if (nd < 0) continue;
+            w = writeVarint(scratch, w, nd - prev);
+            w = writeVarint(scratch, w, u);
+            prev = nd;
+            tdf++;
+          }
         }
-        if (df === 0) continue;
-        buf = scratch.slice(0, w);
-        last = prev;
+        if (tdf === 0) continue;
+        bytes = scratch.slice(0, w);
+        tlast = prev;
       }
-      termNames.push(term);
-      chunks.push(buf);
-      meta.push(buf.length, df, last);
+      const k = kept.length;
+      kept.push(term);
+      off[k] = total;
+      df[k] = tdf;
+      last[k] = tlast;
+      chunks.push(bytes);
+      total += bytes.length;
     }
-    const pend = [...this.pending.entries()].map(([id, p]) => ({ id, len: p.len, meta: p.meta, tf: [...p.tf.entries()] }));
+    off[kept.length] = total;
+    const blob = new Uint8Array(total);
+    {
+      let o = 0;
+      for (const c of chunks) {
+        blob.set(c, o);
+        o += c.length;
+      }
+    }
+    const pend = [...this.pending.entries()].map(([id, p]) => ({ id, len: p.len, meta: packMeta(p.meta), tf: [...p.tf.entries()] }));
+    const sections: [string, ArrayBufferView][] = [
+      ['off', off.subarray(0, kept.length + 1)],
+      ['df', df.subarray(0, kept.length)],
+      ['last', last.subarray(0, kept.length)],
+      ...Object.entries(cols),
+      ['blob', blob],
+    ];
     const head = Buffer.from(
-      JSON.stringify({
-        v: 1,
-        terms: termNames,
-        ids,
-        lens,
-        metas: metas.map(packMeta),
-        pending: pend.map((p) => ({ ...p, meta: packMeta(p.meta) })),
-      }),
+      JSON.stringify({ v: 2, terms: kept, ids, tags, strings: this.strings, pending: pend, sections: sections.map(([name, a]) => [name, a.byteLength]) }),
       'utf8',
     );
-    const metaArr = new Uint32Array(meta);
-    let postLen = 0;
-    for (const c of chunks) postLen += c.length;
-    const total = 8 + head.length + pad4(head.length) + metaArr.byteLength + postLen;
-    const out = new Uint8Array(total);
-    const dv = new DataView(out.buffer);
+    let size = 8 + head.length;
+    size += pad8(size);
+    for (const [, a] of sections) size += a.byteLength + pad8(a.byteLength);
+    const outBuf = new Uint8Array(size);
+    const dv = new DataView(outBuf.buffer);
     dv.setUint32(0, head.length, true);
-    dv.setUint32(4, termNames.length, true);
-    out.set(head, 8);
-    let o = 8 + head.length + pad4(head.length);
-    out.set(new Uint8Array(metaArr.buffer), o);
-    o += metaArr.byteLength;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
+    dv.setUint32(4, 2, true);
+    outBuf.set(head, 8);
+    let o = 8 + head.length;
+    o += pad8(o);
+    for (const [, a] of sections) {
+      outBuf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), o);
+      o += a.byteLength + pad8(a.byteLength);
     }
-    // The in-memory index now matches the compacted form.
-    if (this.dead > 0) this.loadFrom(out);
-    return out;
+    // After compaction the in-memory index must use the new numbering.
+    if (remap) this.loadFrom(outBuf);
+    return outBuf;
   }
 
   /** Replaces the contents with a serialized index. Throws on malformed input. */
   loadFrom(data: Uint8Array): void {
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const headLen = dv.getUint32(0, true);
-    const nTerms = dv.getUint32(4, true);
+    if (dv.getUint32(4, true) !== 2) throw new Error('unknown index format');
     const head = JSON.parse(Buffer.from(data.buffer, data.byteOffset + 8, headLen).toString('utf8')) as {
       v: number;
       terms: string[];
       ids: string[];
-      lens: number[];
-      metas: PackedMeta[];
+      tags: (number[] | 0)[];
+      strings: string[];
       pending: { id: string; len: number; meta: PackedMeta; tf: [string, number][] }[];
+      sections: [string, number][];
     };
-    if (head.v !== 1 || head.terms.length !== nTerms || head.ids.length !== head.metas.length) throw new Error('bad index header');
+    let o = 8 + headLen;
+    o += pad8(o);
+    const sec = new Map<string, ArrayBuffer>();
+    for (const [name, len] of head.sections) {
+      if (o + len > data.byteLength) throw new Error('index truncated');
+      sec.set(name, data.buffer.slice(data.byteOffset + o, data.byteOffset + o + len) as ArrayBuffer);
+      o += len + pad8(len);
+    }
+    const get = (name: string): ArrayBuffer => {
+      const b = sec.get(name);
+      if (!b) throw new Error(`index section ${name} missing`);
+      return b;
+    };
+    const nDocs = head.ids.length;
+    const nTerms = head.terms.length;
+    const off = new Uint32Array(get('off'));
+    if (off.length !== nTerms + 1 || off[nTerms] !== get('blob').byteLength) throw new Error('bad index postings');
     this.clear();
-    const metaOff = 8 + headLen + pad4(headLen);
-    const metaArr = new Uint32Array(data.buffer.slice(data.byteOffset + metaOff, data.byteOffset + metaOff + nTerms * 12));
-    // One private copy of the postings; each term gets a view (copied on first append).
-    const postStart = metaOff + nTerms * 12;
-    const post = data.slice(postStart);
-    let o = 0;
-    for (let t = 0; t < nTerms; t++) {
-      const len = metaArr[t * 3];
-      this.terms.set(head.terms[t], { buf: post.subarray(o, o + len), n: len, last: metaArr[t * 3 + 2], df: metaArr[t * 3 + 1] });
-      o += len;
-    }
-    if (o !== post.length) throw new Error('bad index postings length');
+    this.baseTerms = head.terms;
+    this.baseOff = off;
+    this.baseDf = new Uint32Array(get('df'));
+    this.baseLast = new Uint32Array(get('last'));
+    this.baseBlob = new Uint8Array(get('blob'));
+    this.n = nDocs;
     this.ids = head.ids;
-    this.lens = head.lens;
-    this.metas = head.metas.map((m, i) => unpackMeta(head.ids[i], m));
-    this.alive = new Array<number>(head.ids.length).fill(1);
-    for (let d = 0; d < head.ids.length; d++) {
+    this.tags = head.tags;
+    this.strings = head.strings;
+    head.strings.forEach((s, i) => this.stringIds.set(s, i));
+    this.lens = new Float32Array(get('lens'));
+    this.dom = new Int32Array(get('dom'));
+    this.tt = new Int8Array(get('tt'));
+    this.out = new Int8Array(get('out'));
+    this.started = new Float64Array(get('started'));
+    this.reward = new Float32Array(get('reward'));
+    this.lang = new Int32Array(get('lang'));
+    this.fw = new Int32Array(get('fw'));
+    this.sim = new Uint32Array(get('sim'));
+    if (this.lens.length !== nDocs || this.sim.length !== nDocs) throw new Error('bad index columns');
+    this.alive = new Uint8Array(nDocs).fill(1);
+    for (let d = 0; d < nDocs; d++) {
       this.byId.set(head.ids[d], d);
-      this.totalLen += head.lens[d];
+      this.totalLen += this.lens[d];
     }
-    this.liveDocs = head.ids.length;
+    this.liveDocs = nDocs;
     for (const p of head.pending) {
       this.pending.set(p.id, { len: p.len, tf: new Map(p.tf), meta: unpackMeta(p.id, p.meta) });
       this.totalLen += p.len;
@@ -633,6 +928,50 @@ export class SearchIndex {
   }
 }
 
+/** The k entries of `idx[0..n)` with the largest `vals[idx[i]]` (unordered). */
+function topKBy(idx: Int32Array, n: number, vals: Float64Array, k: number): number[] {
+  if (k >= n) return Array.from(idx.subarray(0, n));
+  // Threshold by sampling then a linear pass (fast for large n).
+  const heap = new Int32Array(k);
+  let size = 0;
+  const lt = (a: number, b: number): boolean => vals[a] < vals[b];
+  for (let i = 0; i < n; i++) {
+    const d = idx[i];
+    if (size < k) {
+      let j = size++;
+      heap[j] = d;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
+        if (lt(heap[j], heap[p])) {
+          const t = heap[j];
+          heap[j] = heap[p];
+          heap[p] = t;
+          j = p;
+        } else break;
+      }
+    } else if (vals[d] > vals[heap[0]]) {
+      heap[0] = d;
+      let j = 0;
+      for (;;) {
+        const l = 2 * j + 1;
+        const r = l + 1;
+        let m = j;
+        if (l < size && lt(heap[l], heap[m])) m = l;
+        if (r < size && lt(heap[r], heap[m])) m = r;
+        if (m === j) break;
+        const t = heap[j];
+        heap[j] = heap[m];
+        heap[m] = t;
+        j = m;
+      }
+    }
+  }
+  return Array.from(heap.subarray(0, size));
+}
+
+function pad8(n: number): number {
+  return (8 - (n % 8)) % 8;
+}
 type PackedMeta = [string, number, number, number, number, string | 0, string | 0, string[], number];
 
 function packMeta(m: DocMeta): PackedMeta {
@@ -664,9 +1003,6 @@ function unpackMeta(id: string, p: PackedMeta): DocMeta {
   };
 }
 
-function pad4(n: number): number {
-  return (4 - (n % 4)) % 4;
-}
 
 function writeVarint(buf: Uint8Array, pos: number, value: number): number {
   let v = value;
@@ -690,43 +1026,6 @@ function readVarint(buf: Uint8Array, pos: number): [number, number] {
   return [v, pos];
 }
 
-/** Indices of the k largest values, best first (ties: lower index first). */
-function topK(values: Float64Array, k: number): number[] {
-  const n = values.length;
-  if (k >= n) return [...Array(n).keys()].sort((a, b) => values[b] - values[a] || a - b);
-  // Min-heap of size k.
-  const heap: number[] = [];
-  const less = (a: number, b: number): boolean => values[a] < values[b] || (values[a] === values[b] && a > b);
-  const down = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l], heap[m])) m = l;
-      if (r < heap.length && less(heap[r], heap[m])) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
-  };
-  for (let i = 0; i < n; i++) {
-    if (heap.length < k) {
-      heap.push(i);
-      let j = heap.length - 1;
-      while (j > 0) {
-        const p = (j - 1) >> 1;
-        if (less(heap[j], heap[p])) {
-          [heap[j], heap[p]] = [heap[p], heap[j]];
-          j = p;
-        } else break;
-      }
-    } else if (less(heap[0], i)) {
-      heap[0] = i;
-      down(0);
-    }
-  }
-  return heap.sort((a, b) => values[b] - values[a] || a - b);
-}
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;

@@ -801,10 +801,11 @@ export class MemoryStore implements MemoryStoreApi {
         const top = first.hits.filter((h) => h.text > 0.3).slice(0, 3);
         if (top.length > 0) {
           const counts = new Map<string, number>();
-          for (const h of top) {
-            const ep = this.loadEpisode(h.id);
-            if (!ep) continue;
-            for (const t of this.index.keyTerms(ep, 12)) if (!seen.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
+          // Key terms from the task, outcome and reflection (which quotes the errors): cheap, no step parsing.
+          const rows = this.all(`SELECT id, task, outcome, reflection FROM episodes WHERE id IN (${top.map(() => '?').join(',')})`, top.map((h) => h.id));
+          for (const r of rows) {
+            const text = `${str(r.task)}\n${str(r.outcome)}\n${str(r.reflection)}`;
+            for (const t of this.index.keyTermsOfText(text, 12)) if (!seen.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
           }
           const need = top.length >= 2 ? 2 : 1;
           const extra = [...counts.entries()]
