@@ -95,6 +95,16 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
       }
       case 'invalid_value':
         return `${where}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(valueAt(input, issue.path))}`;
+      case 'too_big':
+      case 'too_small': {
+        if (!/^Too (big|small)/.test(issue.message)) return `${where}: ${issue.message}`;
+        const got = valueAt(input, issue.path);
+        const limit = Number(issue.code === 'too_big' ? issue.maximum : issue.minimum);
+        const most = issue.code === 'too_big';
+        if (issue.origin === 'string' && typeof got === 'string') return `${where}: is too ${most ? 'long' : 'short'} (${most ? 'max' : 'min'} ${limit} characters, got ${got.length})`;
+        if (issue.origin === 'array' && Array.isArray(got)) return `${where}: has too ${most ? 'many' : 'few'} items (${most ? 'max' : 'min'} ${limit}, got ${got.length})`;
+        return `${where}: must be ${most ? 'at most' : 'at least'} ${limit}, got ${describeValue(got)}`;
+      }
       default:
         return `${where}: ${issue.message}`;
     }

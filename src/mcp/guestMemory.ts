@@ -16,9 +16,8 @@ import { episodeToOut, heuristicToOut, OUTCOME_TYPES, patternToOut, round, summa
 /** Host calls one execution may make (a runaway loop must not hammer the store). */
 export const MAX_GUEST_MEMORY_CALLS = 200;
 
-const guestQuery = z.union([
-  z.string().min(1, 'must not be empty').max(2000),
-  z.object({
+const guestQueryText = z.string().min(1, 'must not be empty').max(2000);
+const guestQuery = z.object({
     query: z.string().min(1, 'must not be empty').max(2000),
     domain: z.string().max(100).optional(),
     task_type: z.enum(TASK_TYPES).optional(),
@@ -26,8 +25,7 @@ const guestQuery = z.union([
     outcome: z.enum(OUTCOME_TYPES).optional(),
     limit: z.number().int().min(1).max(50).optional(),
     offset: z.number().int().min(0).optional(),
-  }),
-]);
+});
 
 const guestAnalyze = z
   .object({
@@ -54,8 +52,7 @@ export function memoryHostApi(store: MemoryStoreApi): HostApi {
   return {
     'memory.query': async (arg: unknown) => {
       count('query');
-      const a = parse(guestQuery, arg, 'query');
-      const o = typeof a === 'string' ? { query: a } : a;
+      const o = typeof arg === 'string' ? { query: parse(guestQueryText, arg, 'query') } : parse(guestQuery, arg, 'query');
       const result = await store.query({
         query: o.query,
         domain: o.domain,
