@@ -225,7 +225,7 @@ async function runSize(n: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-bench-${n}-`));
   const t0 = Date.now();
   const texts: string[] = [];
-  let store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, dedupe: false });
+  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, dedupe: false });
   const tb = now();
   const CHUNK = 2000;
   for (let i = 0; i < n; i += CHUNK) {
@@ -309,7 +309,6 @@ async function runSize(n: number): Promise<void> {
   for (const f of ['snapshot.db', 'journal.log']) fs.copyFileSync(path.join(dir, f), path.join(copy, f));
   const journalRecords = writes.length;
   await store.close();
-  store = undefined as unknown as MemoryStore;
   global.gc?.();
   ts = now();
   const reopened = await MemoryStore.open({ dir: copy, snapshotDebounceMs: 3_600_000 });

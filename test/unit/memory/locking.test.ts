@@ -1,0 +1,87 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { MemoryStore, MemoryError } from '../../../src/memory';
+import { tmpDir, rmDir } from './helpers';
+
+const FIXTURE = path.join(__dirname, 'fixtures', 'lock-holder.ts');
+
+function startHolder(dir: string): Promise<{ child: ChildProcessWithoutNullStreams; id: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, dir], { stdio: 'pipe' });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready (\S+)\n/.exec(out);
+      if (m) resolve({ child, id: m[1] });
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`holder exited ${code}: ${err}`)));
+  });
+}
+
+describe('memory store: two processes', function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = tmpDir();
+  });
+  afterEach(() => rmDir(dir));
+
+  it('a second opener gets a clear error naming the holder, or a read-only view; a dead holder is detected', async () => {
+    const { child, id } = await startHolder(dir);
+    try {
+      await assert.rejects(
+        MemoryStore.open({ dir }),
+        (e: unknown) => e instanceof MemoryError && e.code === 'locked' && e.message.includes('lock-holder test child') && e.message.includes(`pid ${child.pid}`),
+      );
+      const ro = await MemoryStore.open({ dir, onLocked: 'readonly' });
+      try {
+        assert.equal(ro.readOnly, true);
+        assert.equal((await ro.getEpisode(id))?.task, 'written by the lock holder', 'the view sees the holder’s acknowledged write');
+        await assert.rejects(ro.createEpisode({ task: 'x', taskType: 'other' }), (e: unknown) => e instanceof MemoryError && e.code === 'read_only');
+        await assert.rejects(ro.clear(), (e: unknown) => e instanceof MemoryError && e.code === 'read_only');
+        assert.equal((await ro.stats()).readOnly, true);
+        await ro.recordToolCall('t'); // counted in memory only, never an error
+      } finally {
+        await ro.close();
+      }
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    // The holder died without releasing: the lock is broken at once (dead pid on this host).
+    const store = await MemoryStore.open({ dir });
+    try {
+      assert.ok(await store.getEpisode(id));
+      await store.createEpisode({ task: 'after the holder died', taskType: 'other' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('hands over cleanly after the holder closes', async () => {
+    const { child, id } = await startHolder(dir);
+    child.stdin.end();
+    await new Promise((r) => child.once('exit', r));
+    const store = await MemoryStore.open({ dir });
+    try {
+      assert.ok(await store.getEpisode(id));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('locks within one process too', async () => {
+    const a = await MemoryStore.open({ dir });
+    try {
+      await assert.rejects(MemoryStore.open({ dir }), (e: unknown) => e instanceof MemoryError && e.code === 'locked');
+    } finally {
+      await a.close();
+    }
+    const b = await MemoryStore.open({ dir });
+    await b.close();
+  });
+});
