@@ -26,20 +26,20 @@ export function percent(rate: number): string {
 
 /** A readable rendering of a sandbox result for the output channel. */
 export function formatExecution(result: ExecutionResult, source: string): string {
-  const lines = [`── ${new Date().toISOString()} · ${source}`];
+  const lines = [`--- ${new Date().toISOString()} · ${source}`];
   switch (result.kind) {
     case 'success':
-      lines.push(`✔ success in ${result.executionTimeMs.toFixed(1)} ms`, `value: ${result.output}`);
+      lines.push(`success in ${result.executionTimeMs.toFixed(1)} ms`, `value: ${result.output}`);
       break;
     case 'error':
-      lines.push(`✖ ${result.errorType} error${result.line !== undefined ? ` at line ${result.line}${result.column !== undefined ? `:${result.column}` : ''}` : ''}: ${result.message}`);
+      lines.push(`error (${result.errorType})${result.line !== undefined ? ` at line ${result.line}${result.column !== undefined ? `:${result.column}` : ''}` : ''}: ${result.message}`);
       break;
     case 'timeout':
-      lines.push(`⏱ timeout after ${result.elapsedMs} ms`);
+      lines.push(`timeout after ${result.elapsedMs} ms`);
       if (result.partialOutput) lines.push(`partial output:\n${result.partialOutput}`);
       break;
     case 'security_violation':
-      lines.push(`⛔ security violation (${result.violationType}): ${result.reason}`);
+      lines.push(`security violation (${result.violationType}): ${result.reason}`);
       break;
   }
   if ('stdout' in result && result.stdout) lines.push(`stdout:\n${result.stdout.trimEnd()}`);

@@ -245,7 +245,7 @@ export class SandboxTree extends RefreshingTree {
       const records = sandbox.recent();
       const nodes: MemoryNode[] = [
         { type: 'metric', label: 'Limits', value: `${c.maxExecutionTimeMs / 1000} s · ${c.maxMemoryMb} MB · ${c.maxCpuPercent}% CPU` },
-        { type: 'metric', label: 'Executions', value: `${m.total} (✔ ${m.byKind.success} · ✖ ${m.byKind.error} · ⏱ ${m.byKind.timeout} · ⛔ ${m.byKind.security_violation})` },
+        { type: 'metric', label: 'Executions', value: `${m.total}: ${m.byKind.success} ok · ${m.byKind.error} error · ${m.byKind.timeout} timeout · ${m.byKind.security_violation} refused` },
         { type: 'metric', label: 'Latency', value: `p50 ${m.p50Ms.toFixed(1)} ms · p95 ${m.p95Ms.toFixed(1)} ms` },
         { type: 'metric', label: 'Pool', value: `${m.workers} workers · ${m.active} active · ${m.queued} queued · ${m.workerRestarts} restarts` },
       ];

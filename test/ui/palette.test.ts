@@ -1,14 +1,38 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Workbench } from './workbench';
+
+/** Text of the visible Output view; Monaco renders spaces as no-break spaces. */
+async function outputText(wb: Workbench): Promise<string> {
+  return (await wb.page.locator('.part.panel .view-lines').first().innerText()).replace(/\s+/g, ' ');
+}
+
+/** Runs a palette command until the expected text shows in the panel (a loaded machine can drop keystrokes). */
+async function runUntilOutput(wb: Workbench, title: string, expected: string): Promise<void> {
+  const target = wb.page.locator('.part.panel .view-lines', { hasText: expected }).first();
+  for (let attempt = 1; ; attempt++) {
+    await wb.runCommand(title);
+    try {
+      await target.waitFor({ timeout: 30_000 });
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
 
 describe('UI: the packaged extension in a real workbench', function () {
   this.timeout(300_000);
   let wb: Workbench;
 
   before(async () => {
-    wb = await Workbench.open();
+    const workspace = mkdtempSync(path.join(os.tmpdir(), 'agent-memory-ui-ws-'));
+    mkdirSync(path.join(workspace, 'src'));
+    writeFileSync(path.join(workspace, 'src', 'sample.js'), '// Sum the squares of 1..10\nconst squares = Array.from({ length: 10 }, (_, i) => (i + 1) ** 2);\nconsole.log("squares:", squares.join(" "));\nreturn { total: squares.reduce((a, b) => a + b, 0) };\n');
+    writeFileSync(path.join(workspace, 'src', 'forbidden.js'), "const cp = require('child_process');\nreturn cp.execSync('id').toString();\n");
+    wb = await Workbench.open({ workspace });
   });
 
   afterEach(async function () {
@@ -27,19 +51,33 @@ describe('UI: the packaged extension in a real workbench', function () {
   });
 
   it('runs "Agent Memory: Show Log" from the command palette and shows the activation log line', async () => {
-    const logLine = wb.page.locator('.part.panel .view-lines', { hasText: 'Agent Memory activated' }).first();
-    // A loaded 2-core machine can swallow the first keystrokes of a fresh workbench: try as a person would, up to three times.
-    for (let attempt = 1; ; attempt++) {
-      await wb.runCommand('Agent Memory: Show Log');
-      try {
-        await logLine.waitFor({ timeout: 30_000 });
-        break;
-      } catch (err) {
-        if (attempt === 3) throw err;
-      }
-    }
-    // Monaco renders spaces as no-break spaces.
-    assert.match((await logLine.innerText()).replace(/\s+/g, ' '), /\[info\] Agent Memory activated/);
+    await runUntilOutput(wb, 'Agent Memory: Show Log', 'Agent Memory activated');
+    assert.match(await outputText(wb), /\[info\] Agent Memory activated in [\d.]+ ms/);
     await wb.screenshot('show-log');
+  });
+
+  it('runs the open JavaScript file with "Agent Memory: Run in Sandbox" and shows its value', async () => {
+    await wb.openFile('src/sample.js');
+    await runUntilOutput(wb, 'Agent Memory: Run in Sandbox', 'value: {"total":385}');
+    const text = await outputText(wb);
+    assert.match(text, /success in [\d.]+ ms/);
+    assert.match(text, /squares: 1 4 9 16 25 36 49 64 81 100/);
+    await wb.screenshot('run-in-sandbox');
+  });
+
+  it('refuses a forbidden snippet with a security violation', async () => {
+    await wb.openFile('src/forbidden.js');
+    await runUntilOutput(wb, 'Agent Memory: Run in Sandbox', 'security violation (subprocess)');
+    await wb.screenshot('run-in-sandbox-violation');
+  });
+
+  it('fills the Memory explorer from its welcome button', async () => {
+    await wb.page.locator('.activitybar [aria-label^="Agent Memory"]').first().click();
+    const button = wb.page.locator('.welcome-view-content a, .welcome-view-content .monaco-button', { hasText: 'Run a Sample' }).first();
+    await button.waitFor({ timeout: 60_000 });
+    await button.click();
+    await wb.page.locator('.monaco-list-row', { hasText: 'Sample: sum the squares' }).first().waitFor({ timeout: 60_000 });
+    await wb.page.locator('.monaco-list-row', { hasText: 'samples' }).first().waitFor({ timeout: 10_000 });
+    await wb.screenshot('memory-explorer-sample');
   });
 });

@@ -68,6 +68,28 @@ export class Workbench {
     }
   }
 
+  /** Opens a workspace file through Quick Open (Ctrl+P), as a user would. */
+  async openFile(relativePath: string): Promise<void> {
+    const page = this.page;
+    const name = relativePath.split('/').pop()!;
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill(relativePath);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+      try {
+        await row.waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Enter');
+        await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
+        return;
+      } catch (err) {
+        await page.keyboard.press('Escape');
+        if (attempt === 3) throw err;
+      }
+    }
+  }
+
   async screenshot(name: string): Promise<string> {
     mkdirSync(screenshotsDir, { recursive: true });
     const file = path.join(screenshotsDir, `${name}.png`);
