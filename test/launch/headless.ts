@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildExtensionTests } from './buildTests';
-import { OUTPUT_MARKER } from '../vscode/index';
+import { OUTPUT_MARKER, SCREENSHOT_MARKER } from '../vscode/markers';
 import { openBrowser, repoRoot, startCodeServer, type BrowserSession, type CodeServer } from './codeServer';
 
 async function main(): Promise<number> {
@@ -33,6 +33,15 @@ async function main(): Promise<number> {
     page.on('console', (msg) => {
       // Mocha's output arrives as console messages from the extension host, each line marked by the runner.
       const text = msg.text();
+      const shot = text.indexOf(SCREENSHOT_MARKER);
+      if (shot >= 0) {
+        // A test asked for a picture of the workbench as it is now (see test/vscode/helpers.ts).
+        const name = text.slice(shot + SCREENSHOT_MARKER.length).trim().replace(/[^\w.-]+/g, '-');
+        const file = path.join(repoRoot, 'test-results', 'ui', `${name}.png`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        void page.screenshot({ path: file }).then(() => process.stderr.write(`[headless] screenshot ${path.relative(repoRoot, file)}\n`), () => undefined);
+        return;
+      }
       const at = text.indexOf(OUTPUT_MARKER);
       if (at >= 0) process.stdout.write(text.slice(at + OUTPUT_MARKER.length) + '\n');
       else noise.push(text);

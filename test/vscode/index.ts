@@ -7,9 +7,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
+import { OUTPUT_MARKER } from './markers';
 
-/** Marks the runner's own lines so a launcher can pick them out of the host's console noise. */
-export const OUTPUT_MARKER = '[mocha] ';
 
 export function run(): Promise<void> {
   // Pre-format each line (the host forwards console arguments unformatted) and mark it.

@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { AgentMemoryApi } from '../../src/extension';
 import type { MemoryNode } from '../../src/views/trees';
 import type { ExecutionResult } from '../../src/sandbox';
-import { activateApi } from './helpers';
+import { activateApi, screenshot } from './helpers';
 
 // VS Code names MCP tools mcp_<server name>_<tool>; 1.139 turns the name's '-' into '_'.
 const TOOL_PREFIX = 'mcp_agent_memory_';
@@ -195,6 +195,11 @@ describe('a scripted agent session reaches the Memory explorer', function () {
     // The Sandbox view shows the run.
     const sandboxNodes = await api.trees.sandbox.getChildren();
     assert.ok(sandboxNodes.some((n) => n.type === 'runs'));
+
+    // What a person sees now: the Memory explorer with the session's episodes and patterns.
+    await vscode.commands.executeCommand('workbench.view.extension.agentMemory');
+    await new Promise((r) => setTimeout(r, 1500));
+    await screenshot('memory-explorer-after-scripted-session');
   });
 });
 
