@@ -1,0 +1,258 @@
+/**
+ * MCP server benchmark: `npm run bench:mcp` (after `npm run build`).
+ * One JSON object per line:
+ *  - {"bench":"mcp","transport","tool","calls","p50_ms","p99_ms","mean_ms"}: sequential tools/call round trips;
+ *  - {"bench":"mcp","transport","tool","clients":10,"calls","calls_per_s"}: throughput with 10 concurrent clients;
+ *  - {"bench":"mcp","target",...,"pass"}: the issue's targets.
+ * Real parts: a MemoryStore in a temp folder seeded with BENCH_EPISODES (default 10,000) episodes,
+ * the Sandbox with the bundled worker, and the built dist/cli.js for stdio.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { silentLogger } from '../src/common/logger';
+import { MemoryStore, type Episode, type TaskType } from '../src/memory';
+import { Sandbox } from '../src/sandbox';
+import { createServer, startHttpServer } from '../src/mcp';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const WORKER = path.join(ROOT, 'dist', 'sandbox-worker.js');
+const EPISODES = Number(process.env.BENCH_EPISODES ?? 10_000);
+const CALLS = Number(process.env.BENCH_CALLS ?? 300);
+const CONCURRENT_CALLS = Number(process.env.BENCH_CONCURRENT_CALLS ?? 50); // per client
+
+// --- deterministic data ------------------------------------------------------
+let seed = 42;
+const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+const VERBS = ['fix', 'refactor', 'add', 'speed up', 'debug', 'document', 'test', 'migrate', 'remove', 'rename'];
+const NOUNS = ['config loader', 'auth middleware', 'cache layer', 'date parser', 'CLI flags', 'webpack build', 'payment webhook', 'retry logic', 'SQL query', 'YAML schema', 'logger', 'rate limiter', 'session store', 'image resizer', 'feature flag'];
+const ISSUES = ['crashes on empty input', 'leaks memory under load', 'times out in CI', 'returns stale data', 'fails on Windows paths', 'is too slow', 'throws a TypeError', 'drops the last item', 'ignores the timezone', 'double-counts retries'];
+const DOMAINS = ['web-api', 'cli', 'data-pipeline', 'frontend', 'infra', 'mobile'];
+const TOOLS = ['read_file', 'edit_file', 'run_tests', 'grep_search', 'run_terminal', 'git_diff', 'run_build'];
+const TYPES: TaskType[] = ['code_generation', 'debugging', 'refactoring', 'testing', 'analysis', 'documentation'];
+
+function genEpisode(i: number, t0: number): Episode {
+  const started = t0 - Math.floor(rnd() * 90 * 86_400_000);
+  const task = `${pick(VERBS)} the ${pick(NOUNS)} that ${pick(ISSUES)} (${pick(DOMAINS)} ticket ${1000 + i})`;
+  const steps = Array.from({ length: 3 + Math.floor(rnd() * 5) }, (_, n) => {
+    const fails = rnd() < 0.15;
+    return {
+      n: n + 1,
+      timestamp: new Date(started + (n + 1) * 30_000).toISOString(),
+      tool: pick(TOOLS),
+      action: `${pick(VERBS)} ${pick(NOUNS)}`,
+      parameters: { path: `src/${pick(NOUNS).replace(/ /g, '_')}.ts` },
+      result: fails ? { status: 'error' as const, message: `Error: ${pick(ISSUES)}` } : { status: 'success' as const, output: 'ok' },
+      latencyMs: 20 + Math.floor(rnd() * 2000),
+    };
+  });
+  const ok = rnd() < 0.75;
+  return {
+    id: `bench_${i.toString(36)}`,
+    task,
+    domain: pick(DOMAINS),
+    taskType: pick(TYPES),
+    context: { language: pick(['typescript', 'python', 'go', 'rust']), tags: [pick(['perf', 'bug', 'ci', 'security', 'ux'])] },
+    startedAt: new Date(started).toISOString(),
+    endedAt: new Date(started + 600_000).toISOString(),
+    steps,
+    outcome: ok ? { type: 'success', verdict: `${pick(NOUNS)} works again` } : { type: 'failure', reason: `still ${pick(ISSUES)}` },
+  };
+}
+const genQuery = (): string => `${pick(VERBS)} ${pick(NOUNS)} ${pick(ISSUES)}`;
+
+// --- measurement -------------------------------------------------------------
+const out = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ bench: 'mcp', ...o })}\n`);
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const r3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+type Args = () => Record<string, unknown>;
+const WORKLOADS: { tool: string; args: Args }[] = [
+  { tool: 'query_memory', args: () => ({ query: genQuery(), limit: 10 }) },
+  { tool: 'execute_agent_code', args: () => ({ code: 'return context.input.a + context.input.b', context: { task: 'add', input: { a: 1, b: 2 } } }) },
+  { tool: 'execute_agent_code', args: () => ({ code: 'const r = await memory.query({ query: context.input.q, limit: 5 }); return r.hits.map(h => h.episode_id)', context: { task: 'memory in code', input: { q: genQuery() } } }) },
+];
+const label = (w: { tool: string; args: Args }, i: number): string => (i === 2 ? 'execute_agent_code+memory.query' : w.tool);
+
+async function callOk(client: Client, tool: string, args: Record<string, unknown>): Promise<void> {
+  const r = (await client.callTool({ name: tool, arguments: args })) as CallToolResult;
+  if (r.isError) throw new Error(`${tool} failed: ${JSON.stringify(r.content).slice(0, 300)}`);
+  if (tool === 'execute_agent_code' && (r.structuredContent as { kind?: string } | undefined)?.kind !== 'success') throw new Error(`execute failed: ${JSON.stringify(r.structuredContent).slice(0, 300)}`);
+}
+
+const results = new Map<string, number>();
+
+async function sequential(transport: string, client: Client): Promise<void> {
+  {
+    // the transport alone: an MCP ping round trip
+    for (let k = 0; k < 30; k++) await client.ping();
+    const times: number[] = [];
+    for (let k = 0; k < CALLS; k++) {
+      const t = performance.now();
+      await client.ping();
+      times.push(performance.now() - t);
+    }
+    out({ transport, tool: '(ping)', calls: CALLS, p50_ms: r3(pct(times, 50)), p99_ms: r3(pct(times, 99)) });
+  }
+  for (const [i, w] of WORKLOADS.entries()) {
+    for (let k = 0; k < 30; k++) await callOk(client, w.tool, w.args()); // warm-up
+    const times: number[] = [];
+    for (let k = 0; k < CALLS; k++) {
+      const args = w.args();
+      const t = performance.now();
+      await callOk(client, w.tool, args);
+      times.push(performance.now() - t);
+    }
+    const p50 = pct(times, 50);
+    results.set(`${transport}/${label(w, i)}`, p50);
+    out({ transport, tool: label(w, i), episodes: EPISODES, calls: CALLS, p50_ms: r3(p50), p99_ms: r3(pct(times, 99)), mean_ms: r3(times.reduce((a, b) => a + b, 0) / times.length) });
+  }
+}
+
+async function concurrent(transport: string, clients: Client[], note?: string): Promise<void> {
+  for (const [i, w] of WORKLOADS.entries()) {
+    if (i === 2) continue;
+    const t = performance.now();
+    await Promise.all(clients.map(async (c) => {
+      for (let k = 0; k < CONCURRENT_CALLS; k++) await callOk(c, w.tool, w.args());
+    }));
+    const s = (performance.now() - t) / 1000;
+    const calls = clients.length * CONCURRENT_CALLS;
+    out({ transport, tool: w.tool, clients: clients.length, calls, seconds: r3(s), calls_per_s: Math.round(calls / s), ...(note ? { note } : {}) });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(CLI) || !fs.existsSync(WORKER)) throw new Error('run `npm run build` first');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-bench-'));
+  try {
+    let store = await MemoryStore.open({ dir, logger: silentLogger });
+    const t0 = Date.now();
+    const ts = performance.now();
+    for (let i = 0; i < EPISODES; i += 2000) {
+      const episodes = Array.from({ length: Math.min(2000, EPISODES - i) }, (_, j) => genEpisode(i + j, t0));
+      await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
+    }
+    out({ setup: 'seed', episodes: (await store.stats()).episodes, ms: Math.round(performance.now() - ts) });
+    const sandbox = new Sandbox({ workerPath: WORKER, logger: silentLogger });
+
+    // baselines: the store and the sandbox called directly (no MCP)
+    {
+      const q: number[] = [];
+      const x: number[] = [];
+      for (let k = 0; k < 30; k++) await store.query({ query: genQuery(), limit: 10 });
+      for (let k = 0; k < CALLS; k++) {
+        const t = performance.now();
+        await store.query({ query: genQuery(), limit: 10 });
+        q.push(performance.now() - t);
+      }
+      for (let k = 0; k < 30; k++) await sandbox.execute('return 1', { task: 'warm' });
+      for (let k = 0; k < CALLS; k++) {
+        const t = performance.now();
+        await sandbox.execute('return context.input.a + context.input.b', { task: 'add', input: { a: 1, b: 2 } });
+        x.push(performance.now() - t);
+      }
+      out({ transport: 'direct (no MCP)', tool: 'store.query', episodes: EPISODES, calls: CALLS, p50_ms: r3(pct(q, 50)), p99_ms: r3(pct(q, 99)) });
+      out({ transport: 'direct (no MCP)', tool: 'sandbox.execute', calls: CALLS, p50_ms: r3(pct(x, 50)), p99_ms: r3(pct(x, 99)) });
+    }
+
+    // in-memory
+    {
+      const pairs = await Promise.all(Array.from({ length: 10 }, async () => {
+        const server = createServer({ store, sandbox, logger: silentLogger, transport: 'in-memory' });
+        const [a, b] = InMemoryTransport.createLinkedPair();
+        await server.connect(b);
+        const client = new Client({ name: 'bench', version: '1' });
+        await client.connect(a);
+        return { server, client };
+      }));
+      await sequential('in-memory', pairs[0].client);
+      await concurrent('in-memory', pairs.map((p) => p.client));
+      for (const p of pairs) await p.client.close();
+    }
+
+    // Streamable HTTP (stateful, JSON responses): the server in this process, like the extension
+    // host; the 10 clients in a child process, like VS Code's MCP client (no shared event loop).
+    {
+      const http = await startHttpServer({ store, sandbox, logger: silentLogger });
+      const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--http-client', http.url], {
+        env: { ...process.env, MCP_BENCH_TOKEN: http.token, BENCH_EPISODES: String(EPISODES) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let buf = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => {
+        buf += d;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          process.stdout.write(`${line}\n`);
+          const o = JSON.parse(line) as { transport?: string; tool?: string; p50_ms?: number; clients?: number };
+          if (o.transport && o.tool && o.p50_ms !== undefined && o.clients === undefined) results.set(`${o.transport}/${o.tool}`, o.p50_ms);
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await http.close();
+      if (code !== 0) throw new Error(`HTTP client process exited with ${code}`);
+    }
+    await sandbox.close();
+    await store.close();
+    store = undefined as unknown as MemoryStore;
+
+    // stdio: the built bin owns the same store folder in a child process
+    {
+      const client = new Client({ name: 'bench', version: '1' });
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--db', dir, '--log-level', 'error'], stderr: 'inherit' }));
+      await sequential('stdio', client);
+      await concurrent('stdio', Array.from({ length: 10 }, () => client), '10 concurrent callers on one stdio connection (one server process)');
+      await client.close();
+    }
+
+    const targets = [
+      { target: 'execute_agent_code (simple script) over HTTP p50', key: 'http/execute_agent_code', limit: 5 },
+      { target: `query_memory at ${EPISODES} episodes over HTTP p50`, key: 'http/query_memory', limit: 10 },
+    ];
+    for (const t of targets) {
+      const v = results.get(t.key) ?? NaN;
+      out({ target: t.target, p50_ms: r3(v), limit_ms: t.limit, pass: v <= t.limit });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function httpClientMode(url: string): Promise<void> {
+  const token = process.env.MCP_BENCH_TOKEN ?? '';
+  const clients = await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      const c = new Client({ name: 'bench', version: '1' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      return c;
+    }),
+  );
+  await sequential('http', clients[0]);
+  await concurrent('http', clients, '10 clients (10 sessions) in one client process');
+  for (const c of clients) await c.close();
+}
+
+const clientAt = process.argv.indexOf('--http-client');
+(clientAt > 0 ? httpClientMode(process.argv[clientAt + 1]) : main()).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
