@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, activateApi } from './helpers';
+import { OUTPUT_MARKER } from './markers';
 
 describe('extension activation (real extension host)', () => {
   it('is installed, activates, and registers every contributed command', async () => {
@@ -11,7 +12,8 @@ describe('extension activation (real extension host)', () => {
     const contributed = (ext.packageJSON as { contributes: { commands: Array<{ command: string }> } }).contributes.commands.map((c) => c.command);
     assert.ok(contributed.length >= 12, `only ${contributed.length} commands contributed`);
     for (const id of contributed) assert.ok(commands.includes(id), `command ${id} is not registered`);
-    console.log(`      activation took ${api.activationMs.toFixed(2)} ms`);
+    // Reported in the run's output (budget: 50 ms; WASM modules load on first use, not here).
+    console.log(`${OUTPUT_MARKER}      activation took ${api.activationMs.toFixed(2)} ms`);
   });
 
   it('activates cheaply: no store, sandbox or server is started by activation', async () => {
