@@ -869,10 +869,24 @@ export class MemoryStore implements MemoryStoreApi {
         where.push('domain = ?');
         params.push(o.domain);
       }
-      const rows = this.all(
-        `SELECT * FROM patterns WHERE ${where.join(' AND ')} ORDER BY occurrences DESC, CAST(successes AS REAL) / occurrences DESC, key LIMIT ?`,
-        [...params, o.limit],
-      );
+      // Walk the occurrences index from the top and stop once `limit` rows are collected and
+      // the next row has less evidence (no full sort of a large pattern table); ties are
+      // then ordered by success rate and key.
+      const rows: Row[] = [];
+      const stmt = this.db.prepare(`SELECT * FROM patterns INDEXED BY patterns_occ WHERE ${where.join(' AND ')} ORDER BY occurrences DESC`);
+      try {
+        stmt.bind(params);
+        while (stmt.step()) {
+          const r = stmt.getAsObject();
+          if (rows.length >= o.limit && num(r.occurrences) < num(rows[rows.length - 1].occurrences)) break;
+          rows.push(r);
+        }
+      } finally {
+        stmt.free();
+      }
+      const rate = (r: Row): number => num(r.successes) / Math.max(1, num(r.occurrences));
+      rows.sort((a, b) => num(b.occurrences) - num(a.occurrences) || rate(b) - rate(a) || (str(a.key) < str(b.key) ? -1 : 1));
+      rows.length = Math.min(rows.length, o.limit);
       const patterns = rows.map(rowToPattern);
       return { patterns, heuristics: heuristicsFrom(patterns) };
     });
