@@ -15,7 +15,7 @@ export function packageVsix(outDir = root): string {
   const out = path.join(outDir, `${pkg.name}-${pkg.version}.vsix`);
   execFileSync(process.execPath, ['esbuild.config.mjs', '--production'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out], {
+  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
