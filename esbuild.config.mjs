@@ -32,7 +32,9 @@ const common = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  // sql.js probes for these optional Node built-ins; they are never needed here.
+  // src/memory falls back to require.resolve('sql.js/…wasm') only when run from source (tests);
+  // the bundles load the copy next to themselves, so the unresolvable fallback is expected.
+  logOverride: { 'require-resolve-not-external': 'silent' },
   external: ['vscode'],
 };
 
