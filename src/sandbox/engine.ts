@@ -15,7 +15,7 @@ import {
 } from 'quickjs-emscripten-core';
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
-import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource } from './prelude';
+import { COLD_SOURCE, GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource } from './prelude';
 import { CONSOLE_CAP, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type RunMessage } from './protocol';
 import { moduleViolationTable, screenCode } from './screen';
 import { stripTypes } from './transpile';
@@ -55,6 +55,8 @@ const RECYCLE_GROWTH_BYTES = 24 * MB;
 /** Arguments of one host call, as JSON text. */
 const HOST_ARGS_CAP = 1024 * 1024;
 const MAX_HOST_CALLS = 10_000;
+/** Script (not module) evaluation, without the library's module sniffing of the source. */
+const GLOBAL = { type: 'global' } as const;
 
 interface Holder {
   mod: QuickJSWASMModule;
@@ -306,6 +308,8 @@ export class Engine {
       case 'fail':
         job.outcome ??= { kind: 'fail', name: str(1), message: str(2), stack: str(3) };
         return undefined;
+      case 'src':
+        return ctx.newString(COLD_SOURCE);
       case 'oversize':
         job.outcome ??= { kind: 'oversize', length: args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : 0 };
         return undefined;
@@ -367,8 +371,7 @@ export class Engine {
       const c = ctx;
       const h = c.newFunction('h', (...args) => this.bridge(c, job, args));
       handles.push(h);
-      const withHostCalls = msg.hostNames.length > 0 || msg.limits.allowFilesystem || msg.limits.allowNetwork;
-      const prelude = c.evalCode(preludeSource(withHostCalls), PRELUDE_FILENAME);
+      const prelude = c.evalCode(preludeSource(), PRELUDE_FILENAME, GLOBAL);
       if (prelude.error) {
         job.hostError = this.readError(c, prelude.error);
         prelude.error.dispose();
@@ -382,7 +385,7 @@ export class Engine {
         return;
       }
       handles.push(runFn.value);
-      const compiled = c.evalCode(GUEST_HEAD + code + GUEST_TAIL, GUEST_FILENAME);
+      const compiled = c.evalCode(GUEST_HEAD + code + GUEST_TAIL, GUEST_FILENAME, GLOBAL);
       if (compiled.error) {
         const e = this.readError(c, compiled.error);
         compiled.error.dispose();
@@ -525,6 +528,7 @@ function setupJson(msg: RunMessage): string {
   if (s) return s;
   s = JSON.stringify({
     hostNames: msg.hostNames,
+    host: msg.hostNames.length > 0 || msg.limits.allowFilesystem || msg.limits.allowNetwork,
     fs: msg.limits.allowFilesystem,
     net: msg.limits.allowNetwork,
     max: OUTPUT_CAP,

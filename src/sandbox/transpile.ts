@@ -3,7 +3,15 @@
  * The code is a function body (top-level `return`/`await`), so it is wrapped in
  * an async function for parsing and unwrapped afterwards; line numbers are kept.
  */
-import { transform } from 'sucrase';
+import type * as Sucrase from 'sucrase';
+
+let sucrase: typeof Sucrase | undefined;
+/** Loaded on the first TypeScript run: most runs are JavaScript, and it is most of the worker's start-up time. */
+function transform(code: string, options: Sucrase.Options): Sucrase.TransformResult {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sucrase ??= require('sucrase') as typeof Sucrase;
+  return sucrase.transform(code, options);
+}
 
 export type TranspileResult = { ok: true; code: string } | { ok: false; message: string; line?: number; column?: number };
 

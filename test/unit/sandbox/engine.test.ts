@@ -133,6 +133,20 @@ describe('sandbox engine', function () {
       assert.equal(r.stdout, 'still logging\n');
       await expectHealthy(sb);
     });
+    it('keeps logging, error reports and require refusals right after tampering (helpers compiled on first use)', async () => {
+      const tamper = `JSON.stringify = () => 'hacked'; String = () => 'hacked'; Array.prototype.join = () => 'hacked';
+        Error = function () {}; TypeError = function () {}; Map = function () {}; globalThis.eval = () => 'hacked';
+        Object.defineProperty(Object.prototype, 'lg', { get() { throw new RangeError('trap') } });`;
+      const logged = await run(`${tamper} console.log('a', { b: 1 }); console.error(new RangeError('r')); return 1`);
+      expectSuccess(logged, '1');
+      assert.equal(logged.stdout, 'a {"b":1}\n');
+      assert.equal(logged.stderr, 'RangeError: r\n');
+      expectError(await run(`${tamper} throw new RangeError('boom')`), 'runtime', /RangeError: boom/);
+      expectError(await run(`${tamper} const a = {}; a.self = a; return a`), 'runtime', /not JSON-serialisable/);
+      expectError(await run(`${tamper} return Symbol('s')`), 'runtime', /symbol/);
+      expectError(await run(`${tamper} require('left-pad')`), 'runtime', /require is not available/);
+      await expectHealthy(sb);
+    });
   });
 
   describe('time limits', () => {
