@@ -43,11 +43,30 @@ export function ensureAptPackages(): void {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
-function npmInstallInto(dir: string, spec: string, env: NodeJS.ProcessEnv): void {
+/** The npm CLI script of the npm running us (or the machine's), so it can be run under another node. */
+function npmCliPath(): string {
+  const fromEnv = process.env.npm_execpath;
+  if (fromEnv && /npm-cli\.js$/.test(fromEnv) && existsSync(fromEnv)) return fromEnv;
+  const root = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim();
+  const cli = path.join(root, 'npm', 'bin', 'npm-cli.js');
+  if (!existsSync(cli)) throw new Error(`Cannot find npm's CLI script (looked at ${cli}).`);
+  return cli;
+}
+
+/**
+ * Installs an npm package into a cache folder. With `node`, npm itself runs on that node binary,
+ * so install scripts (code-server's version check, native module builds) see that node too.
+ */
+function npmInstallInto(dir: string, spec: string, node?: string): void {
   mkdirSync(dir, { recursive: true });
   if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cache', private: true }));
   // Install scripts are required here: node@24 places its binary, code-server builds its native modules.
-  run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--dangerously-allow-all-scripts', spec], { cwd: dir, env });
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', '--dangerously-allow-all-scripts', spec];
+  if (node) {
+    run(node, [npmCliPath(), ...args], { cwd: dir, env: { ...withNode24(process.env, node), NODE: node } });
+  } else {
+    run('npm', args, { cwd: dir, env: process.env });
+  }
 }
 
 export interface Toolchain {
@@ -63,7 +82,7 @@ export function ensureToolchain(): Toolchain {
   const nodeOk = existsSync(nodeBin) && spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.startsWith(`v${NODE_MAJOR}.`);
   if (!nodeOk) {
     const started = Date.now();
-    npmInstallInto(nodeDir, `node@${NODE_MAJOR}`, process.env);
+    npmInstallInto(nodeDir, `node@${NODE_MAJOR}`);
     log(`installed Node ${NODE_MAJOR} in ${Date.now() - started} ms`);
   }
   const csDir = path.join(cacheDir, 'code-server');
@@ -72,15 +91,21 @@ export function ensureToolchain(): Toolchain {
   const installed = existsSync(marker) && readFileSync(marker, 'utf8') === CODE_SERVER_VERSION && existsSync(codeServerBin);
   if (!installed) {
     const started = Date.now();
-    npmInstallInto(csDir, `code-server@${CODE_SERVER_VERSION}`, withNode24(process.env, nodeBin));
+    npmInstallInto(csDir, `code-server@${CODE_SERVER_VERSION}`, nodeBin);
     writeFileSync(marker, CODE_SERVER_VERSION);
     log(`installed code-server ${CODE_SERVER_VERSION} in ${Date.now() - started} ms`);
   }
   return { nodeBin, codeServerBin };
 }
 
+/**
+ * The environment with Node 24 first on PATH and without the outer npm's `npm_*` variables: when
+ * the tests run under `npm test`, an inherited npm_config_user_agent ("… node/v20 …") would be
+ * taken as the inner npm's config and code-server's install check would see Node 20.
+ */
 function withNode24(env: NodeJS.ProcessEnv, nodeBin: string): NodeJS.ProcessEnv {
-  return { ...env, PATH: `${path.dirname(nodeBin)}${path.delimiter}${env.PATH ?? ''}` };
+  const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k)));
+  return { ...clean, PATH: `${path.dirname(nodeBin)}${path.delimiter}${env.PATH ?? ''}` };
 }
 
 async function freePort(): Promise<number> {
