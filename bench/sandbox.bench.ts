@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const sb = new Sandbox({ workers: 2, workerPath: WORKER, config: resolveConfig('default') });
   await sb.warmUp();
   const rssWorkers = process.memoryUsage().rss;
-  emit('rss_per_idle_worker', { workers: 3, rssMbPerWorker: r3((rssWorkers - rssBase) / 3 / 1024 / 1024), note: 'RSS growth after starting 2 pool workers + 1 warm standby, one warm-up run' });
+  emit('rss_per_idle_worker', { workers: 4, rssMbPerWorker: r3((rssWorkers - rssBase) / 4 / 1024 / 1024), note: 'RSS growth after starting 2 pool workers + 2 warm standbys, one warm-up run' });
 
   // Warm sequential latency.
   for (let i = 0; i < 200; i++) check(await sb.execute(SIMPLE, { task: 'warm', input: INPUT }), 'success');

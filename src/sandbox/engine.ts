@@ -58,6 +58,16 @@ const MAX_HOST_CALLS = 10_000;
 /** Script (not module) evaluation, without the library's module sniffing of the source. */
 const GLOBAL = { type: 'global' } as const;
 
+interface Prepared {
+  holder: Holder;
+  rt: QuickJSRuntime;
+  ctx: QuickJSContext;
+  /** The bridge, the prelude and the run function, in creation order. */
+  handles: QuickJSHandle[];
+  runFn: QuickJSHandle;
+  ref: { job?: Job };
+}
+
 interface Holder {
   mod: QuickJSWASMModule;
   memory: WasmMemory;
@@ -128,6 +138,7 @@ export class Engine {
   private holder?: Holder;
   private next?: { memoryMb: number; promise: Promise<Holder> };
   private current?: Job;
+  private prepared?: Prepared;
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
 
@@ -139,7 +150,7 @@ export class Engine {
 
   /** Creates the module ahead of the first job. */
   warm(memoryMb: number): Promise<void> {
-    return this.module(memoryMb).then(() => undefined);
+    return this.module(memoryMb).then(() => this.prepare());
   }
 
   onReply(message: HostReplyMessage): void {
@@ -357,34 +368,86 @@ export class Engine {
     });
   }
 
+  /**
+   * A fresh runtime + context with the prelude evaluated, not yet tied to a job:
+   * the bridge and the interrupt handler act for whichever job `ref` names.
+   * Nothing guest-controlled has run in it. Throws (after cleaning up) on failure.
+   */
+  private createContext(holder: Holder): Prepared {
+    const ref: { job?: Job } = {};
+    const rt = holder.mod.newRuntime();
+    const handles: QuickJSHandle[] = [];
+    let ctx: QuickJSContext | undefined;
+    try {
+      rt.setInterruptHandler(() => (ref.job ? this.interrupt(ref.job) : false));
+      ctx = rt.newContext();
+      const c = ctx;
+      const h = c.newFunction('h', (...args) => {
+        if (!ref.job) throw new Error('no execution is running');
+        return this.bridge(c, ref.job, args);
+      });
+      handles.push(h);
+      const prelude = c.evalCode(preludeSource(), PRELUDE_FILENAME, GLOBAL);
+      if (prelude.error) {
+        const e = this.readError(c, prelude.error);
+        prelude.error.dispose();
+        throw new Error(`the sandbox prelude failed: ${e.name}: ${e.message}`);
+      }
+      handles.push(prelude.value);
+      const runFn = c.callFunction(prelude.value, c.undefined, h);
+      if (runFn.error) {
+        const e = this.readError(c, runFn.error);
+        runFn.error.dispose();
+        throw new Error(`the sandbox prelude failed: ${e.name}: ${e.message}`);
+      }
+      handles.push(runFn.value);
+      return { holder, rt, ctx, handles, runFn: runFn.value, ref };
+    } catch (err) {
+      try {
+        for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
+        ctx?.dispose();
+        rt.dispose();
+      } catch {
+        holder.broken = true;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Called when the worker goes idle: sets up the next run's context now, so a
+   * lone execution does not wait for it (runtime, context and prelude are most
+   * of a small run's cost).
+   */
+  prepare(): void {
+    const holder = this.holder;
+    if (this.prepared || this.current || !holder || holder.broken) return;
+    try {
+      this.prepared = this.createContext(holder);
+    } catch {
+      holder.broken = true;
+    }
+  }
+
   private async execute(holder: Holder, job: Job, code: string, msg: RunMessage): Promise<void> {
     let rt: QuickJSRuntime | undefined;
     let ctx: QuickJSContext | undefined;
     const handles: QuickJSHandle[] = [];
     let settle: QuickJSHandle | undefined;
     try {
-      rt = holder.mod.newRuntime();
+      // A context prepared while the worker was idle, else a new one. One from another
+      // module belongs to a module already discarded (limit change or recycling): dropped.
+      let p = this.prepared;
+      this.prepared = undefined;
+      if (p && p.holder !== holder) p = undefined;
+      p ??= this.createContext(holder);
+      rt = p.rt;
+      ctx = p.ctx;
+      handles.push(...p.handles);
+      p.ref.job = job;
       rt.setMemoryLimit(msg.limits.memoryMb * MB);
       rt.setMaxStackSize(msg.limits.stackKb * 1024);
-      rt.setInterruptHandler(() => this.interrupt(job));
-      ctx = rt.newContext();
       const c = ctx;
-      const h = c.newFunction('h', (...args) => this.bridge(c, job, args));
-      handles.push(h);
-      const prelude = c.evalCode(preludeSource(), PRELUDE_FILENAME, GLOBAL);
-      if (prelude.error) {
-        job.hostError = this.readError(c, prelude.error);
-        prelude.error.dispose();
-        return;
-      }
-      handles.push(prelude.value);
-      const runFn = c.callFunction(prelude.value, c.undefined, h);
-      if (runFn.error) {
-        job.hostError = this.readError(c, runFn.error);
-        runFn.error.dispose();
-        return;
-      }
-      handles.push(runFn.value);
       const compiled = c.evalCode(GUEST_HEAD + code + GUEST_TAIL, GUEST_FILENAME, GLOBAL);
       if (compiled.error) {
         const e = this.readError(c, compiled.error);
@@ -399,7 +462,7 @@ export class Engine {
       const ctxArg = c.newString(msg.contextJson);
       const setupArg = c.newString(setup);
       handles.push(ctxArg, setupArg);
-      const started = c.callFunction(runFn.value, c.undefined, compiled.value, ctxArg, setupArg);
+      const started = c.callFunction(p.runFn, c.undefined, compiled.value, ctxArg, setupArg);
       if (started.error) {
         job.hostError = this.readError(c, started.error);
         started.error.dispose();

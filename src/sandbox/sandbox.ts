@@ -27,7 +27,14 @@ import type {
 
 /** Extra time a worker gets past a job's deadline before it is terminated and replaced. */
 export const BACKSTOP_GRACE_MS = 100;
-const WATCHDOG_INTERVAL_MS = 20;
+const WATCHDOG_INTERVAL_MS = 10;
+/**
+ * Warm standby workers kept ready to replace one killed by the backstop. Two,
+ * because a worker takes 100-300 ms to start on a loaded machine, longer than
+ * a run that the backstop ends (deadline + grace), so back-to-back kills would
+ * otherwise catch the single standby still starting.
+ */
+const STANDBY_WORKERS = 2;
 const RECENT_MAX = 100;
 const DURATIONS_MAX = 1000;
 const WASM_FILE = 'quickjs-release-sync.wasm';
@@ -65,6 +72,8 @@ interface Slot {
   referenced: boolean;
   /** The worker reported its QuickJS module loaded. */
   ready: boolean;
+  /** Sequence number of the last job sent to it (0: none). */
+  lastSent: number;
 }
 
 /** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
@@ -108,7 +117,7 @@ export class Sandbox implements SandboxEngine {
   private closed = false;
   private watchdog?: NodeJS.Timeout;
   private wasmModule?: WebAssembly.Module;
-  private spare?: Slot;
+  private readonly spares: Slot[] = [];
   private readonly emitter = new Emitter<ExecutionRecord>();
   private readonly records: ExecutionRecord[] = [];
   private readonly durations: number[] = [];
@@ -236,10 +245,9 @@ export class Sandbox implements SandboxEngine {
       terminations.push(s.worker.terminate());
     }
     this.slots.length = 0;
-    if (this.spare) {
-      this.spare.dead = true;
-      terminations.push(this.spare.worker.terminate());
-      this.spare = undefined;
+    for (const spare of this.spares.splice(0)) {
+      spare.dead = true;
+      terminations.push(spare.worker.terminate());
     }
     await Promise.allSettled(terminations);
   }
@@ -291,14 +299,22 @@ export class Sandbox implements SandboxEngine {
     return s;
   }
 
-  /** Keeps one warm standby worker, so a worker killed by the backstop is replaced at once. */
+  /** Keeps warm standby workers, so a worker killed by the backstop is replaced at once. */
   private startSpare(): void {
-    if (this.closed || (this.spare && !this.spare.dead)) return;
-    try {
-      this.spare = this.spawn(-1);
-    } catch (err) {
-      this.log.warn(`sandbox: could not start a standby worker: ${(err as Error).message}`);
+    while (!this.closed && this.spares.length < STANDBY_WORKERS) {
+      try {
+        this.spares.push(this.spawn(-1));
+      } catch (err) {
+        this.log.warn(`sandbox: could not start a standby worker: ${(err as Error).message}`);
+        return;
+      }
     }
+  }
+
+  /** The standby to swap in: a ready one first (the oldest is the likeliest to be ready). */
+  private takeSpare(): Slot | undefined {
+    const i = this.spares.findIndex((x) => x.ready);
+    return this.spares.splice(i >= 0 ? i : 0, 1)[0];
   }
 
   private spawn(index: number): Slot {
@@ -322,6 +338,7 @@ export class Sandbox implements SandboxEngine {
       dead: false,
       referenced: true,
       ready: false,
+      lastSent: 0,
     };
     worker.on('message', (m: FromWorker) => this.onMessage(s, m));
     worker.on('error', (err) => {
@@ -356,8 +373,15 @@ export class Sandbox implements SandboxEngine {
         if (free < 0) free = i;
         continue;
       }
-      // A warm (ready) worker beats one still starting, then the least loaded wins.
-      if (!best || (existing.ready && !best.ready) || (existing.ready === best.ready && existing.jobs.size < best.jobs.size)) best = existing;
+      // A warm (ready) worker beats one still starting, then the least loaded wins, then the one
+      // idle longest (it has had the most time to set up its next context: see Engine.prepare).
+      if (
+        !best ||
+        (existing.ready && !best.ready) ||
+        (existing.ready === best.ready && (existing.jobs.size < best.jobs.size || (existing.jobs.size === best.jobs.size && existing.lastSent < best.lastSent)))
+      ) {
+        best = existing;
+      }
     }
     if (best && (best.jobs.size === 0 || free < 0)) return best;
     return this.slot(free >= 0 ? free : 0);
@@ -377,6 +401,7 @@ export class Sandbox implements SandboxEngine {
 
   private send(s: Slot, job: Job): void {
     job.slot = s;
+    s.lastSent = job.id;
     s.jobs.set(job.id, job);
     this.setRef(s);
     const c = job.config;
@@ -516,9 +541,10 @@ export class Sandbox implements SandboxEngine {
   /** Discards a dead or stuck worker; its unfinished jobs fail (started) or move to a new worker (not started). */
   private replace(s: Slot, why: 'crashed' | 'deadline'): void {
     if (s.dead || this.closed) return;
-    if (s === this.spare) {
+    const si = this.spares.indexOf(s);
+    if (si >= 0) {
       s.dead = true;
-      this.spare = undefined;
+      this.spares.splice(si, 1);
       return;
     }
     s.dead = true;
@@ -529,8 +555,7 @@ export class Sandbox implements SandboxEngine {
     s.jobs.clear();
     if (this.slots[s.index] === s) this.slots[s.index] = undefined;
     // Swap in the warm standby (or start a replacement now), then start a new standby.
-    const spare = this.spare;
-    this.spare = undefined;
+    const spare = this.takeSpare();
     if (spare && !spare.dead) {
       spare.index = s.index;
       this.slots[s.index] = spare;

@@ -31,6 +31,8 @@ async function drain(): Promise<void> {
   } finally {
     busy = false;
   }
+  // Idle: set up the next run's context while the result travels back.
+  engine.prepare();
 }
 
 port.on('message', (m: ToWorker) => {

@@ -66,6 +66,21 @@ describe('sandbox engine', function () {
       expectSuccess(r, '[true,true,1]');
       expectSuccess(await run("return typeof globalThis.leak"), '"undefined"');
     });
+    it('starts every run in a fresh context whatever the limits, host functions and capabilities of the one before', async () => {
+      // Workers set up the next context while idle; a run with other settings must not inherit anything from it.
+      const shapes: Parameters<Sandbox['execute']>[2][] = [
+        {},
+        { config: cfg({ maxMemoryMb: 64 }) },
+        { hostApi: { 'memory.one': () => 1 } },
+        {},
+        { config: cfg({ maxMemoryMb: 64, maxStackKb: 128 }) },
+        {},
+      ];
+      for (const [i, opts] of shapes.entries()) {
+        const r = await run(`const seen = typeof globalThis.mark; globalThis.mark = ${i}; return [seen, typeof memory, Object.isFrozen(console)]`, opts);
+        expectSuccess(r, `["undefined","${opts?.hostApi ? 'object' : 'undefined'}",true]`);
+      }
+    });
     it('has no require, process, timers or module loading', async () => {
       expectSuccess(await run('return [typeof process, typeof setTimeout, typeof setInterval, typeof Buffer, typeof module, typeof exports]'), '["undefined","undefined","undefined","undefined","undefined","undefined"]');
       expectError(await run("require('lodash')"), 'runtime', /require is not available/);
