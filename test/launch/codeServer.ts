@@ -152,6 +152,10 @@ export interface StartOptions {
   /** Reuse an extensions folder (e.g. one a .vsix was installed into). */
   extensionsDir?: string;
   vsix?: string;
+  /** Workspace trust: true (default) disables it, so the folder is trusted; false leaves it on. */
+  trusted?: boolean;
+  /** Extra environment for code-server and the extension host it starts. */
+  env?: Record<string, string>;
 }
 
 const stoppers = new Set<() => Promise<void>>();
@@ -185,7 +189,7 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
   const settings = {
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': options.trusted === false,
     'telemetry.telemetryLevel': 'off',
     'extensions.autoCheckUpdates': false,
     'extensions.autoUpdate': false,
@@ -198,6 +202,7 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
     XDG_CONFIG_HOME: path.join(scratch, 'xdg-config'),
     XDG_DATA_HOME: path.join(scratch, 'xdg-data'),
     XDG_CACHE_HOME: path.join(scratch, 'xdg-cache'),
+    ...options.env,
   };
   const installExtension = (vsix: string): void => {
     run(tc.codeServerBin, ['--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--force'], { env });
@@ -210,7 +215,7 @@ export async function startCodeServer(options: StartOptions = {}): Promise<CodeS
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(options.trusted === false ? [] : ['--disable-workspace-trust']),
     '--reconnection-grace-time', '5',
     '--vscode-option', 'enable-smoke-test-driver',
     '--user-data-dir', userDataDir,

@@ -3,6 +3,9 @@
  * runs the extension-host suite inside code-server's real extension host, opened in Chromium.
  * Prints mocha's output, exits with the suite's real exit code, stops every process it started.
  *
+ * Two passes: the whole suite in a trusted workspace, then the tests named "untrusted workspace"
+ * in a workspace VS Code does not trust (workspace trust on, no startup prompt).
+ *
  *   node --import tsx test/launch/headless.ts [--timeout-ms N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,20 +14,44 @@ import { buildExtensionTests } from './buildTests';
 import { OUTPUT_MARKER, SCREENSHOT_MARKER } from '../vscode/markers';
 import { openBrowser, repoRoot, startCodeServer, type BrowserSession, type CodeServer } from './codeServer';
 
-async function main(): Promise<number> {
-  const timeoutIdx = process.argv.indexOf('--timeout-ms');
-  const timeoutMs = timeoutIdx > 0 ? Number(process.argv[timeoutIdx + 1]) : 10 * 60_000;
+const UNTRUSTED_GREP = 'untrusted workspace';
+
+interface Pass {
+  name: string;
+  trusted: boolean;
+  settings: Record<string, unknown>;
+  env: Record<string, string>;
+}
+
+const PASSES: Pass[] = [
+  { name: 'trusted workspace', trusted: true, settings: { 'chat.mcp.access': 'all' }, env: { MOCHA_GREP: UNTRUSTED_GREP, MOCHA_INVERT: '1' } },
+  {
+    name: 'untrusted workspace',
+    trusted: false,
+    // The user asks for the loosest sandbox; an untrusted workspace must still get restrictive.
+    settings: {
+      'security.workspace.trust.enabled': true,
+      'security.workspace.trust.startupPrompt': 'never',
+      'agentMemory.sandbox.preset': 'permissive',
+      'agentMemory.sandbox.allowedHosts': ['example.com'],
+    },
+    env: { MOCHA_GREP: UNTRUSTED_GREP },
+  },
+];
+
+async function runPass(pass: Pass, runner: string, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  const runner = await buildExtensionTests();
   let server: CodeServer | undefined;
   let browser: BrowserSession | undefined;
   const noise: string[] = [];
   mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
+  // MOCHA_GREP narrows a run by hand; the pass's own filter applies otherwise.
+  const env = process.env.MOCHA_GREP ? { MOCHA_GREP: process.env.MOCHA_GREP, MOCHA_INVERT: pass.env.MOCHA_INVERT ?? '' } : pass.env;
   try {
-    server = await startCodeServer({ settings: { 'chat.mcp.access': 'all' } });
+    server = await startCodeServer({ settings: pass.settings, trusted: pass.trusted, env });
     mkdirSync(path.join(server.workspace, 'src'), { recursive: true });
     writeFileSync(path.join(server.workspace, 'src', 'sample.js'), 'const answer = 6 * 7;\nreturn { answer };\n');
-    process.stderr.write(`[headless] code-server ready on ${server.origin} after ${Date.now() - started} ms\n`);
+    process.stderr.write(`[headless] ${pass.name}: code-server ready on ${server.origin} after ${Date.now() - started} ms\n`);
     browser = await openBrowser();
     const { page } = browser;
     let settle: (code: number) => void = () => undefined;
@@ -55,18 +82,30 @@ async function main(): Promise<number> {
     const timer = new Promise<number>((resolve) => setTimeout(() => resolve(-1), timeoutMs).unref());
     const code = await Promise.race([exitCode, timer]);
     if (code === -1) {
-      process.stderr.write(`[headless] the suite did not finish within ${timeoutMs} ms\n`);
-      await page.screenshot({ path: path.join(repoRoot, 'test-results', 'headless-timeout.png') }).catch(() => undefined);
+      process.stderr.write(`[headless] ${pass.name}: the suite did not finish within ${timeoutMs} ms\n`);
+      await page.screenshot({ path: path.join(repoRoot, 'test-results', `headless-timeout-${pass.trusted ? 'trusted' : 'untrusted'}.png`) }).catch(() => undefined);
       process.stderr.write(server.output().slice(-4000));
       return 1;
     }
-    process.stderr.write(`[headless] extension-host suite exited with ${code} after ${Date.now() - started} ms\n`);
+    process.stderr.write(`[headless] ${pass.name}: extension-host suite exited with ${code} after ${Date.now() - started} ms\n`);
     return code;
   } finally {
-    writeFileSync(path.join(repoRoot, 'test-results', 'extension-host-console.log'), noise.join('\n'));
+    writeFileSync(path.join(repoRoot, 'test-results', `extension-host-console-${pass.trusted ? 'trusted' : 'untrusted'}.log`), noise.join('\n'));
     await browser?.close();
     await server?.stop();
   }
+}
+
+async function main(): Promise<number> {
+  const timeoutIdx = process.argv.indexOf('--timeout-ms');
+  const timeoutMs = timeoutIdx > 0 ? Number(process.argv[timeoutIdx + 1]) : 10 * 60_000;
+  const runner = await buildExtensionTests();
+  let worst = 0;
+  for (const pass of PASSES) {
+    const code = await runPass(pass, runner, timeoutMs);
+    if (code !== 0) worst = code;
+  }
+  return worst;
 }
 
 main().then(

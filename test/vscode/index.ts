@@ -16,7 +16,7 @@ export function run(): Promise<void> {
     for (const line of format(...args).split('\n')) console.log(OUTPUT_MARKER + line);
   };
   // MOCHA_GREP (passed through the launcher's environment) narrows the run while debugging.
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', grep: process.env.MOCHA_GREP || undefined });
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec', grep: process.env.MOCHA_GREP || undefined, invert: process.env.MOCHA_INVERT === '1' });
   const dir = __dirname;
   for (const f of readdirSync(dir).sort()) {
     if (f.endsWith('.test.js')) mocha.addFile(path.join(dir, f));
