@@ -15,7 +15,7 @@ import {
 } from 'quickjs-emscripten-core';
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
-import { COLD_SOURCE, GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource } from './prelude';
+import { COLD_SOURCE, GUEST_FILENAME, HOST_SOURCE, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource } from './prelude';
 import { CONSOLE_CAP, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type RunMessage } from './protocol';
 import { moduleViolationTable, screenCode } from './screen';
 import { stripTypes } from './transpile';
@@ -139,6 +139,7 @@ export class Engine {
   private next?: { memoryMb: number; promise: Promise<Holder> };
   private current?: Job;
   private prepared?: Prepared;
+  private lastHadHostCalls = false;
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
 
@@ -320,13 +321,18 @@ export class Engine {
         job.outcome ??= { kind: 'fail', name: str(1), message: str(2), stack: str(3) };
         return undefined;
       case 'src':
-        return ctx.newString(COLD_SOURCE);
+        return this.source(ctx, args[1]);
       case 'oversize':
         job.outcome ??= { kind: 'oversize', length: args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : 0 };
         return undefined;
       default:
         throw new Error('unknown bridge operation');
     }
+  }
+
+  /** The lazily compiled prelude parts: 1 → HOST_SOURCE, else COLD_SOURCE. */
+  private source(ctx: QuickJSContext, which: QuickJSHandle | undefined): QuickJSHandle {
+    return ctx.newString(which !== undefined && ctx.typeof(which) === 'number' && ctx.getNumber(which) === 1 ? HOST_SOURCE : COLD_SOURCE);
   }
 
   /** Reads name/message/stack of an error handle defensively (strings only). */
@@ -383,8 +389,10 @@ export class Engine {
       ctx = rt.newContext();
       const c = ctx;
       const h = c.newFunction('h', (...args) => {
-        if (!ref.job) throw new Error('no execution is running');
-        return this.bridge(c, ref.job, args);
+        if (ref.job) return this.bridge(c, ref.job, args);
+        // Before a job is attached (Engine.prepare) the prelude only fetches its sources.
+        if (args[0] !== undefined && c.typeof(args[0]) === 'string' && c.getString(args[0]) === 'src') return this.source(c, args[1]);
+        throw new Error('no execution is running');
       });
       handles.push(h);
       const prelude = c.evalCode(preludeSource(), PRELUDE_FILENAME, GLOBAL);
@@ -423,7 +431,17 @@ export class Engine {
     const holder = this.holder;
     if (this.prepared || this.current || !holder || holder.broken) return;
     try {
-      this.prepared = this.createContext(holder);
+      const p = this.createContext(holder);
+      this.prepared = p;
+      if (this.lastHadHostCalls) {
+        // The last run had host functions (execute_agent_code always does): compile their machinery too.
+        const r = p.ctx.callFunction(p.runFn, p.ctx.undefined);
+        if (r.error) {
+          r.error.dispose();
+          throw new Error('could not compile the host-call machinery');
+        }
+        r.value.dispose();
+      }
     } catch {
       holder.broken = true;
     }
@@ -458,6 +476,7 @@ export class Engine {
         return;
       }
       handles.push(compiled.value);
+      this.lastHadHostCalls = msg.hostNames.length > 0 || msg.limits.allowFilesystem || msg.limits.allowNetwork;
       const setup = setupJson(msg);
       const ctxArg = c.newString(msg.contextJson);
       const setupArg = c.newString(setup);
