@@ -140,6 +140,7 @@ export class Engine {
   private current?: Job;
   private prepared?: Prepared;
   private lastHadHostCalls = false;
+  private deferred?: () => void;
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
 
@@ -197,6 +198,7 @@ export class Engine {
   }
 
   async run(msg: RunMessage): Promise<ExecutionResult> {
+    this.flush();
     const now = performance.now();
     const job: Job = {
       id: msg.id,
@@ -428,6 +430,7 @@ export class Engine {
    * of a small run's cost).
    */
   prepare(): void {
+    this.flush();
     const holder = this.holder;
     if (this.prepared || this.current || !holder || holder.broken) return;
     try {
@@ -531,26 +534,48 @@ export class Engine {
       const e = err as Error;
       job.hostError = { name: e?.name ?? 'Error', message: e?.message ?? String(err), stack: '' };
     } finally {
-      try {
-        settle?.dispose();
-        for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
-        ctx?.dispose();
-        rt?.dispose();
-      } catch {
-        holder.broken = true;
-      }
+      const dispose = (): void => {
+        try {
+          settle?.dispose();
+          for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
+          ctx?.dispose();
+          rt?.dispose();
+        } catch {
+          holder.broken = true;
+        }
+      };
       const maxBytes = Math.ceil(((holder.memoryMb + 16) * MB) / 65536) * 65536;
       if (holder.memory.buffer.byteLength >= maxBytes - 2 * MB) job.memoryExhausted = true;
       const oom = job.memoryExhausted || (job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message));
-      if (holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES) {
-        holder.broken = true;
-        // Replace it now so the next run does not pay for it.
-        this.holder = undefined;
-        this.recycled++;
-        this.next = this.createHolder(holder.memoryMb);
-        this.next.promise.catch(() => undefined);
+      const suspect = holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES;
+      if (suspect) {
+        dispose();
+        this.recycle(holder);
+      } else {
+        // The usual case: free the runtime after the result has been posted (see flush), off the caller's wait.
+        this.deferred = () => {
+          dispose();
+          if (holder.broken) this.recycle(holder);
+        };
       }
     }
+  }
+
+  /** Replaces a module that is broken, out of memory or grown, now, so the next run does not pay for it. */
+  private recycle(holder: Holder): void {
+    holder.broken = true;
+    if (this.holder !== holder) return;
+    this.holder = undefined;
+    this.recycled++;
+    this.next = this.createHolder(holder.memoryMb);
+    this.next.promise.catch(() => undefined);
+  }
+
+  /** Finishes the last run's clean-up (disposal deferred until its result was sent). */
+  flush(): void {
+    const d = this.deferred;
+    this.deferred = undefined;
+    d?.();
   }
 
   private internal(job: Job, message: string): ExecutionResult {

@@ -27,6 +27,7 @@ async function drain(): Promise<void> {
         result = { kind: 'error', errorType: 'internal', message: `sandbox worker failure: ${(err as Error)?.message ?? String(err)}`, stdout: '', stderr: '', executionTimeMs: 0 };
       }
       post({ t: 'done', id: m.id, result });
+      engine.flush();
     }
   } finally {
     busy = false;
