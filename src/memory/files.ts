@@ -27,6 +27,7 @@ const SNAP_MAGIC = Buffer.from('AGMSNAP1', 'latin1');
 const SNAP_VERSION = 1;
 const SNAP_HEADER = 48;
 const MAX_RECORD = 1024 * 1024 * 1024;
+const READ_CHUNK = 4 * 1024 * 1024;
 
 export const crc32: (data: Uint8Array, value?: number) => number =
   typeof zlib.crc32 === 'function' ? (d, v) => zlib.crc32(d, v) : crc32Fallback;
@@ -219,35 +220,55 @@ export interface SnapshotContents {
 
 /** Reads and verifies a snapshot. Returns undefined when there is none. */
 export function readSnapshot(file: string, logger: Logger): SnapshotContents | undefined {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const bad = (why: string): never => {
-    throw new MemoryError('corrupt', `The snapshot ${file} is corrupt (${why}).`);
-  };
-  if (buf.length < SNAP_HEADER || !buf.subarray(0, 8).equals(SNAP_MAGIC)) bad('missing or damaged header');
-  const version = buf.readUInt32LE(8);
-  if (crc32(buf.subarray(16, SNAP_HEADER)) !== buf.readUInt32LE(12)) bad('header checksum mismatch');
-  if (version > SNAP_VERSION) {
-    throw new MemoryError('corrupt', `The snapshot ${file} was written by a newer version (format ${version}); update the extension.`);
+  try {
+    const bad = (why: string): never => {
+      throw new MemoryError('corrupt', `The snapshot ${file} is corrupt (${why}).`);
+    };
+    const size = fs.fstatSync(fd).size;
+    // One buffer for the whole file (the database and the index are used in place, not copied),
+    // read in chunks, each checksummed while it is still in the cache.
+    const buf = Buffer.allocUnsafeSlow(size);
+    const readRange = (from: number, to: number, crc?: number): number => {
+      let c = crc ?? 0;
+      let o = from;
+      while (o < to) {
+        const n = fs.readSync(fd, buf, o, Math.min(READ_CHUNK, to - o), o);
+        if (n <= 0) bad('the file shrank while it was read');
+        if (crc !== undefined) c = crc32(buf.subarray(o, o + n), c);
+        o += n;
+      }
+      return c;
+    };
+    readRange(0, Math.min(size, SNAP_HEADER));
+    if (size < SNAP_HEADER || !buf.subarray(0, 8).equals(SNAP_MAGIC)) bad('missing or damaged header');
+    const version = buf.readUInt32LE(8);
+    if (crc32(buf.subarray(16, SNAP_HEADER)) !== buf.readUInt32LE(12)) bad('header checksum mismatch');
+    if (version > SNAP_VERSION) {
+      throw new MemoryError('corrupt', `The snapshot ${file} was written by a newer version (format ${version}); update the extension.`);
+    }
+    const seq = buf.readDoubleLE(16);
+    const dbLen = buf.readDoubleLE(24);
+    const idxLen = buf.readDoubleLE(32);
+    if (SNAP_HEADER + dbLen + idxLen !== size) bad(`length mismatch: header says ${SNAP_HEADER + dbLen + idxLen} bytes, file has ${size}`);
+    if (readRange(SNAP_HEADER, SNAP_HEADER + dbLen, 0) !== buf.readUInt32LE(40)) bad('database checksum mismatch');
+    const db = buf.subarray(SNAP_HEADER, SNAP_HEADER + dbLen);
+    let index: Uint8Array | undefined = buf.subarray(SNAP_HEADER + dbLen);
+    if (idxLen === 0) index = undefined;
+    else if (readRange(SNAP_HEADER + dbLen, size, 0) !== buf.readUInt32LE(44)) {
+      logger.warn('memory: the search index in the snapshot is damaged; it will be rebuilt from the database');
+      index = undefined;
+    }
+    return { seq, db, index, bytes: size };
+  } finally {
+    fs.closeSync(fd);
   }
-  const seq = buf.readDoubleLE(16);
-  const dbLen = buf.readDoubleLE(24);
-  const idxLen = buf.readDoubleLE(32);
-  if (SNAP_HEADER + dbLen + idxLen !== buf.length) bad(`length mismatch: header says ${SNAP_HEADER + dbLen + idxLen} bytes, file has ${buf.length}`);
-  const db = buf.subarray(SNAP_HEADER, SNAP_HEADER + dbLen);
-  if (crc32(db) !== buf.readUInt32LE(40)) bad('database checksum mismatch');
-  let index: Uint8Array | undefined = buf.subarray(SNAP_HEADER + dbLen);
-  if (idxLen === 0) index = undefined;
-  else if (crc32(index) !== buf.readUInt32LE(44)) {
-    logger.warn('memory: the search index in the snapshot is damaged; it will be rebuilt from the database');
-    index = undefined;
-  }
-  return { seq, db, index, bytes: buf.length };
 }
 
 /** Writes a snapshot durably (temp + fsync + rename + dir fsync). */

@@ -210,9 +210,24 @@ export class SearchIndex {
   private liveDocs = 0;
   private dead = 0;
   // Query scratch.
+  private session?: { terms: QueryTerm[]; filter: RankFilter; nt: number; pendingScores: Map<string, { s: number; mask: number }> };
   private scores = new Float64Array(0);
   private masks = new Uint32Array(0);
   private touched = new Int32Array(0);
+
+  /** Zeroes the accumulators of the first `nt` touched documents (a dropped session). */
+  private dropScores(nt: number): void {
+    for (let i = 0; i < nt; i++) {
+      this.scores[this.touched[i]] = 0;
+      this.masks[this.touched[i]] = 0;
+    }
+  }
+
+  /** Any change to the documents invalidates a kept ranking session. */
+  private endSession(): void {
+    if (this.session) this.dropScores(this.session.nt);
+    this.session = undefined;
+  }
 
   get documentCount(): number {
     return this.liveDocs + this.pending.size;
@@ -229,6 +244,7 @@ export class SearchIndex {
   }
 
   clear(): void {
+    this.endSession();
     this.n = 0;
     this.ids = [];
     this.tags = [];
@@ -281,6 +297,7 @@ export class SearchIndex {
 
   /** Adds or replaces an episode. Completed episodes go to the postings, others to the pending table. */
   upsert(e: Episode): void {
+    this.endSession();
     this.remove(e.id);
     const { tf, len } = analyzeEpisode(e);
     const meta = metaOf(e);
@@ -320,6 +337,7 @@ export class SearchIndex {
   }
 
   remove(id: string): boolean {
+    this.endSession();
     const p = this.pending.get(id);
     if (p) {
       this.pending.delete(id);
@@ -415,7 +433,27 @@ export class SearchIndex {
     limit: number,
     offset: number,
     nowMs: number,
+    opts: { keep?: boolean; resume?: boolean; accumulateFor?: { limit: number; offset: number } } = {},
   ): { hits: RankedHit[]; total: number } {
+    // A kept session holds the accumulated BM25 scores of a previous call (same filter);
+    // a resuming call whose terms extend that call's terms only scores the new terms.
+    const prev = this.session;
+    this.session = undefined;
+    let start = 0;
+    let nt = 0;
+    let pendingScores = new Map<string, { s: number; mask: number }>();
+    if (prev) {
+      const same =
+        opts.resume === true &&
+        prev.filter === filter &&
+        prev.terms.length <= Math.min(32, qterms.length) &&
+        prev.terms.every((t, i) => t.term === qterms[i].term && t.weight === qterms[i].weight);
+      if (same) {
+        start = prev.terms.length;
+        nt = prev.nt;
+        pendingScores = prev.pendingScores;
+      } else this.dropScores(prev.nt);
+    }
     const nDocs = this.n;
     if (this.scores.length < nDocs) {
       const cap = Math.max(1024, nDocs * 2);
@@ -427,18 +465,18 @@ export class SearchIndex {
     const N = Math.max(1, this.documentCount);
     const avgLen = this.documentCount > 0 ? Math.max(1, this.totalLen / this.documentCount) : 1;
     const terms = qterms.slice(0, 32);
-    const pendingScores = new Map<string, { s: number; mask: number }>();
-    let nt = 0;
 
     // Terms in increasing document frequency. A very common term (in more than 10% of
     // the episodes) only re-scores episodes already matched by rarer terms once those
     // gave enough candidates: its low idf cannot lift an episode matched by nothing
     // else into the top results, and skipping such episodes keeps broad queries fast.
     const order = terms
-      .map((t, qi) => ({ qi, df: this.docFreq(t.term) }))
+      .map((t, qi) => ({ qi, df: qi < start ? 0 : this.docFreq(t.term) }))
       .filter((x) => x.df > 0)
       .sort((a, b) => a.df - b.df || a.qi - b.qi);
-    const window0 = offset + limit + Math.max(20, limit * 2);
+    // Candidate window for the common-term rule (as for the final page when accumulating for a later call).
+    const acc = opts.accumulateFor ?? { limit, offset };
+    const window0 = acc.offset + acc.limit + Math.max(20, acc.limit * 2);
     for (const { qi, df } of order) {
       const { term, weight } = terms[qi];
       const updateOnly = df > 0.1 * N && nt >= window0;
@@ -548,8 +586,12 @@ export class SearchIndex {
         masks[touched[i]] = 0;
       }
     };
+    const keepSession = (): void => {
+      if (opts.keep) this.session = { terms: terms.map((t) => ({ term: t.term, weight: t.weight })), filter, nt: nc, pendingScores };
+      else reset();
+    };
     if (total === 0) {
-      reset();
+      keepSession();
       return { hits: [], total };
     }
 
@@ -656,7 +698,7 @@ export class SearchIndex {
         mask: p.mask,
       });
     }
-    reset();
+    keepSession();
     evals.sort((a, b) => b.score - a.score || (a.d < 0 || b.d < 0 ? 0 : a.d - b.d));
     const top = evals.slice(0, window);
     const metaOfEv = (e: Ev): DocMeta => e.pm ?? this.metaOfDoc(e.d);
@@ -874,32 +916,44 @@ export class SearchIndex {
     };
     let o = 8 + headLen;
     o += pad8(o);
-    const sec = new Map<string, ArrayBuffer>();
+    // Sections are used in place (views on `data`, no copy) when aligned, else copied.
+    const sec = new Map<string, [number, number]>();
     for (const [name, len] of head.sections) {
       if (o + len > data.byteLength) throw new Error('index truncated');
-      sec.set(name, data.buffer.slice(data.byteOffset + o, data.byteOffset + o + len) as ArrayBuffer);
+      sec.set(name, [data.byteOffset + o, len]);
       o += len + pad8(len);
     }
+    const view = <T>(name: string, C: { new (b: ArrayBufferLike, off: number, n: number): T; BYTES_PER_ELEMENT: number }): T => {
+      const s = sec.get(name);
+      if (!s) throw new Error(`index section ${name} missing`);
+      const [at, len] = s;
+      const size = C.BYTES_PER_ELEMENT;
+      if (len % size !== 0) throw new Error(`index section ${name} has a bad length`);
+      if (at % size === 0) return new C(data.buffer, at, len / size);
+      return new C(data.buffer.slice(at, at + len), 0, len / size);
+    };
     const get = (name: string): ArrayBuffer => {
-      const b = sec.get(name);
-      if (!b) throw new Error(`index section ${name} missing`);
-      return b;
+      const s = sec.get(name);
+      if (!s) throw new Error(`index section ${name} missing`);
+      return new Uint8Array(data.buffer, s[0], s[1]).slice().buffer;
     };
     const nDocs = head.ids.length;
     const nTerms = head.terms.length;
-    const off = new Uint32Array(get('off'));
-    if (off.length !== nTerms + 1 || off[nTerms] !== get('blob').byteLength) throw new Error('bad index postings');
+    const off = view('off', Uint32Array);
+    const blob = view('blob', Uint8Array);
+    if (off.length !== nTerms + 1 || off[nTerms] !== blob.byteLength) throw new Error('bad index postings');
     this.clear();
     this.baseTerms = head.terms;
     this.baseOff = off;
-    this.baseDf = new Uint32Array(get('df'));
-    this.baseLast = new Uint32Array(get('last'));
-    this.baseBlob = new Uint8Array(get('blob'));
+    this.baseDf = view('df', Uint32Array);
+    this.baseLast = view('last', Uint32Array);
+    this.baseBlob = blob;
     this.n = nDocs;
     this.ids = head.ids;
     this.tags = head.tags;
     this.strings = head.strings;
     head.strings.forEach((s, i) => this.stringIds.set(s, i));
+    // Per-document columns are copied: they grow as episodes are added.
     this.lens = new Float32Array(get('lens'));
     this.dom = new Int32Array(get('dom'));
     this.tt = new Int8Array(get('tt'));

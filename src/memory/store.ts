@@ -19,6 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import type { Database, SqlValue } from 'sql.js';
 import type { Logger } from '../common/logger';
 import { silentLogger } from '../common/logger';
@@ -140,7 +141,39 @@ function num(v: SqlValue | undefined): number {
   return typeof v === 'number' ? v : Number(v ?? 0);
 }
 function parseJson<T>(v: SqlValue | undefined): T {
-  return JSON.parse(str(v)) as T;
+  return JSON.parse(jsonText(v)) as T;
+}
+
+/**
+ * Large JSON columns (steps, reflection) are stored compressed: a BLOB holding a codec
+ * byte (1 = raw deflate with JSON_DICT_V1 as preset dictionary) and the deflated UTF-8
+ * JSON. Short values and databases written before this change hold plain JSON text;
+ * both are read. The dictionary is part of the format: never edit it, add a codec.
+ */
+const JSON_DICT_V1 = Buffer.from(
+  '[{"n":1,"timestamp":"2026-01-01T00:00:00.000Z","tool":"read_file","action":"Inspect ","parameters":{"path":"src/"},"result":{"status":"success","output":"ok"},"latencyMs":1},' +
+    '{"n":2,"timestamp":"2025-","tool":"edit_file","action":"Change ","parameters":{"query":""},"result":{"status":"error","message":"TypeError: Cannot read properties of undefined"},"latencyMs":12,"tokensUsed":1}] ' +
+    '{"successes":["Completed: ","run_tests succeeded 1×"],"improvements":["Step 2 (run_tests) failed: "],"insights":["Tool sequence: read_file → edit_file → run_tests","5 steps in 100 s, reward 0.75"]}',
+  'utf8',
+);
+const COMPRESS_MIN = 160;
+
+function packJson(value: unknown): string | Uint8Array {
+  const json = JSON.stringify(value);
+  if (json.length < COMPRESS_MIN) return json;
+  const z = zlib.deflateRawSync(Buffer.from(json, 'utf8'), { dictionary: JSON_DICT_V1 });
+  const out = new Uint8Array(z.length + 1);
+  out[0] = 1;
+  out.set(z, 1);
+  return out;
+}
+
+function jsonText(v: SqlValue | undefined): string {
+  if (v instanceof Uint8Array) {
+    if (v[0] !== 1) throw new MemoryError('corrupt', `Unknown compressed column codec ${v[0]} in the memory database`);
+    return zlib.inflateRawSync(v.subarray(1), { dictionary: JSON_DICT_V1 }).toString('utf8');
+  }
+  return str(v);
 }
 
 export class MemoryStore implements MemoryStoreApi {
@@ -449,7 +482,7 @@ export class MemoryStore implements MemoryStoreApi {
         if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
         ep.steps.push(op.step);
         this.run('UPDATE episodes SET steps = ?, step_count = ?, tools = ? WHERE id = ?', [
-          JSON.stringify(ep.steps),
+          packJson(ep.steps),
           ep.steps.length,
           JSON.stringify(toolsOf(ep.steps)),
           op.id,
@@ -481,7 +514,7 @@ export class MemoryStore implements MemoryStoreApi {
           JSON.stringify(op.outcome),
           op.outcome.type,
           op.reward,
-          JSON.stringify(op.reflection),
+          packJson(op.reflection),
           gistOf(op.outcome, op.reflection) ?? null,
           op.dedupeKey,
           op.id,
@@ -508,11 +541,20 @@ export class MemoryStore implements MemoryStoreApi {
         this.run('DELETE FROM patterns');
         return { after: [() => this.index.clear()], changes: [{ type: 'cleared' }] };
       case 'import': {
-        for (const ep of op.episodes) {
-          if (this.one('SELECT 1 AS x FROM episodes WHERE id = ?', [ep.id])) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
-          this.insertEpisode(ep, ep.outcome ? dedupeKey(ep, ep.outcome) : null);
-          if (ep.outcome) this.addPatterns(ep);
+        const exists = this.db.prepare('SELECT 1 FROM episodes WHERE id = ?');
+        try {
+          for (const ep of op.episodes) {
+            exists.bind([ep.id]);
+            const found = exists.step();
+            exists.reset();
+            if (found) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
+            this.insertEpisode(ep, ep.outcome ? dedupeKey(ep, ep.outcome) : null);
+          }
+        } finally {
+          exists.free();
         }
+        // Same result as adding each episode's patterns in turn, with one statement per distinct key.
+        this.addPatternsBulk(op.episodes.filter((ep) => ep.outcome));
         return { after: [() => op.episodes.forEach((ep) => this.index.upsert(ep))], changes: [{ type: 'imported' }] };
       }
       case 'tools': {
@@ -538,13 +580,13 @@ export class MemoryStore implements MemoryStoreApi {
         JSON.stringify(ep.context),
         ep.startedAt,
         ep.endedAt ?? null,
-        JSON.stringify(ep.steps),
+        packJson(ep.steps),
         ep.steps.length,
         JSON.stringify(toolsOf(ep.steps)),
         ep.outcome ? JSON.stringify(ep.outcome) : null,
         ep.outcome?.type ?? null,
         ep.reward ?? null,
-        ep.reflection ? JSON.stringify(ep.reflection) : null,
+        ep.reflection ? packJson(ep.reflection) : null,
         gistOf(ep.outcome, ep.reflection) ?? null,
         dKey,
       ],
@@ -581,6 +623,78 @@ export class MemoryStore implements MemoryStoreApi {
       upd.free();
     }
     return occ.map((o: PatternOccurrence) => o.key);
+  }
+
+  /**
+   * Adds the patterns of several episodes (in order), equivalent to calling addPatterns
+   * for each: occurrences, successes and latencies are summed per key, and the evidence
+   * is the newest episodes first (bounded), but each key is read and written once.
+   */
+  private addPatternsBulk(eps: Episode[]): void {
+    if (eps.length === 0) return;
+    if (eps.length === 1) {
+      this.addPatterns(eps[0]);
+      return;
+    }
+    interface Agg {
+      first: PatternOccurrence;
+      taskType: TaskType;
+      domain: string;
+      n: number;
+      successes: number;
+      lat: number;
+      latN: number;
+      ids: string[]; // oldest first
+    }
+    const byKey = new Map<string, Agg>();
+    for (const ep of eps) {
+      const success = isSuccess(ep.outcome) ? 1 : 0;
+      for (const o of extractPatterns(ep)) {
+        let a = byKey.get(o.key);
+        if (!a) {
+          a = { first: o, taskType: ep.taskType, domain: ep.domain, n: 0, successes: 0, lat: 0, latN: 0, ids: [] };
+          byKey.set(o.key, a);
+        }
+        a.n++;
+        a.successes += success;
+        if (o.latencyMs !== undefined) {
+          a.lat += o.latencyMs;
+          a.latN++;
+        }
+        a.ids.push(ep.id);
+      }
+    }
+    const sel = this.db.prepare('SELECT evidence FROM patterns WHERE key = ?');
+    const ins = this.db.prepare(
+      'INSERT INTO patterns(key, kind, description, task_type, domain, occurrences, successes, latency_sum, latency_n, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const upd = this.db.prepare(
+      'UPDATE patterns SET occurrences = occurrences + ?, successes = successes + ?, latency_sum = latency_sum + ?, latency_n = latency_n + ?, evidence = ? WHERE key = ?',
+    );
+    try {
+      for (const [key, a] of byKey) {
+        sel.bind([key]);
+        const found = sel.step() ? str(sel.get()[0]) : undefined;
+        sel.reset();
+        const newest: string[] = [];
+        const seen = new Set<string>();
+        for (let i = a.ids.length - 1; i >= 0 && newest.length < EVIDENCE_MAX; i--) {
+          if (seen.has(a.ids[i])) continue;
+          seen.add(a.ids[i]);
+          newest.push(a.ids[i]);
+        }
+        if (found === undefined) {
+          ins.run([key, a.first.kind, a.first.description, a.taskType, a.domain, a.n, a.successes, a.lat, a.latN, newest.join(' ')]);
+        } else {
+          const ev = [...newest, ...found.split(' ').filter((x) => x && !seen.has(x))].slice(0, EVIDENCE_MAX).join(' ');
+          upd.run([a.n, a.successes, a.lat, a.latN, ev, key]);
+        }
+      }
+    } finally {
+      sel.free();
+      ins.free();
+      upd.free();
+    }
   }
 
   private removePatterns(ep: Episode): void {
@@ -797,14 +911,15 @@ export class MemoryStore implements MemoryStoreApi {
       // of a first pass are added with a low weight (closes vocabulary gaps using
       // associations the store has learned from its own episodes).
       if (base.length > 0 && this.index.documentCount > 3) {
-        const first = this.index.rank(terms, filter, ctx, 3, 0, now);
+        // The first pass keeps its accumulated scores: the final ranking only adds the feedback terms.
+        const first = this.index.rank(terms, filter, ctx, 3, 0, now, { keep: true, accumulateFor: { limit: o.limit, offset: o.offset } });
         const top = first.hits.filter((h) => h.text > 0.3).slice(0, 3);
         if (top.length > 0) {
           const counts = new Map<string, number>();
           // Key terms from the task, outcome and reflection (which quotes the errors): cheap, no step parsing.
           const rows = this.all(`SELECT id, task, outcome, reflection FROM episodes WHERE id IN (${top.map(() => '?').join(',')})`, top.map((h) => h.id));
           for (const r of rows) {
-            const text = `${str(r.task)}\n${str(r.outcome)}\n${str(r.reflection)}`;
+            const text = `${str(r.task)}\n${str(r.outcome)}\n${jsonText(r.reflection)}`;
             for (const t of this.index.keyTermsOfText(text, 12)) if (!seen.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
           }
           const need = top.length >= 2 ? 2 : 1;
@@ -818,7 +933,7 @@ export class MemoryStore implements MemoryStoreApi {
           }
         }
       }
-      const { hits, total } = this.index.rank(terms, filter, ctx, o.limit, o.offset, now);
+      const { hits, total } = this.index.rank(terms, filter, ctx, o.limit, o.offset, now, { resume: true });
       const rows = hits.length ? this.all(`SELECT ${SUMMARY_COLS} FROM episodes WHERE id IN (${hits.map(() => '?').join(',')})`, hits.map((h) => h.id)) : [];
       const byId = new Map(rows.map((r) => [str(r.id), rowToSummary(r)]));
       const out: QueryHit[] = [];
@@ -931,24 +1046,35 @@ export class MemoryStore implements MemoryStoreApi {
       const fresh: Episode[] = [];
       const ids = new Set<string>();
       let skipped = 0;
-      for (const e of v.episodes) {
-        if (ids.has(e.id) || this.index.has(e.id) || this.one('SELECT 1 AS x FROM episodes WHERE id = ?', [e.id])) {
-          skipped++;
-          continue;
+      const exists = this.db.prepare('SELECT 1 FROM episodes WHERE id = ?');
+      const inDb = (id: string): boolean => {
+        exists.bind([id]);
+        const r = exists.step();
+        exists.reset();
+        return r;
+      };
+      try {
+        for (const e of v.episodes) {
+          if (ids.has(e.id) || this.index.has(e.id) || inDb(e.id)) {
+            skipped++;
+            continue;
+          }
+          ids.add(e.id);
+          const ep: Episode = {
+            ...e,
+            startedAt: new Date(e.startedAt).toISOString(),
+            ...(e.endedAt ? { endedAt: new Date(e.endedAt).toISOString() } : {}),
+            steps: e.steps.map((s, i) => ({ ...s, n: i + 1 })),
+          };
+          if (ep.outcome) {
+            ep.endedAt ??= ep.startedAt;
+            ep.reward ??= computeReward(ep.outcome, ep.steps, ep.startedAt, ep.endedAt);
+            ep.reflection ??= deriveReflection(ep, ep.outcome, ep.endedAt, ep.reward);
+          }
+          fresh.push(ep);
         }
-        ids.add(e.id);
-        const ep: Episode = {
-          ...e,
-          startedAt: new Date(e.startedAt).toISOString(),
-          ...(e.endedAt ? { endedAt: new Date(e.endedAt).toISOString() } : {}),
-          steps: e.steps.map((s, i) => ({ ...s, n: i + 1 })),
-        };
-        if (ep.outcome) {
-          ep.endedAt ??= ep.startedAt;
-          ep.reward ??= computeReward(ep.outcome, ep.steps, ep.startedAt, ep.endedAt);
-          ep.reflection ??= deriveReflection(ep, ep.outcome, ep.endedAt, ep.reward);
-        }
-        fresh.push(ep);
+      } finally {
+        exists.free();
       }
       if (fresh.length) this.commit({ t: 'import', episodes: fresh });
       this.runRetention();
