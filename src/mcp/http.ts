@@ -62,14 +62,17 @@ export function generateToken(): string {
   return randomBytes(32).toString('hex');
 }
 
+let expected: { token: string; digest: Buffer } | undefined;
+
 /** Constant-time comparison of the presented bearer token with the expected one. */
 export function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header) return false;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) return false;
   const a = createHash('sha256').update(m[1]).digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b);
+  // The expected token's digest is computed once per token, not on every request.
+  if (expected?.token !== token) expected = { token, digest: createHash('sha256').update(token).digest() };
+  return timingSafeEqual(a, expected.digest);
 }
 
 /** `Host` must name this listener on a loopback name. */
