@@ -69,6 +69,19 @@ describe('UI: the packaged extension in a real workbench', function () {
     await wb.openFile('src/forbidden.js');
     await runUntilOutput(wb, 'Agent Memory: Run in Sandbox', 'security violation (subprocess)');
     await wb.screenshot('run-in-sandbox-violation');
+    // The warning also goes to the notifications (toasts are hidden in this mode: read the panel).
+    const note = wb.page.locator('.notifications-center .notification-list-item', { hasText: 'Sandbox refused the code (subprocess)' }).first();
+    for (let attempt = 1; ; attempt++) {
+      await wb.runCommand('Notifications: Show Notifications');
+      try {
+        await note.waitFor({ timeout: 15_000 });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
+    await wb.screenshot('notifications-violation');
+    await wb.page.keyboard.press('Escape');
   });
 
   it('fills the Memory explorer from its welcome button', async () => {
