@@ -72,8 +72,6 @@ interface Slot {
   referenced: boolean;
   /** The worker reported its QuickJS module loaded. */
   ready: boolean;
-  /** Sequence number of the last job sent to it (0: none). */
-  lastSent: number;
 }
 
 /** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
@@ -338,7 +336,6 @@ export class Sandbox implements SandboxEngine {
       dead: false,
       referenced: true,
       ready: false,
-      lastSent: 0,
     };
     worker.on('message', (m: FromWorker) => this.onMessage(s, m));
     worker.on('error', (err) => {
@@ -373,15 +370,9 @@ export class Sandbox implements SandboxEngine {
         if (free < 0) free = i;
         continue;
       }
-      // A warm (ready) worker beats one still starting, then the least loaded wins, then the one
-      // idle longest (it has had the most time to set up its next context: see Engine.prepare).
-      if (
-        !best ||
-        (existing.ready && !best.ready) ||
-        (existing.ready === best.ready && (existing.jobs.size < best.jobs.size || (existing.jobs.size === best.jobs.size && existing.lastSent < best.lastSent)))
-      ) {
-        best = existing;
-      }
+      // A warm (ready) worker beats one still starting, then the least loaded wins. Ties go to the
+      // lowest index: measured, alternating idle workers was slower (waking a colder thread).
+      if (!best || (existing.ready && !best.ready) || (existing.ready === best.ready && existing.jobs.size < best.jobs.size)) best = existing;
     }
     if (best && (best.jobs.size === 0 || free < 0)) return best;
     return this.slot(free >= 0 ? free : 0);
@@ -401,7 +392,6 @@ export class Sandbox implements SandboxEngine {
 
   private send(s: Slot, job: Job): void {
     job.slot = s;
-    s.lastSent = job.id;
     s.jobs.set(job.id, job);
     this.setRef(s);
     const c = job.config;
