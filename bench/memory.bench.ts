@@ -227,7 +227,7 @@ async function runSize(n: number): Promise<void> {
   const texts: string[] = [];
   const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, dedupe: false });
   const tb = now();
-  const CHUNK = 2000;
+  const CHUNK = 10_000; // big imports: one transaction and one bulk pattern update per chunk
   for (let i = 0; i < n; i += CHUNK) {
     const episodes: Episode[] = [];
     for (let j = i; j < Math.min(n, i + CHUNK); j++) {

@@ -15,6 +15,9 @@
  *   | u32 crc32(database) | u32 crc32(index)
  * followed by the SQLite database (`db.export()`) and the serialized search
  * index. Written to a temp file, fsynced, renamed over the old one, directory fsynced.
+ * Read into one buffer in 4 MB chunks, each checksummed right after it is read; the
+ * database and index are then used in place (sql.js and the index keep views on it).
+ * Opening cost is proportional to the file size: keep the database compact (see db.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -12,7 +12,10 @@
  * - Deleted documents are tombstoned; postings are compacted when the index is
  *   serialized into a snapshot.
  * - The index is serialized into each snapshot, so opening does not re-tokenize
- *   the store; journal replay updates it like a live write.
+ *   the store; journal replay updates it like a live write. Loading uses the
+ *   postings sections in place (views on the snapshot buffer, no copy).
+ * - Query feedback (a first pass, then extra terms) can keep the first pass's
+ *   accumulated scores (`keep`/`resume`): the second pass scores only the new terms.
  */
 import type { Episode, OutcomeType, TaskType } from './types';
 import { TASK_TYPES } from './types';

@@ -302,17 +302,20 @@ export class MemoryStore implements MemoryStoreApi {
       store.snapshotSeq = store.seq;
       store.snapshotBytes = snap?.bytes ?? 0;
       if (snap) store.lastSnapshotAt = fs.statSync(snapFile).mtime.toISOString();
-      let replayed = 0;
+      const toReplay: Op[] = [];
+      let expect = store.seq;
       for (const entry of jr.entries) {
         const op = entry.payload as Op;
         if (typeof op !== 'object' || op === null || typeof op.seq !== 'number') {
           throw new MemoryError('corrupt', `The journal ${journalFile} holds a record that is not an operation; nothing was changed.`);
         }
-        if (op.seq <= store.seq) continue;
-        if (op.seq !== store.seq + 1) throw new MemoryError('corrupt', `The journal ${journalFile} skips from write ${store.seq} to ${op.seq}.`);
-        store.replay(op);
-        replayed++;
+        if (op.seq <= expect) continue;
+        if (op.seq !== expect + 1) throw new MemoryError('corrupt', `The journal ${journalFile} skips from write ${expect} to ${op.seq}.`);
+        toReplay.push(op);
+        expect = op.seq;
       }
+      store.replayAll(toReplay);
+      const replayed = toReplay.length;
       logger.info(
         `memory: opened ${dir}${readOnly ? ' (read-only)' : ''}: ${index.documentCount} episodes, snapshot ${snap ? `${snap.bytes} bytes` : 'none'}, ${replayed} journal records replayed in ${Date.now() - started} ms`,
       );
@@ -450,11 +453,35 @@ export class MemoryStore implements MemoryStoreApi {
     return res;
   }
 
-  private replay(op: Op): void {
+  /**
+   * Replays journal records in one transaction (a record that fails fails the open, so
+   * per-record commits bought nothing). Search index updates of the same episode are
+   * coalesced: an episode created, given steps and completed in the journal is indexed
+   * once, in its final state, in the order of its last write.
+   */
+  private replayAll(ops: Op[]): void {
+    if (ops.length === 0) return;
+    const upserts = new Map<string, Episode>();
+    const flush = (): void => {
+      for (const ep of upserts.values()) this.index.upsert(ep);
+      upserts.clear();
+    };
+    let current: Op | undefined;
     this.db.exec('BEGIN');
-    let res: Applied;
     try {
-      res = this.apply(op);
+      for (const op of ops) {
+        current = op;
+        const res = this.apply(op);
+        this.seq = op.seq;
+        if ((op.t === 'create' || op.t === 'step' || (op.t === 'complete' && !op.dupOf)) && res.episode) {
+          upserts.delete(res.episode.id);
+          upserts.set(res.episode.id, res.episode);
+        } else {
+          flush();
+          for (const f of res.after) f();
+        }
+      }
+      flush();
       this.db.exec('COMMIT');
     } catch (e) {
       try {
@@ -462,10 +489,9 @@ export class MemoryStore implements MemoryStoreApi {
       } catch {
         /* ignore */
       }
-      throw new MemoryError('corrupt', `Journal record ${op.seq} (${op.t}) could not be replayed: ${(e as Error).message}`, { cause: e });
+      const at = current ? `${current.seq} (${current.t})` : '?';
+      throw new MemoryError('corrupt', `Journal record ${at} could not be replayed: ${(e as Error).message}`, { cause: e });
     }
-    this.seq = op.seq;
-    for (const f of res.after) f();
   }
 
   /** Applies an operation to the database (inside a transaction). Index updates are returned as `after`. */
