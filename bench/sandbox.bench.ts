@@ -2,6 +2,7 @@
  * Sandbox benchmark: prints one JSON object per line ({"bench": "...", ...}).
  * Run with `npm run bench:sandbox` (builds dist/ first).
  */
+import * as os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
@@ -23,6 +24,8 @@ function check(r: ExecutionResult, kind: ExecutionResult['kind']): void {
 }
 
 async function main(): Promise<void> {
+  // Every figure depends on the machine's load (2 cores, shared): print it, and compare with the node:vm reference below.
+  emit('machine', { cpus: os.cpus().length, loadAvg1m: r3(os.loadavg()[0]), loadAvg5m: r3(os.loadavg()[1]) });
   const rssBase = process.memoryUsage().rss;
   const sb = new Sandbox({ workers: 2, workerPath: WORKER, config: resolveConfig('default') });
   await sb.warmUp();
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
   const nat = await over("for (let i = 0; i < 1e9; i++) 'abc'.repeat(1e5).split('').join('')", 10);
   emit('timeout_overshoot_native_op', { deadlineMs: deadline, n: nat.length, p50Ms: r3(pct(nat, 50)), p99Ms: r3(pct(nat, 99)), targetP99Ms: 250, workerRestarts: sb.metrics().workerRestarts });
 
+  emit('machine_after', { loadAvg1m: r3(os.loadavg()[0]), loadAvg5m: r3(os.loadavg()[1]) });
   await sb.close();
 }
 
