@@ -115,6 +115,24 @@ interface Applied {
 
 type Row = Record<string, SqlValue>;
 
+/**
+ * A view whose whole-range slice() is itself. sql.js stores the bytes given to
+ * `new Database(bytes)` in its in-memory file system with `bytes.slice()`, a copy of
+ * the whole database (hundreds of MB at 100k episodes, slow to allocate and fault in);
+ * with this view it adopts the snapshot buffer instead, which nothing else writes.
+ * Any other slice is a normal copy, so a different sql.js still works (it copies).
+ */
+class AdoptedBytes extends Uint8Array<ArrayBufferLike> {
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+    if ((start ?? 0) === 0 && (end ?? this.length) === this.length) return this as unknown as Uint8Array<ArrayBuffer>;
+    return super.slice(start, end);
+  }
+}
+
+function adopt(bytes: Uint8Array): Uint8Array {
+  return new AdoptedBytes(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 function newId(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
 }
@@ -271,7 +289,7 @@ export class MemoryStore implements MemoryStoreApi {
 
       let db: Database;
       try {
-        db = snap ? new SQL.Database(snap.db) : new SQL.Database();
+        db = snap ? new SQL.Database(adopt(snap.db)) : new SQL.Database();
         configure(db);
         migrate(db);
       } catch (e) {
@@ -467,6 +485,9 @@ export class MemoryStore implements MemoryStoreApi {
       upserts.clear();
     };
     let current: Op | undefined;
+    // The latest state of these episodes is also what the database holds: later records
+    // of the same episode start from it instead of reading and decoding the row again.
+    this.replayed = upserts;
     this.db.exec('BEGIN');
     try {
       for (const op of ops) {
@@ -491,8 +512,13 @@ export class MemoryStore implements MemoryStoreApi {
       }
       const at = current ? `${current.seq} (${current.t})` : '?';
       throw new MemoryError('corrupt', `Journal record ${at} could not be replayed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      this.replayed = undefined;
     }
   }
+
+  /** Episodes replayed and not yet indexed (only during replayAll). */
+  private replayed?: Map<string, Episode>;
 
   /** Applies an operation to the database (inside a transaction). Index updates are returned as `after`. */
   private apply(op: Op): Applied {
@@ -504,7 +530,7 @@ export class MemoryStore implements MemoryStoreApi {
         return { after: [() => this.index.upsert(ep)], changes: [{ type: 'episode_created', episodeId: ep.id }], episode: ep };
       }
       case 'step': {
-        const ep = this.requireEpisode(op.id);
+        const ep = this.replayed?.get(op.id) ?? this.requireEpisode(op.id);
         if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
         ep.steps.push(op.step);
         this.run('UPDATE episodes SET steps = ?, step_count = ?, tools = ? WHERE id = ?', [
@@ -516,7 +542,7 @@ export class MemoryStore implements MemoryStoreApi {
         return { after: [() => this.index.upsert(ep)], changes: [{ type: 'episode_updated', episodeId: op.id }], episode: ep };
       }
       case 'complete': {
-        const ep = this.requireEpisode(op.id);
+        const ep = this.replayed?.get(op.id) ?? this.requireEpisode(op.id);
         if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed`);
         if (op.dupOf) {
           const survivor = this.requireEpisode(op.dupOf);
