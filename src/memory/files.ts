@@ -31,6 +31,7 @@ const SNAP_VERSION = 1;
 const SNAP_HEADER = 48;
 const MAX_RECORD = 1024 * 1024 * 1024;
 const READ_CHUNK = 4 * 1024 * 1024;
+const DB_SLACK_MIN = 16 * 1024 * 1024;
 
 export const crc32: (data: Uint8Array, value?: number) => number =
   typeof zlib.crc32 === 'function' ? (d, v) => zlib.crc32(d, v) : crc32Fallback;
@@ -216,6 +217,8 @@ export function fsyncDir(dir: string): void {
 export interface SnapshotContents {
   seq: number;
   db: Uint8Array;
+  /** Bytes usable from db.byteOffset in db.buffer (db plus spare room; nothing else lives there). */
+  dbCapacity: number;
   /** Serialized search index, undefined when absent or damaged (then rebuilt). */
   index?: Uint8Array;
   bytes: number;
@@ -235,40 +238,47 @@ export function readSnapshot(file: string, logger: Logger): SnapshotContents | u
       throw new MemoryError('corrupt', `The snapshot ${file} is corrupt (${why}).`);
     };
     const size = fs.fstatSync(fd).size;
-    // One buffer for the whole file (the database and the index are used in place, not copied),
-    // read in chunks, each checksummed while it is still in the cache.
-    const buf = Buffer.allocUnsafeSlow(size);
-    const readRange = (from: number, to: number, crc?: number): number => {
+    // Read in chunks, each checksummed while it is still in the cache. The database gets its
+    // own buffer with room to grow (sql.js adopts it as its in-memory file, see store.ts: without
+    // spare capacity the first write that extends the file copies the whole database).
+    const readRange = (into: Uint8Array, from: number, to: number, crc?: number): number => {
       let c = crc ?? 0;
       let o = from;
       while (o < to) {
-        const n = fs.readSync(fd, buf, o, Math.min(READ_CHUNK, to - o), o);
+        const n = fs.readSync(fd, into, o - from, Math.min(READ_CHUNK, to - o), o);
         if (n <= 0) bad('the file shrank while it was read');
-        if (crc !== undefined) c = crc32(buf.subarray(o, o + n), c);
+        if (crc !== undefined) c = crc32(into.subarray(o - from, o - from + n), c);
         o += n;
       }
       return c;
     };
-    readRange(0, Math.min(size, SNAP_HEADER));
-    if (size < SNAP_HEADER || !buf.subarray(0, 8).equals(SNAP_MAGIC)) bad('missing or damaged header');
-    const version = buf.readUInt32LE(8);
-    if (crc32(buf.subarray(16, SNAP_HEADER)) !== buf.readUInt32LE(12)) bad('header checksum mismatch');
+    const head = Buffer.alloc(SNAP_HEADER);
+    if (size >= SNAP_HEADER) readRange(head, 0, SNAP_HEADER);
+    if (size < SNAP_HEADER || !head.subarray(0, 8).equals(SNAP_MAGIC)) bad('missing or damaged header');
+    const version = head.readUInt32LE(8);
+    if (crc32(head.subarray(16, SNAP_HEADER)) !== head.readUInt32LE(12)) bad('header checksum mismatch');
     if (version > SNAP_VERSION) {
       throw new MemoryError('corrupt', `The snapshot ${file} was written by a newer version (format ${version}); update the extension.`);
     }
-    const seq = buf.readDoubleLE(16);
-    const dbLen = buf.readDoubleLE(24);
-    const idxLen = buf.readDoubleLE(32);
-    if (SNAP_HEADER + dbLen + idxLen !== size) bad(`length mismatch: header says ${SNAP_HEADER + dbLen + idxLen} bytes, file has ${size}`);
-    if (readRange(SNAP_HEADER, SNAP_HEADER + dbLen, 0) !== buf.readUInt32LE(40)) bad('database checksum mismatch');
-    const db = buf.subarray(SNAP_HEADER, SNAP_HEADER + dbLen);
-    let index: Uint8Array | undefined = buf.subarray(SNAP_HEADER + dbLen);
-    if (idxLen === 0) index = undefined;
-    else if (readRange(SNAP_HEADER + dbLen, size, 0) !== buf.readUInt32LE(44)) {
-      logger.warn('memory: the search index in the snapshot is damaged; it will be rebuilt from the database');
-      index = undefined;
+    const seq = head.readDoubleLE(16);
+    const dbLen = head.readDoubleLE(24);
+    const idxLen = head.readDoubleLE(32);
+    if (!Number.isSafeInteger(dbLen) || !Number.isSafeInteger(idxLen) || dbLen < 0 || idxLen < 0 || SNAP_HEADER + dbLen + idxLen !== size) {
+      bad(`length mismatch: header says ${SNAP_HEADER + dbLen + idxLen} bytes, file has ${size}`);
     }
-    return { seq, db, index, bytes: size };
+    const dbCapacity = dbLen + Math.max(DB_SLACK_MIN, Math.ceil(dbLen / 8));
+    const dbBuf = new Uint8Array(new ArrayBuffer(dbCapacity)); // untouched spare pages cost nothing
+    if (readRange(dbBuf, SNAP_HEADER, SNAP_HEADER + dbLen, 0) !== head.readUInt32LE(40)) bad('database checksum mismatch');
+    const db = dbBuf.subarray(0, dbLen);
+    let index: Uint8Array | undefined;
+    if (idxLen > 0) {
+      index = new Uint8Array(new ArrayBuffer(idxLen));
+      if (readRange(index, SNAP_HEADER + dbLen, size, 0) !== head.readUInt32LE(44)) {
+        logger.warn('memory: the search index in the snapshot is damaged; it will be rebuilt from the database');
+        index = undefined;
+      }
+    }
+    return { seq, db, dbCapacity, index, bytes: size };
   } finally {
     fs.closeSync(fd);
   }

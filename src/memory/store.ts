@@ -116,21 +116,28 @@ interface Applied {
 type Row = Record<string, SqlValue>;
 
 /**
- * A view whose whole-range slice() is itself. sql.js stores the bytes given to
- * `new Database(bytes)` in its in-memory file system with `bytes.slice()`, a copy of
- * the whole database (hundreds of MB at 100k episodes, slow to allocate and fault in);
- * with this view it adopts the snapshot buffer instead, which nothing else writes.
- * Any other slice is a normal copy, so a different sql.js still works (it copies).
+ * A view whose whole-range slice() is a view on the same memory. sql.js stores the bytes
+ * given to `new Database(bytes)` in its in-memory file system with `bytes.slice()`, a copy
+ * of the whole database (hundreds of MB at 100k episodes, slow to allocate and fault in),
+ * and copies it again when a write first extends the file. With this view it adopts the
+ * snapshot buffer, spare capacity included (the file's size stays the database's length;
+ * the buffer is used by nothing else). Any other slice is a normal copy, so a different
+ * sql.js still works (it copies).
  */
 class AdoptedBytes extends Uint8Array<ArrayBufferLike> {
+  capacity = 0;
   override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
-    if ((start ?? 0) === 0 && (end ?? this.length) === this.length) return this as unknown as Uint8Array<ArrayBuffer>;
+    if ((start ?? 0) === 0 && (end ?? this.length) === this.length) {
+      return new Uint8Array(this.buffer, this.byteOffset, Math.max(this.length, this.capacity)) as Uint8Array<ArrayBuffer>;
+    }
     return super.slice(start, end);
   }
 }
 
-function adopt(bytes: Uint8Array): Uint8Array {
-  return new AdoptedBytes(bytes.buffer, bytes.byteOffset, bytes.length);
+function adopt(bytes: Uint8Array, capacity: number): Uint8Array {
+  const a = new AdoptedBytes(bytes.buffer, bytes.byteOffset, bytes.length);
+  a.capacity = Math.min(capacity, bytes.buffer.byteLength - bytes.byteOffset);
+  return a;
 }
 
 function newId(prefix: string): string {
@@ -289,7 +296,7 @@ export class MemoryStore implements MemoryStoreApi {
 
       let db: Database;
       try {
-        db = snap ? new SQL.Database(adopt(snap.db)) : new SQL.Database();
+        db = snap ? new SQL.Database(adopt(snap.db, snap.dbCapacity)) : new SQL.Database();
         configure(db);
         migrate(db);
       } catch (e) {
