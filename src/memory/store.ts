@@ -12,7 +12,9 @@
  *
  * Open: lock → read snapshot (database + search index + covered sequence) →
  * migrate → replay journal records after the covered sequence (dropping a torn
- * last record with a warning) → ready. Snapshots are taken in the background,
+ * last record with a warning; all records in one transaction, index updates of
+ * an episode coalesced) → ready. The database bytes read from the snapshot are
+ * adopted by sql.js, not copied (see AdoptedBytes). Snapshots are taken in the background,
  * debounced, outside transactions; the journal is then cut to the records the
  * snapshot does not cover. `close()` writes a final snapshot.
  */

@@ -46,6 +46,54 @@ describe('memory store: durability', () => {
     }
   });
 
+  it('replays interleaved episodes, deletions and merges to the same state as the live store', async () => {
+    let store = await openStore(dir);
+    await record(store, 'echo before the snapshot', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
+    await store.snapshot();
+    const long = 'x'.repeat(400); // long enough for the compressed column encoding
+    const a = await store.createEpisode({ task: 'alpha in progress', taskType: 'debugging' });
+    const b = await store.createEpisode({ task: 'bravo finished later', taskType: 'testing' });
+    await store.addStep(a.id, { tool: 'read_file', action: `open ${long}`, result: ok() });
+    await store.addStep(b.id, { tool: 'run_tests', action: 'run', result: { status: 'error', message: `TypeError ${long}` } });
+    await store.addStep(b.id, { tool: 'edit_file', action: 'fix', result: ok() });
+    await store.addStep(a.id, { tool: 'edit_file', action: 'change', result: ok() });
+    await store.completeEpisode(b.id, { outcome: { type: 'success', verdict: 'bravo fixed' } });
+    const c = await record(store, 'charlie to delete', 'testing', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
+    await store.deleteEpisode(c);
+    const d1 = await record(store, 'delta twin', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
+    const d2 = await record(store, 'delta twin', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
+    assert.equal(d2, d1, 'merged into the first twin');
+    const live = {
+      a: await store.getEpisode(a.id),
+      b: await store.getEpisode(b.id),
+      list: await store.listEpisodes({ limit: 50 }),
+      patterns: await store.listPatterns({ limit: 1000 }),
+      q: await store.query({ query: 'bravo typeerror' }),
+    };
+    const copy = tmpDir();
+    for (const f of ['snapshot.db', 'journal.log']) fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+    await store.close();
+    store = await openStore(copy);
+    try {
+      assert.deepEqual(await store.getEpisode(a.id), live.a);
+      assert.deepEqual(await store.getEpisode(b.id), live.b);
+      assert.equal((await store.getEpisode(a.id))?.steps[0].action, `open ${long}`);
+      assert.equal(await store.getEpisode(c), undefined);
+      assert.deepEqual(await store.listEpisodes({ limit: 50 }), live.list);
+      assert.deepEqual(await store.listPatterns({ limit: 1000 }), live.patterns);
+      const q = await store.query({ query: 'bravo typeerror' });
+      assert.deepEqual(
+        q.hits.map((h) => h.episode.id),
+        live.q.hits.map((h) => h.episode.id),
+      );
+      assert.equal(q.total, live.q.total);
+      assert.equal((await store.query({ query: 'alpha progress' })).hits[0]?.episode.id, a.id);
+    } finally {
+      await store.close();
+      rmDir(copy);
+    }
+  });
+
   it('skips journal records already covered by the snapshot (crash between snapshot and journal cut)', async () => {
     const store = await openStore(dir);
     await record(store, 'covered episode', 'testing', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
