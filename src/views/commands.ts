@@ -5,7 +5,7 @@ import type { EpisodeSummary } from '../memory';
 import { isPresetName, type ExecutionResult, type PresetName } from '../sandbox';
 import { SECTION } from './config';
 import { METRICS_URI, episodeUri } from './episodeDocument';
-import { formatExecution, truncate } from './format';
+import { episodeSummary, formatExecution, truncate } from './format';
 import type { MemoryNode } from './trees';
 import type { Services } from './services';
 import type { SandboxStatus } from './statusBar';
@@ -212,8 +212,7 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
     const done = await store.completeEpisode(episode.id, {
       outcome: result.kind === 'success' ? { type: 'success', verdict: `returned ${result.output}` } : { type: 'failure', reason: `sandbox answered ${result.kind}` },
     });
-    const e = done.episode;
-    return { id: e.id, task: e.task, domain: e.domain, taskType: e.taskType, outcome: e.outcome?.type, reward: e.reward, stepCount: e.steps.length, tools: ['execute_agent_code'], startedAt: e.startedAt, endedAt: e.endedAt };
+    return episodeSummary(done.episode);
   };
 
   return [

@@ -1,5 +1,5 @@
 /** Small text helpers shared by the views (no vscode import). */
-import type { Episode } from '../memory';
+import type { Episode, EpisodeSummary } from '../memory';
 import type { ExecutionResult } from '../sandbox';
 
 export function age(iso: string | undefined, now = Date.now()): string {
@@ -78,4 +78,20 @@ export function episodeMarkdown(e: Episode): string {
     section('Insights', e.reflection.insights);
   }
   return out.join('\n') + '\n';
+}
+
+/** The compact form the trees show, from a full episode. */
+export function episodeSummary(e: Episode): EpisodeSummary {
+  return {
+    id: e.id,
+    task: e.task,
+    domain: e.domain,
+    taskType: e.taskType,
+    outcome: e.outcome?.type,
+    reward: e.reward,
+    stepCount: e.steps.length,
+    tools: [...new Set(e.steps.map((s) => s.tool))],
+    startedAt: e.startedAt,
+    endedAt: e.endedAt,
+  };
 }

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { TASK_TYPES, type EpisodeSummary, type MemoryStore, type Pattern, type PatternKind, type TaskType } from '../memory';
 import type { ExecutionRecord, Sandbox } from '../sandbox';
-import { age, percent, truncate } from './format';
+import { age, episodeSummary, percent, truncate } from './format';
 import type { Services } from './services';
 
 const REFRESH_DEBOUNCE_MS = 250;
@@ -187,11 +187,7 @@ export class PatternsTree extends StoreTree {
     }
     if (node.type === 'pattern') {
       const episodes = await Promise.all(node.pattern.evidence.slice(0, EVIDENCE_SHOWN).map((id) => store.getEpisode(id)));
-      return episodes.flatMap((e) =>
-        e
-          ? [{ type: 'episode' as const, episode: { id: e.id, task: e.task, domain: e.domain, taskType: e.taskType, outcome: e.outcome?.type, reward: e.reward, stepCount: e.steps.length, tools: [...new Set(e.steps.map((s) => s.tool))], startedAt: e.startedAt, endedAt: e.endedAt } }]
-          : [],
-      );
+      return episodes.flatMap((e) => (e ? [{ type: 'episode' as const, episode: episodeSummary(e) }] : []));
     }
     return [];
   }
