@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 /**
  * Episodic memory benchmark: `npm run bench:memory` (sizes: BENCH_SIZES=10000,100000).
  * Prints one JSON object per line. Synthetic but realistic episodes: tasks built
@@ -315,6 +316,13 @@ async function runSize(n: number): Promise<void> {
   const openMs = now() - ts;
   const check = await reopened.query({ query: queries[0] });
   await reopened.close();
+  // The same open in a fresh process (cold memory, as on a real start), from a fresh copy.
+  const fresh = fs.mkdtempSync(path.join(os.tmpdir(), `mem-bench-open-fresh-${n}-`));
+  for (const f of ['snapshot.db', 'journal.log']) fs.copyFileSync(path.join(dir, f), path.join(fresh, f));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'memory-open.child.ts'), fresh], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`fresh-process open failed: ${child.stderr}`);
+  const openFreshMs = (JSON.parse(child.stdout.trim().split('\n').pop()!) as { openMs: number }).openMs;
+  fs.rmSync(fresh, { recursive: true, force: true });
   fs.rmSync(copy, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
 
@@ -336,6 +344,7 @@ async function runSize(n: number): Promise<void> {
     query_speedup_vs_scan_p50: Math.round((s50 / q50) * 10) / 10,
     analyze_patterns_p50_ms: pct(at, 50),
     open_ms: Math.round(openMs),
+    open_fresh_process_ms: Math.round(openFreshMs),
     open_replayed_journal_records: journalRecords,
     snapshot_ms: Math.round(snapshotMs),
     snapshot_after_small_change_ms: Math.round(snapshotSmallChangeMs),
