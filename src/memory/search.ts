@@ -387,13 +387,7 @@ export class SearchIndex {
   keyTermsOfText(text: string, n = 10): string[] {
     const tf = new Map<string, number>();
     for (const t of tokenize(text.length > 8000 ? text.slice(0, 8000) : text)) tf.set(t, (tf.get(t) ?? 0) + 1);
-    const scored: [string, number][] = [];
-    for (const [t, u] of tf) {
-      if (t.length < 3 || /^[0-9]+$/.test(t)) continue;
-      scored.push([t, Math.log(1 + u) * this.idf(t)]);
-    }
-    scored.sort((a, b) => b[1] - a[1]);
-    return scored.slice(0, n).map((s) => s[0]);
+    return this.topByTfIdf(tf, n);
   }
 
   /** The terms of an episode with the highest tf·idf. */
@@ -403,6 +397,11 @@ export class SearchIndex {
       ...e,
       steps: e.steps.map((s) => ({ ...s, parameters: undefined, result: s.result.status === 'success' ? { status: 'success' as const } : s.result })),
     });
+    return this.topByTfIdf(tf, n);
+  }
+
+  /** The n terms with the highest log-tf·idf, skipping short and numeric ones. */
+  private topByTfIdf(tf: Map<string, number>, n: number): string[] {
     const scored: [string, number][] = [];
     for (const [t, u] of tf) {
       if (t.length < 3 || /^[0-9]+$/.test(t)) continue;

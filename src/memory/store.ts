@@ -89,14 +89,7 @@ const JOURNAL_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 // Journal operations (each carries all generated values: replay is deterministic)
 // ---------------------------------------------------------------------------
 
-interface NewEpisode {
-  id: string;
-  task: string;
-  domain: string;
-  taskType: TaskType;
-  context: TaskContext;
-  startedAt: string;
-}
+type NewEpisode = Pick<Episode, 'id' | 'task' | 'domain' | 'taskType' | 'context' | 'startedAt'>;
 
 type OpBody =
   | { t: 'create'; ep: NewEpisode }
