@@ -219,8 +219,10 @@ export class Engine {
       replies: [],
     };
     this.current = job;
-    Atomics.store(this.i32, SHM.RUNNING, msg.id);
+    // Start time first: the Atomics.store below publishes it, so the pool's watchdog never pairs
+    // this job's id with the previous job's (or no) start time.
     this.started[0] = Date.now();
+    Atomics.store(this.i32, SHM.RUNNING, msg.id);
     try {
       if (this.isCancelled(msg.id)) return this.result(job);
       let code = msg.code;

@@ -514,7 +514,10 @@ export class Sandbox implements SandboxEngine {
       if (!id) continue;
       const job = s.jobs.get(id);
       if (!job) continue;
-      const elapsed = now - s.startedAt[0];
+      const started = s.startedAt[0];
+      // A start time older than the job itself belongs to an earlier job: not published yet.
+      if (started < job.startedAt) continue;
+      const elapsed = now - started;
       if (elapsed > job.config.maxExecutionTimeMs + BACKSTOP_GRACE_MS) {
         this.log.warn(`sandbox: job ${id} ignored its deadline (${elapsed} ms); terminating worker ${s.index}`);
         s.jobs.delete(id);

@@ -206,7 +206,12 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
       tool: 'execute_agent_code',
       action: 'Run the sample in the sandbox',
       parameters: { input: { numbers: [1, 2, 3, 4] } },
-      result: result.kind === 'success' ? { status: 'success', output: result.output } : { status: 'error', message: result.kind },
+      result:
+        result.kind === 'success'
+          ? { status: 'success', output: result.output }
+          : result.kind === 'timeout'
+            ? { status: 'timeout', message: `timed out after ${result.elapsedMs} ms` }
+            : { status: 'error', message: result.kind === 'error' ? `${result.errorType}: ${result.message}` : `${result.violationType}: ${result.reason}` },
       latencyMs: Date.now() - started,
     });
     const done = await store.completeEpisode(episode.id, {

@@ -13,7 +13,7 @@ describe('Agent Memory commands', function () {
   before(async () => {
     api = await activateApi();
     sample = (await vscode.commands.executeCommand<EpisodeSummary>('agentMemory.runSample'))!;
-    assert.equal(sample.outcome, 'success');
+    assert.equal(sample.outcome, 'success', JSON.stringify(await (await api.services.store()).getEpisode(sample.id)));
   });
 
   after(async () => {
