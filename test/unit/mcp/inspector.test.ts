@@ -31,12 +31,10 @@ function inspectorCli(): string | undefined {
 describe('mcp: MCP Inspector CLI against the stdio bin', function () {
   this.timeout(90_000);
   let dir: string;
-  before(function () {
+  before(() => {
     requireBuild();
-    if (!inspectorCli()) {
-      // Installed as a devDependency; only absent if npm install was skipped.
-      this.skip();
-    }
+    // A devDependency: its absence is a broken install, not a reason to skip.
+    assert.ok(inspectorCli(), 'the MCP Inspector CLI is missing: run npm install');
     dir = tempDir();
   });
   after(() => {
