@@ -43,6 +43,17 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** How long a lock may lack its holder.json before it counts as left by a killed process. */
+const ORPHAN_MS = 1000;
+
+function lockAgeMs(lockfilePath: string): number {
+  try {
+    return Date.now() - fs.statSync(lockfilePath).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 export function describeHolder(h: Holder | undefined): string {
   return h ? `${h.description} (pid ${h.pid} on ${h.host}, since ${h.since})` : 'another process (holder unknown)';
 }
@@ -68,9 +79,21 @@ export async function acquireLock(
     release = await lockfile.lock(dir, opts);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-    const holder = readHolder(dir);
-    if (holder && holder.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid)) {
-      logger.warn(`memory: breaking the lock of dead process ${holder.pid} on ${dir}`);
+    let holder = readHolder(dir);
+    // A holder writes holder.json right after creating the lock. A lock with no holder.json that
+    // stays so for ORPHAN_MS was left by a process killed in between: break it like a dead one's.
+    let orphan = false;
+    if (!holder) {
+      const deadline = Date.now() + ORPHAN_MS;
+      while (!holder && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        holder = readHolder(dir);
+      }
+      orphan = !holder && lockAgeMs(lockfilePath) >= ORPHAN_MS;
+    }
+    const deadHolder = holder !== undefined && holder.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid);
+    if (orphan || deadHolder) {
+      logger.warn(`memory: breaking the lock of ${holder ? `dead process ${holder.pid}` : 'a process that died while taking it'} on ${dir}`);
       fs.rmSync(lockfilePath, { recursive: true, force: true });
       try {
         release = await lockfile.lock(dir, opts);

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -57,6 +58,19 @@ describe('memory store: two processes', function () {
     try {
       assert.ok(await store.getEpisode(id));
       await store.createEpisode({ task: 'after the holder died', taskType: 'other' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('breaks a lock left without a holder by a process killed while taking it', async () => {
+    // What a SIGKILL between creating the lock and writing holder.json leaves behind.
+    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(path.join(dir, 'store.lock'));
+    const store = await MemoryStore.open({ dir });
+    try {
+      assert.equal(store.readOnly, false);
+      await store.createEpisode({ task: 'after an orphaned lock', taskType: 'other' });
     } finally {
       await store.close();
     }
