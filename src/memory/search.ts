@@ -277,6 +277,14 @@ export class SearchIndex {
     return id;
   }
 
+  /** A term's postings as segments [bytes, start, end, first doc]: the base blob's, then the overlay's. */
+  private postingSegments(bi: number, ov: Posting | undefined): [Uint8Array, number, number, number][] {
+    const segs: [Uint8Array, number, number, number][] = [];
+    if (bi >= 0) segs.push([this.baseBlob, this.baseOff[bi], this.baseOff[bi + 1], 0]);
+    if (ov) segs.push([ov.buf, 0, ov.n, bi >= 0 ? this.baseLast[bi] : 0]);
+    return segs;
+  }
+
   private baseIndex(term: string): number {
     const a = this.baseTerms;
     let lo = 0;
@@ -486,9 +494,7 @@ export class SearchIndex {
       const bit = 1 << qi;
       const bi = this.baseIndex(term);
       const ov = this.overlay.get(term);
-      const segs: [Uint8Array, number, number, number][] = [];
-      if (bi >= 0) segs.push([this.baseBlob, this.baseOff[bi], this.baseOff[bi + 1], 0]);
-      if (ov) segs.push([ov.buf, 0, ov.n, bi >= 0 ? this.baseLast[bi] : 0]);
+      const segs = this.postingSegments(bi, ov);
       for (const [b, start, end, startDoc] of segs) {
         let p = start;
         let doc = startDoc;
@@ -831,9 +837,7 @@ export class SearchIndex {
         let w = 0;
         let prev = 0;
         tdf = 0;
-        const segs: [Uint8Array, number, number, number][] = [];
-        if (bi >= 0) segs.push([this.baseBlob, this.baseOff[bi], this.baseOff[bi + 1], 0]);
-        if (ov) segs.push([ov.buf, 0, ov.n, bi >= 0 ? this.baseLast[bi] : 0]);
+        const segs = this.postingSegments(bi, ov);
         for (const [b, start, end, startDoc] of segs) {
           let p = start;
           let doc = startDoc;
