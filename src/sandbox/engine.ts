@@ -111,6 +111,10 @@ export interface EngineOptions {
   wasmModule?: WebAssembly.Module;
   wasmPath: string;
   post: (message: FromWorker) => void;
+  /** Called now and then while a run is busy (from the interrupt handler): the worker sends results it holds back. */
+  onBusy?: () => void;
+  /** Called before the engine waits for the host (a host call or a duty-cycle sleep): nothing may be held back then. */
+  onWait?: () => void;
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
@@ -145,7 +149,7 @@ export class Engine {
   recycled = 0;
 
   constructor(private readonly options: EngineOptions) {
-    this.i32 = new Int32Array(options.shared, 0, SHM.CANCEL_BASE + SHM.CANCEL_SLOTS);
+    this.i32 = new Int32Array(options.shared, 0, SHM.INTS);
     this.started = new Float64Array(options.shared, SHM.START_BYTE, 1);
     this.wasmModule = options.wasmModule;
   }
@@ -193,6 +197,7 @@ export class Engine {
     let next = this.next;
     this.next = undefined;
     if (!next || next.memoryMb !== memoryMb) next = this.createHolder(memoryMb);
+    this.options.onWait?.();
     this.holder = await next.promise;
     return this.holder;
   }
@@ -222,6 +227,7 @@ export class Engine {
     // Start time first: the Atomics.store below publishes it, so the pool's watchdog never pairs
     // this job's id with the previous job's (or no) start time.
     this.started[0] = Date.now();
+    Atomics.store(this.i32, SHM.LAST_STARTED, msg.id);
     Atomics.store(this.i32, SHM.RUNNING, msg.id);
     try {
       if (this.isCancelled(msg.id)) return this.result(job);
@@ -247,6 +253,7 @@ export class Engine {
 
   private interrupt(job: Job): boolean {
     if (job.stop) return true;
+    this.options.onBusy?.();
     if (this.isCancelled(job.id)) {
       job.cancelled = job.stop = true;
       return true;
@@ -261,6 +268,7 @@ export class Engine {
       if (ran >= SLICE_MS) {
         // Duty cycle: having run `ran` ms, sleep so that run / (run + sleep) <= cpu%.
         const sleep = Math.min((ran * (100 - job.cpu)) / job.cpu, job.deadline - now);
+        this.options.onWait?.();
         if (sleep > 0) Atomics.wait(this.i32, SHM.SLEEP, 0, sleep);
         now = performance.now();
         job.sliceStart = now;
@@ -505,6 +513,7 @@ export class Engine {
         if (job.stop || job.outcome) break;
         if (runtime.hasPendingJob()) continue;
         if (job.pending.size > 0) {
+          this.options.onWait?.();
           const reply = await this.waitReply(job);
           if (!reply) break;
           job.pending.delete(reply.callId);

@@ -11,7 +11,7 @@ import { Emitter, type Disposable } from '../common/disposable';
 import { silentLogger, type Logger } from '../common/logger';
 import { Capabilities, CapabilityViolation } from './capabilities';
 import { PRESETS, validateConfig } from './config';
-import { SHM, type FromWorker, type HostCallMessage, type RunMessage, type ToWorker } from './protocol';
+import { SHM, type FromWorker, type HostCallMessage, type RunMessage, type ToWorker, type WorkerInit } from './protocol';
 import { MAX_CODE_BYTES } from './screen';
 import type {
   ExecuteOptions,
@@ -107,6 +107,7 @@ export class Sandbox implements SandboxEngine {
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
   private readonly workerPath: string;
+  private readonly resultBatchMaxAgeMs?: number;
   private readonly log: Logger;
   private readonly slots: (Slot | undefined)[] = [];
   private readonly queue: Job[] = [];
@@ -131,6 +132,7 @@ export class Sandbox implements SandboxEngine {
     this.maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? 20));
     this.maxQueued = Math.max(0, Math.floor(options.maxQueued ?? 200));
     this.workerPath = options.workerPath ?? defaultWorkerPath();
+    this.resultBatchMaxAgeMs = options.resultBatchMaxAgeMs;
     this.log = options.logger ?? silentLogger;
   }
 
@@ -319,7 +321,13 @@ export class Sandbox implements SandboxEngine {
     if (!existsSync(this.workerPath)) throw new Error(`sandbox worker not found at ${this.workerPath} (run \`npm run build\`)`);
     const shared = new SharedArrayBuffer(SHM.BYTES);
     const worker = new Worker(this.workerPath, {
-      workerData: { shared, wasmModule: this.loadWasm(), wasmPath: path.join(path.dirname(this.workerPath), WASM_FILE), warmMemoryMb: this.cfg.maxMemoryMb },
+      workerData: {
+        shared,
+        wasmModule: this.loadWasm(),
+        wasmPath: path.join(path.dirname(this.workerPath), WASM_FILE),
+        warmMemoryMb: this.cfg.maxMemoryMb,
+        resultBatchMaxAgeMs: this.resultBatchMaxAgeMs,
+      } satisfies WorkerInit,
       resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4 },
       // The worker is a self-contained bundle: it must not inherit the host's loaders and flags
       // (e.g. `--import tsx` made each worker start 5x slower, `--inspect` would clash on the port).
@@ -330,7 +338,7 @@ export class Sandbox implements SandboxEngine {
     const s: Slot = {
       index,
       worker,
-      i32: new Int32Array(shared, 0, SHM.CANCEL_BASE + SHM.CANCEL_SLOTS),
+      i32: new Int32Array(shared, 0, SHM.INTS),
       startedAt: new Float64Array(shared, SHM.START_BYTE, 1),
       jobs: new Map(),
       dead: false,
@@ -420,14 +428,17 @@ export class Sandbox implements SandboxEngine {
       s.ready = true;
       return;
     }
-    const job = s.jobs.get(m.id);
     if (m.t === 'done') {
-      if (!job) return;
-      s.jobs.delete(m.id);
+      for (const { id, result } of m.results) {
+        const job = s.jobs.get(id);
+        if (!job) continue;
+        s.jobs.delete(id);
+        this.finish(job, result);
+      }
       this.setRef(s);
-      this.finish(job, m.result);
       return;
     }
+    const job = s.jobs.get(m.id);
     if (m.t === 'call') {
       if (!job || job.settled) {
         this.reply(s, m, false, 'the execution has ended');
@@ -520,7 +531,7 @@ export class Sandbox implements SandboxEngine {
       const elapsed = now - started;
       if (elapsed > job.config.maxExecutionTimeMs + BACKSTOP_GRACE_MS) {
         this.log.warn(`sandbox: job ${id} ignored its deadline (${elapsed} ms); terminating worker ${s.index}`);
-        s.jobs.delete(id);
+        // Left in s.jobs (settled): replace() needs it to tell which of the others had run.
         this.finish(job, { kind: 'timeout', elapsedMs: elapsed, partialOutput: '' });
         this.replace(s, 'deadline');
       }
@@ -543,6 +554,7 @@ export class Sandbox implements SandboxEngine {
     s.dead = true;
     this.restarts++;
     const running = Atomics.load(s.i32, SHM.RUNNING);
+    const lastStarted = Atomics.load(s.i32, SHM.LAST_STARTED);
     void s.worker.terminate().catch(() => undefined);
     const orphans = [...s.jobs.values()];
     s.jobs.clear();
@@ -560,10 +572,18 @@ export class Sandbox implements SandboxEngine {
       }
     }
     this.startSpare();
+    // A worker runs its jobs in the order they were sent, so every job up to the one it started
+    // last has run: such a job is not run again (its host calls may have had effects), and one
+    // that finished had its result lost with the worker (results can wait to be sent together).
+    let started = orphans.some((j) => j.id === lastStarted);
+    const verb = why === 'crashed' ? 'crashed' : 'was stopped';
     for (const job of orphans) {
+      const hadStarted = started;
+      if (job.id === lastStarted) started = false;
       if (job.settled) continue;
-      if (job.id === running) {
-        this.finish(job, { kind: 'error', errorType: 'internal', message: `the sandbox worker ${why === 'crashed' ? 'crashed' : 'was stopped'} during this execution and was replaced`, stdout: '', stderr: '', executionTimeMs: Date.now() - job.startedAt });
+      if (job.id === running || hadStarted) {
+        const when = job.id === running ? 'during this execution' : 'after this execution, before sending its result';
+        this.finish(job, { kind: 'error', errorType: 'internal', message: `the sandbox worker ${verb} ${when} and was replaced`, stdout: '', stderr: '', executionTimeMs: Date.now() - job.startedAt });
         continue;
       }
       // Not started: run it on another worker.

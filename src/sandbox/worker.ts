@@ -5,13 +5,34 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine } from './engine';
 import type { ExecutionResult } from './types';
-import type { FromWorker, RunMessage, ToWorker, WorkerInit } from './protocol';
+import { RESULT_BATCH_MAX, RESULT_BATCH_MAX_AGE_MS, type DoneMessage, type FromWorker, type RunMessage, type ToWorker, type WorkerInit } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('sandbox-worker must run in a worker thread');
-const init = workerData as WorkerInit & { warmMemoryMb?: number };
+const init = workerData as WorkerInit;
+const maxAgeMs = init.resultBatchMaxAgeMs ?? RESULT_BATCH_MAX_AGE_MS;
 const post = (m: FromWorker): void => port.postMessage(m);
-const engine = new Engine({ shared: init.shared, wasmModule: init.wasmModule, wasmPath: init.wasmPath, post });
+
+/**
+ * Results waiting to be sent together. They are sent when the worker has no
+ * more queued jobs, when RESULT_BATCH_MAX have gathered, before the engine
+ * waits for anything (a host call, a duty-cycle sleep, a new module), and once
+ * the oldest is maxAgeMs old (checked after each run and, while a long run is
+ * busy, from the engine's interrupt handler).
+ */
+let batch: DoneMessage['results'] = [];
+let batchSince = 0;
+function sendResults(): void {
+  if (batch.length === 0) return;
+  const results = batch;
+  batch = [];
+  post({ t: 'done', results });
+}
+function sendStaleResults(): void {
+  if (batch.length > 0 && performance.now() - batchSince >= maxAgeMs) sendResults();
+}
+
+const engine = new Engine({ shared: init.shared, wasmModule: init.wasmModule, wasmPath: init.wasmPath, post, onBusy: sendStaleResults, onWait: sendResults });
 
 const queue: RunMessage[] = [];
 let busy = false;
@@ -26,7 +47,10 @@ async function drain(): Promise<void> {
       } catch (err) {
         result = { kind: 'error', errorType: 'internal', message: `sandbox worker failure: ${(err as Error)?.message ?? String(err)}`, stdout: '', stderr: '', executionTimeMs: 0 };
       }
-      post({ t: 'done', id: m.id, result });
+      if (batch.length === 0) batchSince = performance.now();
+      batch.push({ id: m.id, result });
+      if (queue.length === 0 || batch.length >= RESULT_BATCH_MAX) sendResults();
+      else sendStaleResults();
       engine.flush();
     }
   } finally {

@@ -287,6 +287,49 @@ describe('sandbox engine', function () {
         await tiny.close();
       }
     });
+    it('sends a finished result without waiting for the long run queued behind it', async () => {
+      const one = new Sandbox({ workers: 1, workerPath: WORKER_PATH });
+      try {
+        await one.warmUp();
+        let slowDone = false;
+        // The host call lets the worker receive the slow job while the fast one waits, so it is queued when the fast one ends.
+        const fast = one.execute('await job.ping(); return 1', { task: 'fast' }, { hostApi: { 'job.ping': () => new Promise((r) => setTimeout(r, 20)) } });
+        // At 100 % CPU the slow run never sleeps: only the engine's interrupt handler can send the held result.
+        const slow = one.execute('const end = Date.now() + 1500; while (Date.now() < end) {} return 2', { task: 'slow' }, { config: cfg({ maxCpuPercent: 100 }) }).then((r) => ((slowDone = true), r));
+        expectSuccess(await fast, '1');
+        // Had the fast result waited to share a message with the slow one, both would have arrived together.
+        await new Promise((r) => setImmediate(r));
+        assert.equal(slowDone, false, 'the fast result was held back until the slow run finished');
+        expectSuccess(await slow, '2');
+      } finally {
+        await one.close();
+      }
+    });
+    it('does not run again an execution whose result a stopped worker still held', async function () {
+      this.timeout(60_000);
+      // Results are held as long as possible here, so the worker dies holding one.
+      const one = new Sandbox({ workers: 1, workerPath: WORKER_PATH, resultBatchMaxAgeMs: 60_000 });
+      try {
+        await one.warmUp();
+        const calls = new Map<string, number>();
+        const hostApi = { 'job.mark': (name: unknown) => void calls.set(String(name), (calls.get(String(name)) ?? 0) + 1) };
+        const mark = (name: string) => one.execute(`await job.mark(${JSON.stringify(name)}); return ${JSON.stringify(name)}`, { task: name }, { hostApi });
+        const a = mark('a');
+        const b = mark('b');
+        const hog = one.execute("for (let i = 0; i < 1e9; i++) 'abc'.repeat(1e5).split('').join('')", { task: 'hog' }, { config: cfg({ maxExecutionTimeMs: 300 }) });
+        const c = mark('c');
+        expectSuccess(await a, '"a"'); // sent before b's host call
+        const rb = await b;
+        expectError(rb, 'internal', /after this execution, before sending its result/);
+        assert.equal((await hog).kind, 'timeout');
+        expectSuccess(await c, '"c"'); // not started when the worker was stopped: run on its replacement
+        assert.deepEqual(Object.fromEntries(calls), { a: 1, b: 1, c: 1 });
+        assert.equal(one.metrics().workerRestarts, 1);
+        await expectHealthy(one);
+      } finally {
+        await one.close();
+      }
+    });
     it('cancels running and queued executions through an AbortSignal', async () => {
       const ac = new AbortController();
       const started = Date.now();
