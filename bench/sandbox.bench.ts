@@ -53,24 +53,46 @@ async function main(): Promise<void> {
   }
   emit('node_vm_reference', { n: vmLat.length, p50Ms: r3(pct(vmLat, 50)), p99Ms: r3(pct(vmLat, 99)), sandboxOverVmP50: r3(pct(lat, 50) / pct(vmLat, 50)) });
 
-  // Throughput with 100 in flight, and the main thread's event-loop delay meanwhile.
+  // Throughput with 100 in flight, and the main thread's event-loop delay meanwhile. A parallel warm-up
+  // first (the pool is measurably slower for its first few thousand runs), then three measured rounds:
+  // this shared 2-core machine's speed drifts by tens of percent over minutes, so the median is reported.
+  const parallel = async (total: number): Promise<{ ok: number; secs: number; cpuUs: number }> => {
+    let next = 0;
+    let ok = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const lane = async (): Promise<void> => {
+      while (next < total) {
+        next++;
+        const r = await sb.execute(SIMPLE, { task: 'tp', input: INPUT });
+        if (r.kind === 'success' && r.output === '30') ok++;
+      }
+    };
+    await Promise.all(Array.from({ length: 100 }, lane));
+    const secs = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { ok, secs, cpuUs: cpu.user + cpu.system };
+  };
+  const warm = 3000;
+  await parallel(warm);
   const total = 5000;
+  const rounds: { perSecond: number; correct: number; cpuUsPerExecution: number }[] = [];
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
-  const t0 = performance.now();
-  let next = 0;
-  let ok = 0;
-  const lane = async (): Promise<void> => {
-    while (next < total) {
-      next++;
-      const r = await sb.execute(SIMPLE, { task: 'tp', input: INPUT });
-      if (r.kind === 'success' && r.output === '30') ok++;
-    }
-  };
-  await Promise.all(Array.from({ length: 100 }, lane));
-  const secs = (performance.now() - t0) / 1000;
+  for (let i = 0; i < 3; i++) {
+    const r = await parallel(total);
+    rounds.push({ perSecond: Math.round(total / r.secs), correct: r.ok, cpuUsPerExecution: Math.round(r.cpuUs / total) });
+  }
   h.disable();
-  emit('throughput_100_in_flight', { executions: total, correct: ok, perSecond: Math.round(total / secs), targetPerSecond: 2000 });
+  const perSecond = [...rounds.map((r) => r.perSecond)].sort((a, b) => a - b)[1];
+  emit('throughput_100_in_flight', {
+    executionsPerRound: total,
+    warmupExecutions: warm,
+    rounds,
+    perSecond,
+    note: 'median of the three rounds; cpuUsPerExecution is the whole process (workers + main thread)',
+    targetPerSecond: 2000,
+  });
   emit('event_loop_delay_during_100_parallel', { p50Ms: r3(h.percentile(50) / 1e6), p99Ms: r3(h.percentile(99) / 1e6), maxMs: r3(h.max / 1e6), targetP99Ms: 20 });
 
   // Timeout overshoot (measured by the caller: wall time minus the deadline).

@@ -15,9 +15,9 @@ import {
 } from 'quickjs-emscripten-core';
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
-import { COLD_SOURCE, GUEST_FILENAME, HOST_SOURCE, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource } from './prelude';
-import { CONSOLE_CAP, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type RunMessage } from './protocol';
-import { moduleViolationTable, screenCode } from './screen';
+import { COLD_SOURCE, GUEST_FILENAME, HOST_SOURCE, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource, type Setup } from './prelude';
+import { CONSOLE_CAP, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
+import { moduleViolation, screenCode } from './screen';
 import { stripTypes } from './transpile';
 import type { ErrorType, ExecutionResult, ViolationType } from './types';
 
@@ -65,6 +65,8 @@ interface Prepared {
   /** The bridge, the prelude and the run function, in creation order. */
   handles: QuickJSHandle[];
   runFn: QuickJSHandle;
+  /** The settings (setup JSON) its environment was installed with. */
+  setup: string;
   ref: { job?: Job };
 }
 
@@ -97,6 +99,7 @@ interface Job {
   /** The module's memory reached its cap during the run. */
   memoryExhausted?: boolean;
   memoryMb: number;
+  hostNames: string[];
   out: [string[], string[]];
   outLen: [number, number];
   outFull: [boolean, boolean];
@@ -143,7 +146,8 @@ export class Engine {
   private next?: { memoryMb: number; promise: Promise<Holder> };
   private current?: Job;
   private prepared?: Prepared;
-  private lastHadHostCalls = false;
+  /** The last run's settings: the next context is prepared with them. */
+  private lastSetup = setupJson({ hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } });
   private deferred?: () => void;
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
@@ -202,7 +206,7 @@ export class Engine {
     return this.holder;
   }
 
-  async run(msg: RunMessage): Promise<ExecutionResult> {
+  async run(msg: JobSpec): Promise<ExecutionResult> {
     this.flush();
     const now = performance.now();
     const job: Job = {
@@ -216,6 +220,7 @@ export class Engine {
       cancelled: false,
       neverSettled: false,
       memoryMb: msg.limits.memoryMb,
+      hostNames: msg.hostNames,
       out: [[], []],
       outLen: [0, 0],
       outFull: [false, false],
@@ -227,6 +232,7 @@ export class Engine {
     // Start time first: the Atomics.store below publishes it, so the pool's watchdog never pairs
     // this job's id with the previous job's (or no) start time.
     this.started[0] = Date.now();
+    Atomics.store(this.i32, SHM.PREPARED, 0);
     Atomics.store(this.i32, SHM.LAST_STARTED, msg.id);
     Atomics.store(this.i32, SHM.RUNNING, msg.id);
     try {
@@ -320,11 +326,21 @@ export class Engine {
         this.options.post({ t: 'call', id: job.id, callId, name, args: argsJson });
         return ctx.newNumber(callId);
       }
-      case 'violation': {
-        const type = str(1) as ViolationType;
-        if (!job.violation) job.violation = { type, reason: str(2) };
+      case 'deny': {
+        const [type, reason] = denial(str(1));
+        job.violation ??= { type, reason };
         job.stop = true;
-        return undefined;
+        return ctx.newString(reason);
+      }
+      case 'require': {
+        const name = str(1).slice(0, 200);
+        const bare = name.replace(/^node:/, '');
+        const type = moduleViolation(bare);
+        if (!type) return ctx.newString(requireMessage(job.hostNames));
+        const reason = `require(${JSON.stringify(bare)}) is not allowed: the sandbox has no modules`;
+        job.violation ??= { type, reason };
+        job.stop = true;
+        return ctx.newString('SecurityViolation: ' + reason);
       }
       case 'done':
         job.outcome ??= { kind: 'done', json: str(1) };
@@ -391,7 +407,7 @@ export class Engine {
    * the bridge and the interrupt handler act for whichever job `ref` names.
    * Nothing guest-controlled has run in it. Throws (after cleaning up) on failure.
    */
-  private createContext(holder: Holder): Prepared {
+  private createContext(holder: Holder, setup: string): Prepared {
     const ref: { job?: Job } = {};
     const rt = holder.mod.newRuntime();
     const handles: QuickJSHandle[] = [];
@@ -421,7 +437,16 @@ export class Engine {
         throw new Error(`the sandbox prelude failed: ${e.name}: ${e.message}`);
       }
       handles.push(runFn.value);
-      return { holder, rt, ctx, handles, runFn: runFn.value, ref };
+      const setupArg = c.newString(setup);
+      handles.push(setupArg);
+      const installed = c.callFunction(runFn.value, c.undefined, setupArg);
+      if (installed.error) {
+        const e = this.readError(c, installed.error);
+        installed.error.dispose();
+        throw new Error(`the sandbox environment could not be installed: ${e.name}: ${e.message}`);
+      }
+      installed.value.dispose();
+      return { holder, rt, ctx, handles, runFn: runFn.value, setup, ref };
     } catch (err) {
       try {
         for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
@@ -435,32 +460,23 @@ export class Engine {
   }
 
   /**
-   * Called when the worker goes idle: sets up the next run's context now, so a
-   * lone execution does not wait for it (runtime, context and prelude are most
-   * of a small run's cost).
+   * Called when the worker goes idle: sets up the next run's context now, with
+   * the last run's settings, so a lone execution does not wait for it (runtime,
+   * context, prelude and environment are most of a small run's cost).
    */
   prepare(): void {
     this.flush();
     const holder = this.holder;
     if (this.prepared || this.current || !holder || holder.broken) return;
     try {
-      const p = this.createContext(holder);
-      this.prepared = p;
-      if (this.lastHadHostCalls) {
-        // The last run had host functions (execute_agent_code always does): compile their machinery too.
-        const r = p.ctx.callFunction(p.runFn, p.ctx.undefined);
-        if (r.error) {
-          r.error.dispose();
-          throw new Error('could not compile the host-call machinery');
-        }
-        r.value.dispose();
-      }
+      this.prepared = this.createContext(holder, this.lastSetup);
+      Atomics.store(this.i32, SHM.PREPARED, 1);
     } catch {
       holder.broken = true;
     }
   }
 
-  private async execute(holder: Holder, job: Job, code: string, msg: RunMessage): Promise<void> {
+  private async execute(holder: Holder, job: Job, code: string, msg: JobSpec): Promise<void> {
     let rt: QuickJSRuntime | undefined;
     let ctx: QuickJSContext | undefined;
     const handles: QuickJSHandle[] = [];
@@ -468,10 +484,16 @@ export class Engine {
     try {
       // A context prepared while the worker was idle, else a new one. One from another
       // module belongs to a module already discarded (limit change or recycling): dropped.
+      const setup = setupJson(msg);
+      this.lastSetup = setup;
       let p = this.prepared;
       this.prepared = undefined;
-      if (p && p.holder !== holder) p = undefined;
-      p ??= this.createContext(holder);
+      if (p && (p.holder !== holder || p.setup !== setup)) {
+        // Prepared for other settings: never used, nothing guest-controlled ran in it.
+        disposePrepared(p);
+        p = undefined;
+      }
+      p ??= this.createContext(holder, setup);
       rt = p.rt;
       ctx = p.ctx;
       handles.push(...p.handles);
@@ -489,12 +511,9 @@ export class Engine {
         return;
       }
       handles.push(compiled.value);
-      this.lastHadHostCalls = msg.hostNames.length > 0 || msg.limits.allowFilesystem || msg.limits.allowNetwork;
-      const setup = setupJson(msg);
       const ctxArg = c.newString(msg.contextJson);
-      const setupArg = c.newString(setup);
-      handles.push(ctxArg, setupArg);
-      const started = c.callFunction(p.runFn, c.undefined, compiled.value, ctxArg, setupArg);
+      handles.push(ctxArg);
+      const started = c.callFunction(p.runFn, c.undefined, compiled.value, ctxArg);
       if (started.error) {
         job.hostError = this.readError(c, started.error);
         started.error.dispose();
@@ -631,31 +650,50 @@ export class Engine {
   }
 }
 
-const DENY_ALWAYS: [string, ViolationType, string][] = [
-  ['eval', 'code_injection', 'eval() is not allowed in the sandbox'],
-  ['XMLHttpRequest', 'network', 'XMLHttpRequest is not available in the sandbox'],
-  ['WebSocket', 'network', 'WebSocket is not available in the sandbox'],
-];
-const DENY_FETCH: [string, ViolationType, string] = ['fetch', 'network', 'fetch() is not allowed: network access is disabled by the sandbox configuration'];
+const FS_METHODS = ['readFile', 'writeFile', 'readdir', 'stat'];
+const DENIALS: Record<string, [ViolationType, string]> = {
+  Function: ['code_injection', 'the Function constructor is not allowed in the sandbox'],
+  eval: ['code_injection', 'eval() is not allowed in the sandbox'],
+  XMLHttpRequest: ['network', 'XMLHttpRequest is not available in the sandbox'],
+  WebSocket: ['network', 'WebSocket is not available in the sandbox'],
+  fetch: ['network', 'fetch() is not allowed: network access is disabled by the sandbox configuration'],
+};
+for (const m of FS_METHODS) DENIALS[`fs.${m}`] = ['filesystem', `fs.${m}() is not allowed: file-system access is disabled by the sandbox configuration`];
+
+/** What a denial stub stands for (the prelude only installs stubs named here). */
+function denial(what: string): [ViolationType, string] {
+  return Object.prototype.hasOwnProperty.call(DENIALS, what) ? DENIALS[what] : ['code_injection', 'a denied operation was called'];
+}
+
+function requireMessage(hostNames: string[]): string {
+  const roots = [...new Set(hostNames.map((n) => n.split('.')[0]))];
+  return `require is not available in the sandbox; use the provided globals (${['context', 'console', ...roots].join(', ')})`;
+}
+
 const setupCache = new Map<string, string>();
 
+/** Frees a prepared context (throws if the module misbehaves). */
+function disposePrepared(p: Prepared): void {
+  for (let i = p.handles.length - 1; i >= 0; i--) p.handles[i].dispose();
+  p.ctx.dispose();
+  p.rt.dispose();
+}
+
 /** The prelude's settings for a run, as JSON (cached per distinct shape). */
-function setupJson(msg: RunMessage): string {
-  const key = `${msg.limits.allowFilesystem ? 1 : 0}${msg.limits.allowNetwork ? 1 : 0}${msg.hostNames.join(',')}`;
+function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['limits'], 'allowFilesystem' | 'allowNetwork'> }): string {
+  const { allowFilesystem: fs, allowNetwork: net } = msg.limits;
+  const key = `${fs ? 1 : 0}${net ? 1 : 0}${msg.hostNames.join(',')}`;
   let s = setupCache.get(key);
   if (s) return s;
-  s = JSON.stringify({
-    hostNames: msg.hostNames,
-    host: msg.hostNames.length > 0 || msg.limits.allowFilesystem || msg.limits.allowNetwork,
-    fs: msg.limits.allowFilesystem,
-    net: msg.limits.allowNetwork,
-    max: OUTPUT_CAP,
-    mods: moduleViolationTable(),
-    deny: msg.limits.allowNetwork ? DENY_ALWAYS : [...DENY_ALWAYS, DENY_FETCH],
-    fnMsg: 'the Function constructor is not allowed in the sandbox',
-    fsMsg: '() is not allowed: file-system access is disabled by the sandbox configuration',
-    reqMsg: `require is not available in the sandbox; use the provided globals (context, console${msg.hostNames.length ? ', ' + [...new Set(msg.hostNames.map((n) => n.split('.')[0]))].join(', ') : ''})`,
-  });
+  const setup: Setup = {
+    h: msg.hostNames.length > 0 || fs || net,
+    d: net ? ['eval', 'XMLHttpRequest', 'WebSocket'] : ['eval', 'XMLHttpRequest', 'WebSocket', 'fetch'],
+    f: fs ? undefined : FS_METHODS,
+    n: msg.hostNames,
+    fs,
+    net,
+  };
+  s = JSON.stringify(setup);
   if (setupCache.size > 100) setupCache.clear();
   setupCache.set(key, s);
   return s;

@@ -8,7 +8,7 @@ export const OUTPUT_CAP = 4 * 1024 * 1024;
 /** Duty-cycle slice: a run uses the CPU for this long before sleeping in proportion. */
 export const SLICE_MS = 20;
 /** The longest a finished result is held back to share a message with the next ones (default). */
-export const RESULT_BATCH_MAX_AGE_MS = 1;
+export const RESULT_BATCH_MAX_AGE_MS = 4;
 /** The most results one message carries. */
 export const RESULT_BATCH_MAX = 16;
 
@@ -26,8 +26,10 @@ export const SHM = {
    * they were sent, so every job sent up to this one has started or finished.
    */
   LAST_STARTED: 66,
+  /** 1 while the worker is idle with the next run's context prepared (the pool prefers such a worker). */
+  PREPARED: 67,
   /** Int32 slots in the shared block. */
-  INTS: 67,
+  INTS: 68,
   /** Byte offset of a Float64: Date.now() when RUNNING's job started. */
   START_BYTE: 512,
   BYTES: 520,
@@ -42,14 +44,24 @@ export interface JobLimits {
   allowFilesystem: boolean;
 }
 
-export interface RunMessage {
-  t: 'run';
+/** One execution as the worker receives it. */
+export interface JobSpec {
   id: number;
   code: string;
   language: Language;
   contextJson: string;
   hostNames: string[];
   limits: JobLimits;
+}
+
+/**
+ * Executions for a worker, run in this order. The pool sends the jobs it
+ * dispatches to one worker in the same turn as one message (fewer messages
+ * and wake-ups, like DoneMessage).
+ */
+export interface RunMessage {
+  t: 'run';
+  jobs: JobSpec[];
 }
 
 export interface HostReplyMessage {

@@ -11,7 +11,7 @@ import { Emitter, type Disposable } from '../common/disposable';
 import { silentLogger, type Logger } from '../common/logger';
 import { Capabilities, CapabilityViolation } from './capabilities';
 import { PRESETS, validateConfig } from './config';
-import { SHM, type FromWorker, type HostCallMessage, type RunMessage, type ToWorker, type WorkerInit } from './protocol';
+import { SHM, type FromWorker, type HostCallMessage, type JobSpec, type ToWorker, type WorkerInit } from './protocol';
 import { MAX_CODE_BYTES } from './screen';
 import type {
   ExecuteOptions,
@@ -72,6 +72,8 @@ interface Slot {
   referenced: boolean;
   /** The worker reported its QuickJS module loaded. */
   ready: boolean;
+  /** Jobs to send at the end of this turn. */
+  outbox?: JobSpec[];
 }
 
 /** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
@@ -79,6 +81,11 @@ export function defaultWorkerPath(): string {
   const beside = path.join(__dirname, 'sandbox-worker.js');
   if (existsSync(beside)) return beside;
   return path.resolve(__dirname, '..', '..', 'dist', 'sandbox-worker.js');
+}
+
+/** The worker is idle with the next run's context ready. */
+function prepared(s: Slot): boolean {
+  return s.jobs.size === 0 && Atomics.load(s.i32, SHM.PREPARED) === 1;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -378,9 +385,10 @@ export class Sandbox implements SandboxEngine {
         if (free < 0) free = i;
         continue;
       }
-      // A warm (ready) worker beats one still starting, then the least loaded wins. Ties go to the
-      // lowest index: measured, alternating idle workers was slower (waking a colder thread).
-      if (!best || (existing.ready && !best.ready) || (existing.ready === best.ready && existing.jobs.size < best.jobs.size)) best = existing;
+      // A warm (ready) worker beats one still starting, then the least loaded wins, then one that
+      // has the next context prepared (an idle worker may still be cleaning up after its last run
+      // and preparing the next: most of a small run's cost). Further ties go to the lowest index.
+      if (!best || (existing.ready && !best.ready) || (existing.ready === best.ready && (existing.jobs.size < best.jobs.size || (existing.jobs.size === best.jobs.size && prepared(existing) && !prepared(best))))) best = existing;
     }
     if (best && (best.jobs.size === 0 || free < 0)) return best;
     return this.slot(free >= 0 ? free : 0);
@@ -403,8 +411,7 @@ export class Sandbox implements SandboxEngine {
     s.jobs.set(job.id, job);
     this.setRef(s);
     const c = job.config;
-    const msg: RunMessage = {
-      t: 'run',
+    const spec: JobSpec = {
       id: job.id,
       code: job.code,
       language: job.language,
@@ -419,7 +426,17 @@ export class Sandbox implements SandboxEngine {
         allowFilesystem: c.allowFilesystem,
       },
     };
-    s.worker.postMessage(msg);
+    // Jobs sent to one worker in the same turn (e.g. when a batch of results frees several places) share a message.
+    if (s.outbox) s.outbox.push(spec);
+    else {
+      s.outbox = [spec];
+      queueMicrotask(() => {
+        const jobs = s.outbox ?? [];
+        s.outbox = undefined;
+        // A worker replaced meanwhile: its jobs (still in s.jobs) were moved or ended by replace().
+        if (!s.dead) s.worker.postMessage({ t: 'run', jobs } satisfies ToWorker);
+      });
+    }
     this.startWatchdog();
   }
 

@@ -127,7 +127,7 @@ export interface SandboxOptions {
   workerPath?: string;
   /**
    * How long (ms) a worker with more jobs queued may hold a finished result to
-   * send it together with the next ones (default 1; 0 sends each at once).
+   * send it together with the next ones (default 4; 0 sends each at once).
    * Fewer messages is most of the pool's throughput under load.
    */
   resultBatchMaxAgeMs?: number;

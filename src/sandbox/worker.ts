@@ -2,13 +2,13 @@
  * Worker-thread entry (bundled to dist/sandbox-worker.js). Receives jobs from
  * the Sandbox, runs them one at a time on the Engine, forwards host calls.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from './engine';
 import type { ExecutionResult } from './types';
-import { RESULT_BATCH_MAX, RESULT_BATCH_MAX_AGE_MS, type DoneMessage, type FromWorker, type RunMessage, type ToWorker, type WorkerInit } from './protocol';
+import { RESULT_BATCH_MAX, RESULT_BATCH_MAX_AGE_MS, type DoneMessage, type FromWorker, type JobSpec, type ToWorker, type WorkerInit } from './protocol';
 
+if (!parentPort) throw new Error('sandbox-worker must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('sandbox-worker must run in a worker thread');
 const init = workerData as WorkerInit;
 const maxAgeMs = init.resultBatchMaxAgeMs ?? RESULT_BATCH_MAX_AGE_MS;
 const post = (m: FromWorker): void => port.postMessage(m);
@@ -34,7 +34,7 @@ function sendStaleResults(): void {
 
 const engine = new Engine({ shared: init.shared, wasmModule: init.wasmModule, wasmPath: init.wasmPath, post, onBusy: sendStaleResults, onWait: sendResults });
 
-const queue: RunMessage[] = [];
+const queue: JobSpec[] = [];
 let busy = false;
 
 async function drain(): Promise<void> {
@@ -49,6 +49,9 @@ async function drain(): Promise<void> {
       }
       if (batch.length === 0) batchSince = performance.now();
       batch.push({ id: m.id, result });
+      // Take in what arrived meanwhile (Node would deliver it only after this loop ends), so the
+      // queue tells whether more jobs are waiting.
+      receivePending();
       if (queue.length === 0 || batch.length >= RESULT_BATCH_MAX) sendResults();
       else sendStaleResults();
       engine.flush();
@@ -60,10 +63,14 @@ async function drain(): Promise<void> {
   engine.prepare();
 }
 
-port.on('message', (m: ToWorker) => {
+function receivePending(): void {
+  for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) onMessage(r.message as ToWorker);
+}
+
+function onMessage(m: ToWorker): void {
   switch (m.t) {
     case 'run':
-      queue.push(m);
+      for (const job of m.jobs) queue.push(job);
       if (!busy) void drain();
       break;
     case 'reply':
@@ -79,7 +86,9 @@ port.on('message', (m: ToWorker) => {
       });
       break;
   }
-});
+}
+
+port.on('message', onMessage);
 
 void engine
   .warm(init.warmMemoryMb ?? 128)
