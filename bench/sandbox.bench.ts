@@ -54,8 +54,9 @@ async function main(): Promise<void> {
   emit('node_vm_reference', { n: vmLat.length, p50Ms: r3(pct(vmLat, 50)), p99Ms: r3(pct(vmLat, 99)), sandboxOverVmP50: r3(pct(lat, 50) / pct(vmLat, 50)) });
 
   // Throughput with 100 in flight, and the main thread's event-loop delay meanwhile. A parallel warm-up
-  // first (the pool is measurably slower for its first few thousand runs), then three measured rounds:
-  // this shared 2-core machine's speed drifts by tens of percent over minutes, so the median is reported.
+  // first: measured in one process, a worker takes about 4,000 runs to reach its steady speed (about
+  // 1.7x its first thousand), and its rate is printed too. Then three measured rounds: this shared
+  // 2-core machine's speed drifts by tens of percent over minutes, so the median is reported.
   const parallel = async (total: number): Promise<{ ok: number; secs: number; cpuUs: number }> => {
     let next = 0;
     let ok = 0;
@@ -73,8 +74,8 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     return { ok, secs, cpuUs: cpu.user + cpu.system };
   };
-  const warm = 3000;
-  await parallel(warm);
+  const warm = 8000;
+  const w = await parallel(warm);
   const total = 5000;
   const rounds: { perSecond: number; correct: number; cpuUsPerExecution: number }[] = [];
   const h = monitorEventLoopDelay({ resolution: 1 });
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
   emit('throughput_100_in_flight', {
     executionsPerRound: total,
     warmupExecutions: warm,
+    warmupPerSecond: Math.round(warm / w.secs),
     rounds,
     perSecond,
     note: 'median of the three rounds; cpuUsPerExecution is the whole process (workers + main thread)',

@@ -335,7 +335,10 @@ export class Sandbox implements SandboxEngine {
         warmMemoryMb: this.cfg.maxMemoryMb,
         resultBatchMaxAgeMs: this.resultBatchMaxAgeMs,
       } satisfies WorkerInit,
-      resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4 },
+      // The young generation V8 derives for this old-generation size is small; the glue around
+      // QuickJS makes short-lived objects on every run. Measured (bench rounds interleaved in one
+      // process): 8 MB gave 8-15 % more executions per second than the default.
+      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
       // The worker is a self-contained bundle: it must not inherit the host's loaders and flags
       // (e.g. `--import tsx` made each worker start 5x slower, `--inspect` would clash on the port).
       execArgv: [],
