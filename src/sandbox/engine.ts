@@ -483,13 +483,15 @@ export class Engine {
     let settle: QuickJSHandle | undefined;
     try {
       // A context prepared while the worker was idle, else a new one. One from another
-      // module belongs to a module already discarded (limit change or recycling): dropped.
+      // module belongs to a module already discarded (limit change or recycling): dropped
+      // with it. One prepared for other settings (never used: nothing guest-controlled ran
+      // in it) is freed.
       const setup = setupJson(msg);
       this.lastSetup = setup;
       let p = this.prepared;
       this.prepared = undefined;
-      if (p && (p.holder !== holder || p.setup !== setup)) {
-        // Prepared for other settings: never used, nothing guest-controlled ran in it.
+      if (p && p.holder !== holder) p = undefined;
+      if (p && p.setup !== setup) {
         disposePrepared(p);
         p = undefined;
       }

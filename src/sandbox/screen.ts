@@ -200,11 +200,6 @@ const MODULES: Record<string, ViolationType> = {
   vm: 'code_injection', module: 'code_injection', v8: 'code_injection', inspector: 'code_injection',
 };
 
-/** The module → violation table (for the guest's `require` stub). */
-export function moduleViolationTable(): Record<string, ViolationType> {
-  return { ...MODULES };
-}
-
 /** Which violation requiring a module would be, if any (`node:` prefixes ignored). */
 export function moduleViolation(name: string): ViolationType | undefined {
   const bare = name.replace(/^node:/, '');

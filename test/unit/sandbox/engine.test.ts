@@ -4,6 +4,9 @@
  * Timing bounds are deliberately generous: this machine is shared and slow.
  */
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Sandbox, type ExecutionRecord, type ExecutionResult } from '../../../src/sandbox';
 import { cfg, ensureWorkerBuilt, expectError, expectHealthy, expectSuccess, WORKER_PATH } from './helpers';
 
@@ -285,6 +288,32 @@ describe('sandbox engine', function () {
         expectSuccess(await b, '"slow"');
       } finally {
         await tiny.close();
+      }
+    });
+    it('never runs code in a context prepared for other settings (host functions, file system)', async function () {
+      this.timeout(60_000);
+      // One worker: each run's context was prepared, while it was idle, with the previous run's settings.
+      const one = new Sandbox({ workers: 1, workerPath: WORKER_PATH });
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-prepared-'));
+      writeFileSync(path.join(dir, 'a.txt'), 'hello');
+      try {
+        const hostApi = { 'memory.ping': () => 'pong' };
+        const fsCfg = cfg({ allowFilesystem: true, allowedPaths: [dir] });
+        const read = "return await fs.readFile('a.txt')";
+        for (let round = 0; round < 2; round++) {
+          expectSuccess(await one.execute('return [await memory.ping(), typeof memory]', { task: 'host' }, { hostApi }), '["pong","object"]');
+          expectSuccess(await one.execute('return typeof memory', { task: 'plain' }), '"undefined"');
+          expectSuccess(await one.execute(read, { task: 'fs' }, { config: fsCfg }), '"hello"');
+          const denied = await one.execute(read, { task: 'plain' });
+          assert.equal(denied.kind, 'security_violation', `fs access leaked from the previous run's settings: ${JSON.stringify(denied)}`);
+          expectSuccess(await one.execute(read, { task: 'fs' }, { config: fsCfg }), '"hello"');
+          expectSuccess(await one.execute('return typeof memory', { task: 'fs, host' }, { config: fsCfg, hostApi }), '"object"');
+          expectSuccess(await one.execute('return typeof memory', { task: 'fs' }, { config: fsCfg }), '"undefined"');
+        }
+        await expectHealthy(one);
+      } finally {
+        await one.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
     it('sends a finished result without waiting for the long run queued behind it', async () => {
