@@ -43,7 +43,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** How long a lock may lack its holder.json before it counts as left by a killed process. */
+/** How long a lock may lack its holder.json (and go without a refresh) before it counts as left by a killed process. */
 const ORPHAN_MS = 1000;
 
 function lockAgeMs(lockfilePath: string): number {
@@ -56,6 +56,49 @@ function lockAgeMs(lockfilePath: string): number {
 
 export function describeHolder(h: Holder | undefined): string {
   return h ? `${h.description} (pid ${h.pid} on ${h.host}, since ${h.since})` : 'another process (holder unknown)';
+}
+
+async function lockOrBreak(dir: string, lockfilePath: string, opts: lockfile.LockOptions, logger: Logger, attempt = 0): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(dir, opts);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+  }
+  let holder = readHolder(dir);
+  // A holder writes holder.json right after creating the lock, and removes it just before
+  // removing the lock. A lock that has no holder.json for ORPHAN_MS on end, and was not kept
+  // fresh for as long, was left by a process killed in between: break it like a dead one's.
+  // One that disappears meanwhile was released: take it.
+  let orphan = false;
+  let gone = false;
+  if (!holder) {
+    const start = Date.now();
+    const deadline = start + ORPHAN_MS + Number(opts.update ?? 1000) + 1000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (!fs.existsSync(lockfilePath)) {
+        gone = true;
+        break;
+      }
+      holder = readHolder(dir);
+      if (holder) break;
+      if (Date.now() - start >= ORPHAN_MS && lockAgeMs(lockfilePath) >= ORPHAN_MS) {
+        orphan = true;
+        break;
+      }
+    }
+  }
+  if (gone && attempt < 3) return lockOrBreak(dir, lockfilePath, opts, logger, attempt + 1);
+  const deadHolder = holder !== undefined && holder.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid);
+  if (!orphan && !deadHolder) throw new MemoryError('locked', `The memory store at ${dir} is in use by ${describeHolder(holder)}.`);
+  logger.warn(`memory: breaking the lock of ${holder ? `dead process ${holder.pid}` : 'a process that died while taking or releasing it'} on ${dir}`);
+  fs.rmSync(lockfilePath, { recursive: true, force: true });
+  try {
+    return await lockfile.lock(dir, opts);
+  } catch (e2) {
+    if ((e2 as NodeJS.ErrnoException).code !== 'ELOCKED') throw e2;
+    throw new MemoryError('locked', `The memory store at ${dir} is in use by ${describeHolder(readHolder(dir))}.`);
+  }
 }
 
 export async function acquireLock(
@@ -74,37 +117,7 @@ export async function acquireLock(
     retries: 0,
     onCompromised,
   };
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(dir, opts);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-    let holder = readHolder(dir);
-    // A holder writes holder.json right after creating the lock. A lock with no holder.json that
-    // stays so for ORPHAN_MS was left by a process killed in between: break it like a dead one's.
-    let orphan = false;
-    if (!holder) {
-      const deadline = Date.now() + ORPHAN_MS;
-      while (!holder && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-        holder = readHolder(dir);
-      }
-      orphan = !holder && lockAgeMs(lockfilePath) >= ORPHAN_MS;
-    }
-    const deadHolder = holder !== undefined && holder.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid);
-    if (orphan || deadHolder) {
-      logger.warn(`memory: breaking the lock of ${holder ? `dead process ${holder.pid}` : 'a process that died while taking it'} on ${dir}`);
-      fs.rmSync(lockfilePath, { recursive: true, force: true });
-      try {
-        release = await lockfile.lock(dir, opts);
-      } catch (e2) {
-        if ((e2 as NodeJS.ErrnoException).code !== 'ELOCKED') throw e2;
-        throw new MemoryError('locked', `The memory store at ${dir} is in use by ${describeHolder(readHolder(dir))}.`);
-      }
-    } else {
-      throw new MemoryError('locked', `The memory store at ${dir} is in use by ${describeHolder(holder)}.`);
-    }
-  }
+  const release = await lockOrBreak(dir, lockfilePath, opts, logger);
   const me: Holder = { pid: process.pid, host: os.hostname(), description, since: new Date().toISOString() };
   const tmp = path.join(dir, `${HOLDER_NAME}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, JSON.stringify(me));

@@ -76,6 +76,31 @@ describe('memory store: two processes', function () {
     }
   });
 
+  it('waits out a fresh lock without a holder: broken once stale for 1 s, taken at once if released', async () => {
+    // What a holder killed while releasing (holder.json gone, lock just refreshed) leaves behind...
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = path.join(dir, 'store.lock');
+    fs.mkdirSync(lock);
+    const t0 = Date.now();
+    const store = await MemoryStore.open({ dir });
+    try {
+      assert.equal(store.readOnly, false);
+      assert.ok(Date.now() - t0 >= 900, 'a lock refreshed just now was broken before it had gone 1 s without a refresh');
+      await store.createEpisode({ task: 'after a fresh orphaned lock', taskType: 'other' });
+    } finally {
+      await store.close();
+    }
+    // ...and a holder that finishes releasing while the opener waits: the lock is taken, not reported as in use.
+    fs.mkdirSync(lock);
+    setTimeout(() => fs.rmSync(lock, { recursive: true, force: true }), 300);
+    const again = await MemoryStore.open({ dir });
+    try {
+      assert.equal(again.readOnly, false);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('hands over cleanly after the holder closes', async () => {
     const { child, id } = await startHolder(dir);
     child.stdin.end();
