@@ -94,9 +94,10 @@ export interface HostCallMessage {
 }
 
 /**
- * Finished executions. A worker with a backlog sends several at once: one
- * message (and one wake-up of the main thread) per result was measured to cost
- * about a fifth of the pool's throughput. A result waits at most
+ * Finished executions. A worker with a backlog sends several at once, so the
+ * main thread wakes (and takes a core from a worker) less often. Measured with
+ * interleaved rounds of 100 in flight: +5 % executions/s held 1 ms, +11 % held
+ * 4 ms, and +6 % more with RunMessage batching. A result waits at most
  * RESULT_BATCH_MAX_AGE_MS for company (see worker.ts).
  */
 export interface DoneMessage {
