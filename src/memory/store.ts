@@ -573,7 +573,7 @@ export class MemoryStore implements MemoryStoreApi {
           op.dedupeKey,
           op.id,
         ]);
-        const keys = this.addPatterns(ep);
+        const keys = this.addPatterns([ep]);
         return { after: [() => this.index.upsert(ep)], changes: [{ type: 'episode_completed', episodeId: op.id }], episode: ep, patternKeys: keys };
       }
       case 'delete': {
@@ -608,7 +608,7 @@ export class MemoryStore implements MemoryStoreApi {
           exists.free();
         }
         // Same result as adding each episode's patterns in turn, with one statement per distinct key.
-        this.addPatternsBulk(op.episodes.filter((ep) => ep.outcome));
+        this.addPatterns(op.episodes.filter((ep) => ep.outcome));
         return { after: [() => op.episodes.forEach((ep) => this.index.upsert(ep))], changes: [{ type: 'imported' }] };
       }
       case 'tools': {
@@ -647,49 +647,14 @@ export class MemoryStore implements MemoryStoreApi {
     );
   }
 
-  private addPatterns(ep: Episode): string[] {
-    const occ = extractPatterns(ep);
-    const success = isSuccess(ep.outcome) ? 1 : 0;
-    const sel = this.db.prepare('SELECT evidence FROM patterns WHERE key = ?');
-    const ins = this.db.prepare(
-      'INSERT INTO patterns(key, kind, description, task_type, domain, occurrences, successes, latency_sum, latency_n, evidence) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)',
-    );
-    const upd = this.db.prepare(
-      'UPDATE patterns SET occurrences = occurrences + 1, successes = successes + ?, latency_sum = latency_sum + ?, latency_n = latency_n + ?, evidence = ? WHERE key = ?',
-    );
-    try {
-      for (const o of occ) {
-        const lat = o.latencyMs ?? 0;
-        const latN = o.latencyMs === undefined ? 0 : 1;
-        sel.bind([o.key]);
-        const found = sel.step() ? str(sel.get()[0]) : undefined;
-        sel.reset();
-        if (found === undefined) {
-          ins.run([o.key, o.kind, o.description, ep.taskType, ep.domain, success, lat, latN, ep.id]);
-        } else {
-          const ev = [ep.id, ...found.split(' ').filter((x) => x && x !== ep.id)].slice(0, EVIDENCE_MAX).join(' ');
-          upd.run([success, lat, latN, ev, o.key]);
-        }
-      }
-    } finally {
-      sel.free();
-      ins.free();
-      upd.free();
-    }
-    return occ.map((o: PatternOccurrence) => o.key);
-  }
-
   /**
-   * Adds the patterns of several episodes (in order), equivalent to calling addPatterns
-   * for each: occurrences, successes and latencies are summed per key, and the evidence
-   * is the newest episodes first (bounded), but each key is read and written once.
+   * Adds the patterns of completed episodes (in order), as if one after another:
+   * occurrences, successes and latencies are summed per key, and the evidence is the
+   * newest episodes first (bounded), but each key is read and written once. Returns
+   * the keys touched, in the order first seen.
    */
-  private addPatternsBulk(eps: Episode[]): void {
-    if (eps.length === 0) return;
-    if (eps.length === 1) {
-      this.addPatterns(eps[0]);
-      return;
-    }
+  private addPatterns(eps: Episode[]): string[] {
+    if (eps.length === 0) return [];
     interface Agg {
       first: PatternOccurrence;
       taskType: TaskType;
@@ -749,6 +714,7 @@ export class MemoryStore implements MemoryStoreApi {
       ins.free();
       upd.free();
     }
+    return [...byKey.keys()];
   }
 
   private removePatterns(ep: Episode): void {
