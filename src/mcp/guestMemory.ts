@@ -7,11 +7,11 @@
  * filter them and return only what matters. Nothing here writes to the store.
  */
 import { z } from 'zod';
-import { TASK_TYPES } from '../memory/types';
+import { OUTCOME_TYPES, TASK_TYPES } from '../memory/types';
 import type { MemoryStoreApi } from '../memory/types';
 import type { HostApi } from '../sandbox/types';
 import { formatIssues } from './errors';
-import { episodeToOut, heuristicToOut, OUTCOME_TYPES, patternToOut, round, summaryOut } from './tools/common';
+import { episodeToOut, heuristicToOut, patternToOut, round, summaryOut } from './tools/common';
 
 /** Host calls one execution may make (a runaway loop must not hammer the store). */
 export const MAX_GUEST_MEMORY_CALLS = 200;

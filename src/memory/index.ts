@@ -9,7 +9,8 @@
  *   await store.close();
  */
 export * from './types';
-export { MemoryStore } from './store';
+export { LIMITS } from './limits';
+export { MemoryStore, defaultWasmPath } from './store';
 export { MemoryError, isMemoryError } from './errors';
 export {
   TaskTypeSchema,
@@ -32,4 +33,4 @@ export {
 export { computeReward, deriveReflection, extractPatterns, HEURISTIC_MIN_CONFIDENCE, HEURISTIC_MIN_SAMPLES } from './learning';
 export { BLEND, FIELD_WEIGHTS } from './search';
 export { tokenize, porterStem } from './text';
-export { defaultWasmPath } from './db';
+

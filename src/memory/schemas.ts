@@ -4,11 +4,11 @@
  * must not trust its callers) and every imported file.
  */
 import { z } from 'zod';
-import { TASK_TYPES } from './types';
-import type { Episode, MemoryExport, Outcome, Reflection, Step, StepResult, TaskContext } from './types';
+import { OUTCOME_TYPES, TASK_TYPES } from './types';
+import type { Episode, MemoryExport, Outcome, OutcomeType, Reflection, Step, StepResult, TaskContext } from './types';
 import { MemoryError } from './errors';
+import { LIMITS } from './limits';
 
-const LIMITS = { text: 20_000, short: 200, list: 200, output: 100_000 } as const;
 
 const shortText = z.string().trim().min(1).max(LIMITS.short);
 const text = z.string().max(LIMITS.text);
@@ -20,14 +20,14 @@ export const TaskContextSchema = z.object({
   language: shortText.optional(),
   framework: shortText.optional(),
   complexity: z.enum(['simple', 'moderate', 'complex']).optional(),
-  tags: z.array(shortText).max(50).default([]),
+  tags: z.array(shortText).max(LIMITS.tags).default([]),
 });
 
 export const PartialTaskContextSchema = z.object({
   language: shortText.optional(),
   framework: shortText.optional(),
   complexity: z.enum(['simple', 'moderate', 'complex']).optional(),
-  tags: z.array(shortText).max(50).optional(),
+  tags: z.array(shortText).max(LIMITS.tags).optional(),
 });
 
 export const StepResultSchema = z.discriminatedUnion('status', [
@@ -60,32 +60,32 @@ export const StepSchema = z.object({
 });
 
 export const OutcomeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('success'), verdict: text, artifacts: z.array(z.string().max(2000)).max(LIMITS.list).optional() }),
+  z.object({ type: z.literal('success'), verdict: text, artifacts: z.array(z.string().max(LIMITS.item)).max(LIMITS.list).optional() }),
   z.object({
     type: z.literal('partial_success'),
     verdict: text,
-    completed: z.array(z.string().max(2000)).max(LIMITS.list),
-    failed: z.array(z.string().max(2000)).max(LIMITS.list),
+    completed: z.array(z.string().max(LIMITS.item)).max(LIMITS.list),
+    failed: z.array(z.string().max(LIMITS.item)).max(LIMITS.list),
   }),
   z.object({ type: z.literal('failure'), reason: text, details: text.optional() }),
   z.object({ type: z.literal('abstained'), reason: text }),
 ]);
 
 export const ReflectionSchema = z.object({
-  successes: z.array(z.string().max(4000)).max(LIMITS.list),
-  improvements: z.array(z.string().max(4000)).max(LIMITS.list),
-  insights: z.array(z.string().max(4000)).max(LIMITS.list),
+  successes: z.array(z.string().max(LIMITS.reflectionLine)).max(LIMITS.list),
+  improvements: z.array(z.string().max(LIMITS.reflectionLine)).max(LIMITS.list),
+  insights: z.array(z.string().max(LIMITS.reflectionLine)).max(LIMITS.list),
 });
 
 export const EpisodeSchema = z.object({
-  id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'ids are letters, digits and _ . : -'),
+  id: z.string().min(1).max(LIMITS.id).regex(/^[A-Za-z0-9_.:-]+$/, 'ids are letters, digits and _ . : -'),
   task: z.string().trim().min(1).max(LIMITS.text),
   domain: shortText,
   taskType: TaskTypeSchema,
   context: TaskContextSchema,
   startedAt: isoDate,
   endedAt: isoDate.optional(),
-  steps: z.array(StepSchema).max(10_000),
+  steps: z.array(StepSchema).max(LIMITS.steps),
   outcome: OutcomeSchema.optional(),
   reward: z.number().min(0).max(1).optional(),
   reflection: ReflectionSchema.optional(),
@@ -105,10 +105,16 @@ export const CreateEpisodeInputSchema = z.object({
   context: PartialTaskContextSchema.optional(),
 });
 
+/** Step parameters: any JSON of at most LIMITS.parametersJson characters. */
+const StepParametersSchema = JsonValueSchema.superRefine((v, ctx) => {
+  const size = v === undefined ? 0 : (JSON.stringify(v)?.length ?? 0);
+  if (size > LIMITS.parametersJson) ctx.addIssue({ code: 'custom', message: `is too large (${size} characters of JSON; max ${LIMITS.parametersJson})` });
+});
+
 export const AddStepInputSchema = z.object({
   tool: shortText,
   action: text,
-  parameters: JsonValueSchema.optional(),
+  parameters: StepParametersSchema.optional(),
   result: StepResultSchema,
   latencyMs: z.number().finite().min(0).optional(),
   tokensUsed: z.number().int().min(0).optional(),
@@ -120,11 +126,11 @@ export const CompleteEpisodeInputSchema = z.object({
 });
 
 export const QueryOptionsSchema = z.object({
-  query: z.string().max(4000),
-  expansions: z.array(z.string().max(4000)).max(10).optional(),
+  query: z.string().max(LIMITS.query),
+  expansions: z.array(z.string().max(LIMITS.query)).max(10).optional(),
   domain: shortText.optional(),
   taskType: TaskTypeSchema.optional(),
-  outcome: z.enum(['success', 'partial_success', 'failure', 'abstained']).optional(),
+  outcome: z.enum(OUTCOME_TYPES).optional(),
   since: isoDate.optional(),
   until: isoDate.optional(),
   context: PartialTaskContextSchema.optional(),
@@ -142,7 +148,7 @@ export const AnalyzeOptionsSchema = z.object({
 export const ListOptionsSchema = z.object({
   domain: shortText.optional(),
   taskType: TaskTypeSchema.optional(),
-  outcome: z.enum(['success', 'partial_success', 'failure', 'abstained']).optional(),
+  outcome: z.enum(OUTCOME_TYPES).optional(),
   limit: z.number().int().min(1).max(500).default(20),
   offset: z.number().int().min(0).default(0),
 });
@@ -152,7 +158,7 @@ export const RetentionPolicySchema = z.object({
   maxAgeDays: z.number().positive().optional(),
 });
 
-export const EpisodeIdSchema = z.string().min(1).max(100);
+export const EpisodeIdSchema = z.string().min(1).max(LIMITS.id);
 
 /** Parses `value` with `schema` or throws `MemoryError('invalid')` naming the offending fields. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
@@ -171,6 +177,8 @@ type Extends<A, B> = A extends B ? true : false;
 export type _SchemaChecks = [
   Assert<Extends<z.output<typeof StepResultSchema>, StepResult>>,
   Assert<Extends<z.output<typeof OutcomeSchema>, Outcome>>,
+  Assert<Extends<Outcome['type'], OutcomeType>>,
+  Assert<Extends<OutcomeType, Outcome['type']>>,
   Assert<Extends<z.output<typeof ReflectionSchema>, Reflection>>,
   Assert<Extends<z.output<typeof TaskContextSchema>, TaskContext>>,
   Assert<Extends<z.output<typeof StepSchema>, Step>>,

@@ -37,7 +37,9 @@ export type Outcome =
   | { type: 'partial_success'; verdict: string; completed: string[]; failed: string[] }
   | { type: 'failure'; reason: string; details?: string }
   | { type: 'abstained'; reason: string };
-export type OutcomeType = Outcome['type'];
+/** The outcome kinds, in the order the index stores them (stated once; schemas and tools use this). */
+export const OUTCOME_TYPES = ['success', 'partial_success', 'failure', 'abstained'] as const;
+export type OutcomeType = (typeof OUTCOME_TYPES)[number];
 
 export interface Reflection {
   successes: string[];
@@ -59,7 +61,8 @@ export interface Episode {
   reflection?: Reflection;
 }
 
-export type PatternKind = 'tool_sequence' | 'error_recovery' | 'decision_point' | 'context_pattern';
+export const PATTERN_KINDS = ['tool_sequence', 'error_recovery', 'decision_point', 'context_pattern'] as const;
+export type PatternKind = (typeof PATTERN_KINDS)[number];
 
 export interface Pattern {
   id: string;

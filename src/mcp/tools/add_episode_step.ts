@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool } from './define';
 import { episodeIdInput, rethrowStore, stepResultInput } from './common';
 import { ToolError } from '../errors';
+import { LIMITS } from '../../memory/limits';
 
 export const addEpisodeStepInput = z.strictObject({
   episode_id: episodeIdInput,
@@ -19,8 +20,6 @@ export const addEpisodeStepOutput = z.object({
   timestamp: z.string(),
 });
 
-/** Largest JSON text accepted for `parameters`. */
-const MAX_PARAMETERS_CHARS = 20_000;
 
 export const addEpisodeStepTool = defineTool({
   name: 'add_episode_step',
@@ -34,8 +33,8 @@ export const addEpisodeStepTool = defineTool({
   async handler(args, { store }) {
     if (args.parameters !== undefined) {
       const size = JSON.stringify(args.parameters)?.length ?? 0;
-      if (size > MAX_PARAMETERS_CHARS) {
-        throw new ToolError(`Invalid arguments for add_episode_step: "parameters" is too large (${size} characters of JSON; max ${MAX_PARAMETERS_CHARS}).`);
+      if (size > LIMITS.parametersJson) {
+        throw new ToolError(`Invalid arguments for add_episode_step: "parameters" is too large (${size} characters of JSON; max ${LIMITS.parametersJson}).`);
       }
     }
     const step = await store

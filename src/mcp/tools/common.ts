@@ -1,6 +1,7 @@
 /** Schemas and mappers shared by the tool files (snake_case on the wire, camelCase in the store). */
 import { z } from 'zod';
 import { TASK_TYPES } from '../../memory/types';
+import { LIMITS } from '../../memory/limits';
 import type { Episode, EpisodeSummary, Heuristic, MemoryStoreApi, Pattern, Step } from '../../memory/types';
 import { describeStoreError, ToolError, unknownEpisode } from '../errors';
 
@@ -9,7 +10,6 @@ export const taskTypeInput = z.enum(TASK_TYPES).describe(`Kind of task: ${TASK_T
 export const domainInput = z.string().trim().min(1, 'must not be empty').max(100, 'is too long (max 100 characters)').describe('Area of work, e.g. "web-api", "cli", "data-pipeline".');
 export const offsetInput = z.number().int().min(0).max(1_000_000).default(0).describe('Skip this many results (paging).');
 
-export const OUTCOME_TYPES = ['success', 'partial_success', 'failure', 'abstained'] as const;
 
 export const episodeSummaryOut = z.object({
   episode_id: z.string(),
@@ -83,9 +83,9 @@ export function heuristicToOut(h: Heuristic): z.output<typeof heuristicOut> {
 export const stepResultInput = z.discriminatedUnion(
   'status',
   [
-    z.strictObject({ status: z.literal('success'), output: z.string().max(20_000).optional() }),
-    z.strictObject({ status: z.literal('error'), message: z.string().min(1, 'must not be empty').max(20_000) }),
-    z.strictObject({ status: z.literal('timeout'), message: z.string().max(20_000).optional() }),
+    z.strictObject({ status: z.literal('success'), output: z.string().max(LIMITS.text).optional() }),
+    z.strictObject({ status: z.literal('error'), message: z.string().min(1, 'must not be empty').max(LIMITS.text) }),
+    z.strictObject({ status: z.literal('timeout'), message: z.string().max(LIMITS.text).optional() }),
   ],
   { error: 'must be {status: "success", output?} or {status: "error", message} or {status: "timeout", message?}' },
 );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from './define';
-import { domainInput, episodeSummaryOut, offsetInput, OUTCOME_TYPES, rethrowStore, summaryOut, taskTypeInput } from './common';
+import { OUTCOME_TYPES } from '../../memory/types';
+import { domainInput, episodeSummaryOut, offsetInput, rethrowStore, summaryOut, taskTypeInput } from './common';
 
 export const listEpisodesInput = z.strictObject({
   domain: domainInput.optional(),

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { MemoryError } from './errors';
+import { MemoryError } from '../errors';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 

@@ -1,0 +1,149 @@
+/**
+ * Journal operations: each write is one operation carrying every generated value and
+ * decision (ids, timestamps, reward, reflection, duplicate and retention choices), so
+ * replaying the journal is deterministic. `applyOp` applies one to the database (inside
+ * the caller's transaction) and returns the index updates to run after COMMIT.
+ */
+import type { Database } from 'sql.js';
+import type { Episode, Outcome, Reflection, Step, StoreChange } from '../types';
+import { MemoryError } from '../errors';
+import { dedupeKey } from '../learning';
+import type { SearchIndex } from '../search';
+import { packJson } from './codec';
+import { addPatterns, removePatterns } from './patterns';
+import { EPISODE_INSERT, episodeRow, gistOf, rowToEpisode, toolsOf } from './rows';
+import { one } from './sql';
+
+export type NewEpisode = Pick<Episode, 'id' | 'task' | 'domain' | 'taskType' | 'context' | 'startedAt'>;
+
+export type OpBody =
+  | { t: 'create'; ep: NewEpisode }
+  | { t: 'step'; id: string; step: Step }
+  | { t: 'complete'; id: string; endedAt: string; outcome: Outcome; reward: number; reflection: Reflection; dedupeKey: string; dupOf?: string }
+  | { t: 'delete'; ids: string[]; reason?: 'retention' }
+  | { t: 'clear' }
+  | { t: 'import'; episodes: Episode[] }
+  | { t: 'tools'; counts: Record<string, number> };
+export type Op = OpBody & { seq: number };
+
+export interface Applied {
+  /** Index updates, run after COMMIT. */
+  after: (() => void)[];
+  changes: StoreChange[];
+  episode?: Episode;
+  patternKeys?: string[];
+}
+
+export function loadEpisode(db: Database, id: string): Episode | undefined {
+  const row = one(db, 'SELECT * FROM episodes WHERE id = ?', [id]);
+  return row ? rowToEpisode(row) : undefined;
+}
+
+export function requireEpisode(db: Database, id: string): Episode {
+  const e = loadEpisode(db, id);
+  if (!e) throw new MemoryError('not_found', `No episode with id "${id}"`);
+  return e;
+}
+
+function insertEpisode(db: Database, ep: Episode, dKey: string | null): void {
+  db.run(EPISODE_INSERT, episodeRow(ep, dKey));
+}
+
+/**
+ * Applies an operation. `replayed` (journal replay only) holds the latest state of
+ * episodes written earlier in the same replay, which later records start from instead
+ * of reading and decoding the row again.
+ */
+export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map<string, Episode>): Applied {
+  switch (op.t) {
+    case 'create': {
+      const ep: Episode = { ...op.ep, steps: [] };
+      if (one(db, 'SELECT 1 AS x FROM episodes WHERE id = ?', [ep.id])) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
+      insertEpisode(db, ep, null);
+      return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_created', episodeId: ep.id }], episode: ep };
+    }
+    case 'step': {
+      const ep = replayed?.get(op.id) ?? requireEpisode(db, op.id);
+      if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
+      ep.steps.push(op.step);
+      db.run('UPDATE episodes SET steps = ?, step_count = ?, tools = ? WHERE id = ?', [packJson(ep.steps), ep.steps.length, JSON.stringify(toolsOf(ep.steps)), op.id]);
+      return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_updated', episodeId: op.id }], episode: ep };
+    }
+    case 'complete': {
+      const ep = replayed?.get(op.id) ?? requireEpisode(db, op.id);
+      if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed`);
+      if (op.dupOf) {
+        const survivor = requireEpisode(db, op.dupOf);
+        db.run('UPDATE episodes SET dup_count = dup_count + 1 WHERE id = ?', [op.dupOf]);
+        db.run('DELETE FROM episodes WHERE id = ?', [op.id]);
+        return {
+          after: [() => index.remove(op.id)],
+          changes: [
+            { type: 'episode_deleted', episodeId: op.id },
+            { type: 'episode_updated', episodeId: op.dupOf },
+          ],
+          episode: survivor,
+        };
+      }
+      ep.endedAt = op.endedAt;
+      ep.outcome = op.outcome;
+      ep.reward = op.reward;
+      ep.reflection = op.reflection;
+      db.run('UPDATE episodes SET ended_at = ?, outcome = ?, outcome_type = ?, reward = ?, reflection = ?, gist = ?, dedupe_key = ? WHERE id = ?', [
+        op.endedAt,
+        JSON.stringify(op.outcome),
+        op.outcome.type,
+        op.reward,
+        packJson(op.reflection),
+        gistOf(op.outcome, op.reflection) ?? null,
+        op.dedupeKey,
+        op.id,
+      ]);
+      const keys = addPatterns(db, [ep]);
+      return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_completed', episodeId: op.id }], episode: ep, patternKeys: keys };
+    }
+    case 'delete': {
+      const removed: string[] = [];
+      for (const id of op.ids) {
+        const ep = loadEpisode(db, id);
+        if (!ep) continue;
+        if (ep.outcome) removePatterns(db, ep);
+        db.run('DELETE FROM episodes WHERE id = ?', [id]);
+        removed.push(id);
+      }
+      return {
+        after: [() => removed.forEach((id) => index.remove(id))],
+        changes: op.reason === 'retention' ? [{ type: 'retention' }] : removed.map((id) => ({ type: 'episode_deleted' as const, episodeId: id })),
+      };
+    }
+    case 'clear':
+      db.run('DELETE FROM episodes');
+      db.run('DELETE FROM patterns');
+      return { after: [() => index.clear()], changes: [{ type: 'cleared' }] };
+    case 'import': {
+      const exists = db.prepare('SELECT 1 FROM episodes WHERE id = ?');
+      try {
+        for (const ep of op.episodes) {
+          exists.bind([ep.id]);
+          const found = exists.step();
+          exists.reset();
+          if (found) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
+          insertEpisode(db, ep, ep.outcome ? dedupeKey(ep, ep.outcome) : null);
+        }
+      } finally {
+        exists.free();
+      }
+      // Same result as adding each episode's patterns in turn, with one statement per distinct key.
+      addPatterns(db, op.episodes.filter((ep) => ep.outcome));
+      return { after: [() => op.episodes.forEach((ep) => index.upsert(ep))], changes: [{ type: 'imported' }] };
+    }
+    case 'tools': {
+      for (const [tool, n] of Object.entries(op.counts)) {
+        db.run('INSERT INTO tool_usage(tool, count) VALUES (?, ?) ON CONFLICT(tool) DO UPDATE SET count = count + excluded.count', [tool, n]);
+      }
+      return { after: [], changes: [] };
+    }
+    default:
+      throw new MemoryError('corrupt', `Unknown journal operation ${(op as { t: string }).t}`);
+  }
+}

@@ -1,0 +1,44 @@
+/** Small helpers over a sql.js database: rows as objects, typed column reads. */
+import type { Database, SqlValue } from 'sql.js';
+
+export type Row = Record<string, SqlValue>;
+
+export function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
+  const stmt = db.prepare(sql);
+  try {
+    stmt.bind(params);
+    const rows: Row[] = [];
+    while (stmt.step()) rows.push(stmt.getAsObject());
+    return rows;
+  } finally {
+    stmt.free();
+  }
+}
+
+export function one(db: Database, sql: string, params: SqlValue[] = []): Row | undefined {
+  return all(db, sql, params)[0];
+}
+
+/** Runs `fn` with a prepared statement, freeing it afterwards. */
+export function withStatement<T>(db: Database, sql: string, fn: (stmt: ReturnType<Database['prepare']>) => T): T {
+  const stmt = db.prepare(sql);
+  try {
+    return fn(stmt);
+  } finally {
+    stmt.free();
+  }
+}
+
+export function str(v: SqlValue | undefined): string {
+  return v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v);
+}
+export function optStr(v: SqlValue | undefined): string | undefined {
+  return v === null || v === undefined ? undefined : str(v);
+}
+export function num(v: SqlValue | undefined): number {
+  return typeof v === 'number' ? v : Number(v ?? 0);
+}
+/** A `WHERE id IN (…)` placeholder list for `n` values. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(',');
+}
