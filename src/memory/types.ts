@@ -173,6 +173,19 @@ export interface CompleteEpisodeResult {
   duplicateOf?: string;
 }
 
+/** A page of an episode's steps: the steps after the first `offset` (default 0), at most `limit` (default 50, max 1000). */
+export interface StepPage {
+  offset?: number;
+  limit?: number;
+}
+
+export interface EpisodePage {
+  /** The episode with only the requested page of steps. */
+  episode: Episode;
+  /** Steps the episode holds in all. */
+  stepCount: number;
+}
+
 export interface ListOptions {
   domain?: string;
   taskType?: TaskType;
@@ -242,7 +255,10 @@ export interface MemoryStoreApi extends Disposable {
   createEpisode(input: CreateEpisodeInput): Promise<Episode>;
   addStep(episodeId: string, step: AddStepInput): Promise<Step>;
   completeEpisode(episodeId: string, input: CompleteEpisodeInput): Promise<CompleteEpisodeResult>;
+  /** The whole episode (all its steps; use getEpisodePage for long ones). */
   getEpisode(id: string): Promise<Episode | undefined>;
+  /** The episode with one page of its steps; its cost depends on the page, not on the episode. */
+  getEpisodePage(id: string, page?: StepPage): Promise<EpisodePage | undefined>;
   query(options: QueryOptions): Promise<QueryResult>;
   analyzePatterns(options?: AnalyzeOptions): Promise<AnalyzeResult>;
   /** Patterns whose evidence includes the episode, or all of one kind. */

@@ -32,6 +32,7 @@ import type {
   CompleteEpisodeResult,
   CreateEpisodeInput,
   Episode,
+  EpisodePage,
   EpisodeSummary,
   ListOptions,
   MemoryExport,
@@ -43,6 +44,7 @@ import type {
   QueryResult,
   RetentionPolicy,
   Step,
+  StepPage,
   StoreChange,
   StoreStats,
 } from '../types';
@@ -57,6 +59,7 @@ import {
   MemoryExportSchema,
   QueryOptionsSchema,
   RetentionPolicySchema,
+  StepPageSchema,
   parseOrThrow,
 } from '../schemas';
 import { JournalWriter, writeSnapshot } from '../files';
@@ -66,7 +69,8 @@ import type { SearchIndex } from '../search';
 import { computeReward, dedupeKey, deriveReflection } from '../learning';
 import { allEpisodes, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
-import { applyOp, loadEpisode, requireEpisode } from './operations';
+import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
+import { LIMITS } from '../limits';
 import type { Applied, NewEpisode, Op, OpBody } from './operations';
 import { listPatternRows, patternsByKeys, strongestPatterns } from './patterns';
 import { retentionVictims } from './retention';
@@ -218,33 +222,20 @@ export class MemoryStore implements MemoryStoreApi {
 
   /**
    * Replays journal records in one transaction (a record that fails fails the open, so
-   * per-record commits bought nothing). Search index updates of the same episode are
-   * coalesced: an episode created, given steps and completed in the journal is indexed
-   * once, in its final state, in the order of its last write.
+   * per-record commits bought nothing). Index updates are incremental (a step record adds
+   * that step's terms only), so they run record by record.
    */
   private replayAll(ops: Op[]): void {
     if (ops.length === 0) return;
-    const upserts = new Map<string, Episode>();
-    const flush = (): void => {
-      for (const ep of upserts.values()) this.index.upsert(ep);
-      upserts.clear();
-    };
     let current: Op | undefined;
     this.db.exec('BEGIN');
     try {
       for (const op of ops) {
         current = op;
-        const res = applyOp(this.db, this.index, op, upserts);
+        const res = applyOp(this.db, this.index, op);
         this.seq = op.seq;
-        if ((op.t === 'create' || op.t === 'step' || (op.t === 'complete' && !op.dupOf)) && res.episode) {
-          upserts.delete(res.episode.id);
-          upserts.set(res.episode.id, res.episode);
-        } else {
-          flush();
-          for (const f of res.after) f();
-        }
+        for (const f of res.after) f();
       }
-      flush();
       this.db.exec('COMMIT');
     } catch (e) {
       try {
@@ -333,6 +324,9 @@ export class MemoryStore implements MemoryStoreApi {
       const row = one(this.db, 'SELECT step_count, outcome_type FROM episodes WHERE id = ?', [id]);
       if (!row) throw new MemoryError('not_found', `No episode with id "${id}"`);
       if (row.outcome_type !== null) throw new MemoryError('invalid', `Episode ${id} is already completed; steps cannot be added`);
+      if (num(row.step_count) >= LIMITS.steps) {
+        throw new MemoryError('invalid', `Episode ${id} already has ${LIMITS.steps} steps, the most one episode holds; complete it and record the rest in a new episode`);
+      }
       const s: Step = {
         n: num(row.step_count) + 1,
         timestamp: new Date().toISOString(),
@@ -374,6 +368,15 @@ export class MemoryStore implements MemoryStoreApi {
       this.ensureOpen();
       if (typeof id !== 'string') throw new MemoryError('invalid', 'Episode id must be a string');
       return loadEpisode(this.db, id);
+    });
+  }
+
+  getEpisodePage(id: string, page: StepPage = {}): Promise<EpisodePage | undefined> {
+    return this.guard(() => {
+      this.ensureOpen();
+      if (typeof id !== 'string') throw new MemoryError('invalid', 'Episode id must be a string');
+      const p = parseOrThrow(StepPageSchema, page, 'step page');
+      return loadEpisodePage(this.db, id, p.offset, p.limit);
     });
   }
 

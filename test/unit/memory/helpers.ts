@@ -8,6 +8,14 @@ export function tmpDir(prefix = 'mem-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * A temp folder on tmpfs when the machine has one (/dev/shm): for tests making thousands
+ * of writes, each fdatasync'ed, which on a disk would take minutes. Same files, same code.
+ */
+export function fastTmpDir(prefix = 'mem-'): string {
+  return fs.existsSync('/dev/shm') ? fs.mkdtempSync(path.join('/dev/shm', prefix)) : tmpDir(prefix);
+}
+
 export function rmDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
