@@ -32,9 +32,12 @@ import type {
   CompleteEpisodeResult,
   CreateEpisodeInput,
   Episode,
+  EpisodeGroups,
   EpisodeSummary,
+  InsightsOptions,
   ListOptions,
   MemoryExport,
+  MemoryInsights,
   MemoryStoreApi,
   OpenOptions,
   Pattern,
@@ -53,6 +56,7 @@ import {
   CompleteEpisodeInputSchema,
   CreateEpisodeInputSchema,
   EpisodeIdSchema,
+  InsightsOptionsSchema,
   ListOptionsSchema,
   MemoryExportSchema,
   QueryOptionsSchema,
@@ -68,6 +72,7 @@ import { allEpisodes, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
 import { applyOp, loadEpisode, requireEpisode } from './operations';
 import type { Applied, NewEpisode, Op, OpBody } from './operations';
+import { episodeGroups, insights } from './aggregates';
 import { listPatternRows, patternsByKeys, strongestPatterns } from './patterns';
 import { retentionVictims } from './retention';
 import { runQuery } from './retrieval';
@@ -476,14 +481,7 @@ export class MemoryStore implements MemoryStoreApi {
       for (const r of all(this.db, "SELECT COALESCE(outcome_type, 'in_progress') AS o, COUNT(*) AS n FROM episodes GROUP BY o")) byOutcome[str(r.o)] = num(r.n);
       const pageCount = num(this.db.exec('PRAGMA page_count')[0]?.values[0][0]);
       const pageSize = num(this.db.exec('PRAGMA page_size')[0]?.values[0][0]);
-      let journalBytes = this.journal?.size ?? 0;
-      if (!this.journal) {
-        try {
-          journalBytes = fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
-        } catch {
-          journalBytes = 0;
-        }
-      }
+      const journalBytes = this.journalBytes();
       return {
         episodes: num(c.n),
         completedEpisodes: num(c.done),
@@ -499,6 +497,31 @@ export class MemoryStore implements MemoryStoreApi {
         indexTerms: this.index.termCount,
         sequence: this.seq,
       };
+    });
+  }
+
+  private journalBytes(): number {
+    if (this.journal) return this.journal.size;
+    try {
+      return fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  episodeGroups(): Promise<EpisodeGroups> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return episodeGroups(this.db);
+    });
+  }
+
+  insights(options: InsightsOptions = {}): Promise<MemoryInsights> {
+    return this.guard(() => {
+      this.ensureOpen();
+      const result = insights(this.db, parseOrThrow(InsightsOptionsSchema, options, 'insights options'));
+      result.size = { ...result.size, journalBytes: this.journalBytes(), snapshotBytes: this.snapshotBytes };
+      return result;
     });
   }
 
