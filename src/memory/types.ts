@@ -213,6 +213,59 @@ export interface StoreStats {
   sequence?: number;
 }
 
+/** Episode counts by domain and task type, and pattern counts by kind (the explorer's groups). */
+export interface EpisodeGroups {
+  groups: Array<{ domain: string; taskType: TaskType; count: number }>;
+  patternKinds: Record<PatternKind, number>;
+}
+
+export type TimeBucket = 'day' | 'week' | 'month';
+export type OutcomeCounts = Record<OutcomeType | 'in_progress', number>;
+
+export interface InsightsOptions {
+  /** Time bucket of the timelines; 'auto' (default) picks one from the span of the data. */
+  bucket?: TimeBucket | 'auto';
+  /** Only episodes that ended (or, in progress, started) at or after this ISO date. */
+  since?: string;
+  /** Patterns listed, strongest evidence first (default 10, max 100). */
+  topPatterns?: number;
+  /** Task types and domains with a trend line, most episodes first (default 8, max 50). */
+  maxSeries?: number;
+}
+
+/** One time bucket of a trend: completed episodes that ended in it. */
+export interface TrendPoint {
+  /** First day of the bucket (YYYY-MM-DD). */
+  start: string;
+  completed: number;
+  successRate: number;
+  meanReward: number;
+}
+
+export interface TrendSeries {
+  /** The task type or domain. */
+  key: string;
+  completed: number;
+  successRate: number;
+  points: TrendPoint[];
+}
+
+/** What the Insights view draws; computed by the store, bounded by groups and buckets. */
+export interface MemoryInsights {
+  generatedAt: string;
+  bucket: TimeBucket;
+  /** Earliest and latest episode time covered. */
+  first?: string;
+  last?: string;
+  totals: { episodes: number; completed: number; steps: number; patterns: number; meanReward?: number; byOutcome: OutcomeCounts };
+  /** Episodes per bucket by outcome (bucketed by end, or start while in progress); at most 120 buckets. */
+  timeline: Array<{ start: string } & OutcomeCounts>;
+  byTaskType: TrendSeries[];
+  byDomain: TrendSeries[];
+  topPatterns: Array<Pick<Pattern, 'id' | 'kind' | 'description' | 'taskType' | 'domain' | 'successRate' | 'occurrences'>>;
+  size: { databaseBytes: number; journalBytes?: number; snapshotBytes?: number };
+}
+
 export interface RetentionPolicy {
   maxEpisodes?: number;
   maxAgeDays?: number;
@@ -276,6 +329,10 @@ export interface MemoryStoreApi extends Disposable {
   exportAll(): Promise<MemoryExport>;
   importAll(data: unknown): Promise<{ imported: number; skipped: number }>;
   stats(): Promise<StoreStats>;
+  /** Episode counts by domain × task type and pattern counts by kind (no episode is listed). */
+  episodeGroups(): Promise<EpisodeGroups>;
+  /** Aggregates for charts: outcomes over time, trends by task type and domain, top patterns, size. */
+  insights(options?: InsightsOptions): Promise<MemoryInsights>;
   setRetention(policy: RetentionPolicy): void;
   /** Tool-call counters persisted with the store (progressive disclosure in the MCP layer). */
   recordToolCall(tool: string): Promise<void>;

@@ -23,8 +23,8 @@ export const queryMemoryTool = defineTool({
   title: 'Query memory',
   tier: 'core',
   description:
-    'Search episodic memory for past tasks similar to the one at hand, before starting work. Returns ranked, compact episodes (task, outcome, reward, tools used, a gist of the lesson) with a score and why each matched. ' +
-    'Filter by domain or task_type; page with offset. Use get_episode for the full steps of one episode.',
+    'Search memory for past tasks like the one at hand, before starting work. Returns ranked compact episodes (task, outcome, reward, tools used, a gist of the lesson), each with a score and why it matched. ' +
+    'Filter by domain or task_type; get_episode gives one episode in full.',
   input: queryMemoryInput,
   output: queryMemoryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

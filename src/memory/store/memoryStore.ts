@@ -32,10 +32,13 @@ import type {
   CompleteEpisodeResult,
   CreateEpisodeInput,
   Episode,
+  EpisodeGroups,
   EpisodePage,
   EpisodeSummary,
+  InsightsOptions,
   ListOptions,
   MemoryExport,
+  MemoryInsights,
   MemoryStoreApi,
   OpenOptions,
   Pattern,
@@ -55,6 +58,7 @@ import {
   CompleteEpisodeInputSchema,
   CreateEpisodeInputSchema,
   EpisodeIdSchema,
+  InsightsOptionsSchema,
   ListOptionsSchema,
   MemoryExportSchema,
   QueryOptionsSchema,
@@ -72,6 +76,7 @@ import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readCon
 import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
 import { LIMITS } from '../limits';
 import type { Applied, NewEpisode, Op, OpBody } from './operations';
+import { episodeGroups, insights } from './aggregates';
 import { listPatternRows, patternsByKeys, strongestPatterns } from './patterns';
 import { retentionVictims } from './retention';
 import { runQuery } from './retrieval';
@@ -471,14 +476,7 @@ export class MemoryStore implements MemoryStoreApi {
       for (const r of all(this.db, "SELECT COALESCE(outcome_type, 'in_progress') AS o, COUNT(*) AS n FROM episodes GROUP BY o")) byOutcome[str(r.o)] = num(r.n);
       const pageCount = num(this.db.exec('PRAGMA page_count')[0]?.values[0][0]);
       const pageSize = num(this.db.exec('PRAGMA page_size')[0]?.values[0][0]);
-      let journalBytes = this.journal?.size ?? 0;
-      if (!this.journal) {
-        try {
-          journalBytes = fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
-        } catch {
-          journalBytes = 0;
-        }
-      }
+      const journalBytes = this.journalBytes();
       return {
         episodes: num(c.n),
         completedEpisodes: num(c.done),
@@ -494,6 +492,31 @@ export class MemoryStore implements MemoryStoreApi {
         indexTerms: this.index.termCount,
         sequence: this.seq,
       };
+    });
+  }
+
+  private journalBytes(): number {
+    if (this.journal) return this.journal.size;
+    try {
+      return fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  episodeGroups(): Promise<EpisodeGroups> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return episodeGroups(this.db);
+    });
+  }
+
+  insights(options: InsightsOptions = {}): Promise<MemoryInsights> {
+    return this.guard(() => {
+      this.ensureOpen();
+      const result = insights(this.db, parseOrThrow(InsightsOptionsSchema, options, 'insights options'));
+      result.size = { ...result.size, journalBytes: this.journalBytes(), snapshotBytes: this.snapshotBytes };
+      return result;
     });
   }
 

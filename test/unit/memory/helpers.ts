@@ -46,3 +46,17 @@ export async function record(
   const res = await store.completeEpisode(ep.id, { outcome });
   return res.duplicateOf ?? ep.id;
 }
+
+/** Mocha hooks giving each test of the suite a fresh store in a fresh folder (`ctx.store`, `ctx.dir`). */
+export function useFreshStore(): { store: MemoryStore; dir: string } {
+  const ctx = {} as { store: MemoryStore; dir: string };
+  beforeEach(async () => {
+    ctx.dir = tmpDir();
+    ctx.store = await openStore(ctx.dir);
+  });
+  afterEach(async () => {
+    await ctx.store.close().catch(() => undefined);
+    rmDir(ctx.dir);
+  });
+  return ctx;
+}
