@@ -1,4 +1,4 @@
-// Bundles the extension, the sandbox worker and the standalone CLI into dist/
+// Bundles the extension, the sandbox and memory workers and the standalone CLI into dist/
 // (the sandbox's guest runtime, src/sandbox/guest/, is inlined as text: scripts/guest-bundle.mjs),
 // and copies the WASM files they load at run time next to them (no node_modules
 // and no network at run time). `node esbuild.config.mjs --watch` rebuilds on change.
@@ -43,6 +43,7 @@ const common = {
 const entries = [
   { entryPoints: { extension: 'src/extension.ts' } },
   { entryPoints: { 'sandbox-worker': 'src/sandbox/worker.ts' } },
+  { entryPoints: { 'memory-worker': 'src/memory/service/worker.ts' } },
   { entryPoints: { cli: 'src/mcp/cli.ts' }, banner: { js: '#!/usr/bin/env node' } },
 ].filter((e) => existsSync(Object.values(e.entryPoints)[0]));
 
