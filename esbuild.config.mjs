@@ -1,10 +1,12 @@
-// Bundles the extension, the sandbox worker and the standalone CLI into dist/,
+// Bundles the extension, the sandbox worker and the standalone CLI into dist/
+// (the sandbox's guest runtime, src/sandbox/guest/, is inlined as text: scripts/guest-bundle.mjs),
 // and copies the WASM files they load at run time next to them (no node_modules
 // and no network at run time). `node esbuild.config.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { guestBundlePlugin } from './scripts/guest-bundle.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -54,7 +56,7 @@ const copyPlugin = {
 };
 
 const contexts = await Promise.all(
-  entries.map((e) => esbuild.context({ ...common, ...e, outdir, plugins: [copyPlugin] })),
+  entries.map((e) => esbuild.context({ ...common, ...e, outdir, plugins: [guestBundlePlugin, copyPlugin] })),
 );
 
 if (watch) {

@@ -183,6 +183,19 @@ export interface CompleteEpisodeResult {
   patterns: Pattern[]; // learned or updated by this completion
 }
 
+/** A page of an episode's steps: the steps after the first `offset` (default 0), at most `limit` (default 50, max 1000). */
+export interface StepPage {
+  offset?: number;
+  limit?: number;
+}
+
+export interface EpisodePage {
+  /** The episode with only the requested page of steps. */
+  episode: Episode;
+  /** Steps the episode holds in all. */
+  stepCount: number;
+}
+
 export interface ListOptions {
   domain?: string;
   taskType?: TaskType;
@@ -208,6 +221,59 @@ export interface StoreStats {
   indexTerms?: number;
   /** Sequence number of the last applied write. */
   sequence?: number;
+}
+
+/** Episode counts by domain and task type, and pattern counts by kind (the explorer's groups). */
+export interface EpisodeGroups {
+  groups: Array<{ domain: string; taskType: TaskType; count: number }>;
+  patternKinds: Record<PatternKind, number>;
+}
+
+export type TimeBucket = 'day' | 'week' | 'month';
+export type OutcomeCounts = Record<OutcomeType | 'in_progress', number>;
+
+export interface InsightsOptions {
+  /** Time bucket of the timelines; 'auto' (default) picks one from the span of the data. */
+  bucket?: TimeBucket | 'auto';
+  /** Only episodes that ended (or, in progress, started) at or after this ISO date. */
+  since?: string;
+  /** Patterns listed, strongest evidence first (default 10, max 100). */
+  topPatterns?: number;
+  /** Task types and domains with a trend line, most episodes first (default 8, max 50). */
+  maxSeries?: number;
+}
+
+/** One time bucket of a trend: completed episodes that ended in it. */
+export interface TrendPoint {
+  /** First day of the bucket (YYYY-MM-DD). */
+  start: string;
+  completed: number;
+  successRate: number;
+  meanReward: number;
+}
+
+export interface TrendSeries {
+  /** The task type or domain. */
+  key: string;
+  completed: number;
+  successRate: number;
+  points: TrendPoint[];
+}
+
+/** What the Insights view draws; computed by the store, bounded by groups and buckets. */
+export interface MemoryInsights {
+  generatedAt: string;
+  bucket: TimeBucket;
+  /** Earliest and latest episode time covered. */
+  first?: string;
+  last?: string;
+  totals: { episodes: number; completed: number; steps: number; patterns: number; meanReward?: number; byOutcome: OutcomeCounts };
+  /** Episodes per bucket by outcome (bucketed by end, or start while in progress); at most 120 buckets. */
+  timeline: Array<{ start: string } & OutcomeCounts>;
+  byTaskType: TrendSeries[];
+  byDomain: TrendSeries[];
+  topPatterns: Array<Pick<Pattern, 'id' | 'kind' | 'description' | 'taskType' | 'domain' | 'successRate' | 'occurrences'>>;
+  size: { databaseBytes: number; journalBytes?: number; snapshotBytes?: number };
 }
 
 export interface RetentionPolicy {
@@ -250,7 +316,10 @@ export interface MemoryStoreApi extends Disposable {
   createEpisode(input: CreateEpisodeInput): Promise<Episode>;
   addStep(episodeId: string, step: AddStepInput): Promise<Step>;
   completeEpisode(episodeId: string, input: CompleteEpisodeInput): Promise<CompleteEpisodeResult>;
+  /** The whole episode (all its steps; use getEpisodePage for long ones). */
   getEpisode(id: string): Promise<Episode | undefined>;
+  /** The episode with one page of its steps; its cost depends on the page, not on the episode. */
+  getEpisodePage(id: string, page?: StepPage): Promise<EpisodePage | undefined>;
   query(options: QueryOptions): Promise<QueryResult>;
   analyzePatterns(options?: AnalyzeOptions): Promise<AnalyzeResult>;
   /** Patterns whose evidence includes the episode, or all of one kind. */
@@ -261,6 +330,10 @@ export interface MemoryStoreApi extends Disposable {
   exportAll(): Promise<MemoryExport>;
   importAll(data: unknown): Promise<{ imported: number; skipped: number }>;
   stats(): Promise<StoreStats>;
+  /** Episode counts by domain × task type and pattern counts by kind (no episode is listed). */
+  episodeGroups(): Promise<EpisodeGroups>;
+  /** Aggregates for charts: outcomes over time, trends by task type and domain, top patterns, size. */
+  insights(options?: InsightsOptions): Promise<MemoryInsights>;
   setRetention(policy: RetentionPolicy): void;
   /** Tool-call counters persisted with the store (progressive disclosure in the MCP layer). */
   recordToolCall(tool: string): Promise<void>;

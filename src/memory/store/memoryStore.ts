@@ -32,9 +32,13 @@ import type {
   CompleteEpisodeResult,
   CreateEpisodeInput,
   Episode,
+  EpisodeGroups,
+  EpisodePage,
   EpisodeSummary,
+  InsightsOptions,
   ListOptions,
   MemoryExport,
+  MemoryInsights,
   MemoryStoreApi,
   OpenOptions,
   Pattern,
@@ -43,6 +47,7 @@ import type {
   QueryResult,
   RetentionPolicy,
   Step,
+  StepPage,
   StoreChange,
   StoreStats,
 } from '../types';
@@ -53,10 +58,12 @@ import {
   CompleteEpisodeInputSchema,
   CreateEpisodeInputSchema,
   EpisodeIdSchema,
+  InsightsOptionsSchema,
   ListOptionsSchema,
   MemoryExportSchema,
   QueryOptionsSchema,
   RetentionPolicySchema,
+  StepPageSchema,
   parseOrThrow,
 } from '../schemas';
 import { JournalWriter, writeSnapshot } from '../files';
@@ -66,8 +73,10 @@ import type { SearchIndex } from '../search';
 import { computeReward, deriveReflection } from '../learning';
 import { allEpisodes, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
-import { applyOp, loadEpisode, requireEpisode } from './operations';
+import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
+import { LIMITS } from '../limits';
 import type { Applied, NewEpisode, Op, OpBody } from './operations';
+import { episodeGroups, insights } from './aggregates';
 import { listPatternRows, patternsByKeys, strongestPatterns } from './patterns';
 import { retentionVictims } from './retention';
 import { runQuery } from './retrieval';
@@ -216,33 +225,20 @@ export class MemoryStore implements MemoryStoreApi {
 
   /**
    * Replays journal records in one transaction (a record that fails fails the open, so
-   * per-record commits bought nothing). Search index updates of the same episode are
-   * coalesced: an episode created, given steps and completed in the journal is indexed
-   * once, in its final state, in the order of its last write.
+   * per-record commits bought nothing). Index updates are incremental (a step record adds
+   * that step's terms only), so they run record by record.
    */
   private replayAll(ops: Op[]): void {
     if (ops.length === 0) return;
-    const upserts = new Map<string, Episode>();
-    const flush = (): void => {
-      for (const ep of upserts.values()) this.index.upsert(ep);
-      upserts.clear();
-    };
     let current: Op | undefined;
     this.db.exec('BEGIN');
     try {
       for (const op of ops) {
         current = op;
-        const res = applyOp(this.db, this.index, op, upserts);
+        const res = applyOp(this.db, this.index, op);
         this.seq = op.seq;
-        if ((op.t === 'create' || op.t === 'step' || (op.t === 'complete' && !op.dupOf)) && res.episode) {
-          upserts.delete(res.episode.id);
-          upserts.set(res.episode.id, res.episode);
-        } else {
-          flush();
-          for (const f of res.after) f();
-        }
+        for (const f of res.after) f();
       }
-      flush();
       this.db.exec('COMMIT');
     } catch (e) {
       try {
@@ -331,6 +327,9 @@ export class MemoryStore implements MemoryStoreApi {
       const row = one(this.db, 'SELECT step_count, outcome_type FROM episodes WHERE id = ?', [id]);
       if (!row) throw new MemoryError('not_found', `No episode with id "${id}"`);
       if (row.outcome_type !== null) throw new MemoryError('invalid', `Episode ${id} is already completed; steps cannot be added`);
+      if (num(row.step_count) >= LIMITS.steps) {
+        throw new MemoryError('invalid', `Episode ${id} already has ${LIMITS.steps} steps, the most one episode holds; complete it and record the rest in a new episode`);
+      }
       const s: Step = {
         n: num(row.step_count) + 1,
         timestamp: new Date().toISOString(),
@@ -368,6 +367,15 @@ export class MemoryStore implements MemoryStoreApi {
       this.ensureOpen();
       if (typeof id !== 'string') throw new MemoryError('invalid', 'Episode id must be a string');
       return loadEpisode(this.db, id);
+    });
+  }
+
+  getEpisodePage(id: string, page: StepPage = {}): Promise<EpisodePage | undefined> {
+    return this.guard(() => {
+      this.ensureOpen();
+      if (typeof id !== 'string') throw new MemoryError('invalid', 'Episode id must be a string');
+      const p = parseOrThrow(StepPageSchema, page, 'step page');
+      return loadEpisodePage(this.db, id, p.offset, p.limit);
     });
   }
 
@@ -470,14 +478,7 @@ export class MemoryStore implements MemoryStoreApi {
       for (const r of all(this.db, "SELECT COALESCE(outcome_type, 'in_progress') AS o, COUNT(*) AS n FROM episodes GROUP BY o")) byOutcome[str(r.o)] = num(r.n);
       const pageCount = num(this.db.exec('PRAGMA page_count')[0]?.values[0][0]);
       const pageSize = num(this.db.exec('PRAGMA page_size')[0]?.values[0][0]);
-      let journalBytes = this.journal?.size ?? 0;
-      if (!this.journal) {
-        try {
-          journalBytes = fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
-        } catch {
-          journalBytes = 0;
-        }
-      }
+      const journalBytes = this.journalBytes();
       return {
         episodes: num(c.n),
         completedEpisodes: num(c.done),
@@ -493,6 +494,31 @@ export class MemoryStore implements MemoryStoreApi {
         indexTerms: this.index.termCount,
         sequence: this.seq,
       };
+    });
+  }
+
+  private journalBytes(): number {
+    if (this.journal) return this.journal.size;
+    try {
+      return fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  episodeGroups(): Promise<EpisodeGroups> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return episodeGroups(this.db);
+    });
+  }
+
+  insights(options: InsightsOptions = {}): Promise<MemoryInsights> {
+    return this.guard(() => {
+      this.ensureOpen();
+      const result = insights(this.db, parseOrThrow(InsightsOptionsSchema, options, 'insights options'));
+      result.size = { ...result.size, journalBytes: this.journalBytes(), snapshotBytes: this.snapshotBytes };
+      return result;
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * Repeats of a task (same repeat key, learning.ts) are all kept and counted; a query answer
  * folds them into the best-ranked one, which says how often the task was done, how often it
- * succeeded and when last, with the ids. Episodes merged by versions before schema 3 count
+ * succeeded and when last, with the ids. Episodes merged by versions before schema 4 count
  * through their survivor's dup_count (they had the survivor's outcome).
  */
 import type { Database } from 'sql.js';

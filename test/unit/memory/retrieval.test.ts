@@ -255,7 +255,7 @@ describe('memory store: retention and schema', () => {
     await again.close();
   });
 
-  it('migrates a schema 2 database: merge keys become repeat keys, merged repeats still count', async () => {
+  it('migrates a schema 3 database: merge keys become repeat keys, merged repeats still count', async () => {
     const store = await openStore(dir);
     const a = await record(store, 'Flush the CDN cache for release 41', 'other', [['run_terminal', 'purge', ok()]], { type: 'success', verdict: 'purged' });
     const b = await record(store, 'Flush the CDN cache for release 42', 'other', [['run_terminal', 'purge', ok()]], { type: 'success', verdict: 'purged' });
@@ -265,12 +265,12 @@ describe('memory store: retention and schema', () => {
     db.run('ALTER TABLE episodes RENAME COLUMN repeat_key TO dedupe_key');
     db.run("UPDATE episodes SET dedupe_key = 'old-' || id, dup_count = CASE WHEN id = ? THEN 1 ELSE 0 END", [a]);
     db.run('CREATE INDEX episodes_dedupe ON episodes(dedupe_key)');
-    db.run("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    db.run("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
     await store.recordToolCall('forces a snapshot on close');
     await store.close();
     const again = await openStore(dir);
     try {
-      assert.equal(_schemaVersion(again), '3');
+      assert.equal(_schemaVersion(again), '4');
       const hit = (await again.query({ query: 'flush cdn cache' })).hits[0];
       assert.deepEqual([hit.repeats?.count, hit.repeats?.succeeded, [...hit.repeats!.ids].sort()], [3, 3, [a, b].sort()]);
     } finally {
@@ -280,7 +280,7 @@ describe('memory store: retention and schema', () => {
 
   it('records the schema version and refuses a newer one', async () => {
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '3');
+    assert.equal(_schemaVersion(store), '4');
     (store as unknown as { db: { run(sql: string): void } }).db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     await store.createEpisode({ task: 'force a snapshot', taskType: 'other' });
     await store.close();
