@@ -6,13 +6,16 @@
  * failure, 2 bad arguments or an unusable --db path.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { format } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { stderrLogger, type Logger } from '../common/logger';
 import { MemoryClient } from '../memory';
 import { PRESETS, Sandbox, validateConfig, SandboxConfigError, type SandboxConfig } from '../sandbox';
-import { HELP_TEXT, parseCliArgs, type CliOptions } from './cliArgs';
+import { HELP_TEXT, parseCliArgs, parseExchangeArgs, type CliOptions, type ExchangeParse } from './cliArgs';
+import { exportJsonl, importFile } from './jsonl';
 import { startHttpServer } from './http';
 import { createServer, SERVER_NAME, SERVER_VERSION } from './server';
 
@@ -148,6 +151,7 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number | undefined> {
+  if (argv[0] === 'export' || argv[0] === 'import') return exchange(parseExchangeArgs(argv[0], argv.slice(1), process.env, process.cwd()));
   const parsed = parseCliArgs(argv, process.env, process.cwd());
   if (parsed.kind === 'help') {
     process.stdout.write(HELP_TEXT);
@@ -180,6 +184,55 @@ export async function main(argv: string[]): Promise<number | undefined> {
     }
     process.stderr.write(`memory-mcp: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
+  }
+}
+
+/** `memory-mcp export|import`: streams JSON Lines (jsonl.ts); progress and the summary go to stderr. */
+async function exchange(parsed: ExchangeParse): Promise<number> {
+  if (parsed.kind === 'error') {
+    process.stderr.write(`memory-mcp: ${parsed.message}\nRun "memory-mcp --help" for usage.\n`);
+    return 2;
+  }
+  const logger = stderrLogger('warn');
+  let spooled: string | undefined;
+  let store: MemoryClient | undefined;
+  const started = Date.now();
+  let lastProgress = started;
+  const progress = (done: number, total?: number): void => {
+    const t = Date.now();
+    if (t - lastProgress < 1000) return;
+    lastProgress = t;
+    process.stderr.write(`memory-mcp: ${parsed.kind}ed ${done}${total !== undefined ? ` of ${total}` : ''} episodes (${Math.round((t - started) / 1000)} s)\n`);
+  };
+  try {
+    ensureDbDir(parsed.db);
+    store = await MemoryClient.open({ dir: parsed.db, logger, onLocked: parsed.kind === 'export' ? 'readonly' : 'error' });
+    if (parsed.kind === 'export') {
+      const out = parsed.file === '-' ? process.stdout : fs.createWriteStream(parsed.file);
+      const n = await exportJsonl(store, out, progress);
+      if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
+      process.stderr.write(`memory-mcp: exported ${n} episodes${parsed.file === '-' ? '' : ` to ${parsed.file}`} in ${Date.now() - started} ms\n`);
+    } else {
+      let file = parsed.file;
+      if (file === '-') {
+        // Import reads its file twice (check, then import): spool stdin to a temporary file.
+        spooled = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'memory-mcp-import-')), 'stdin.jsonl');
+        await pipeline(process.stdin, fs.createWriteStream(spooled));
+        file = spooled;
+      }
+      const r = await importFile(store, file, { skipInvalid: parsed.skipInvalid, progress });
+      for (const bad of r.invalid.slice(0, 10)) process.stderr.write(`memory-mcp: skipped line ${bad.line}: ${bad.message}\n`);
+      process.stderr.write(
+        `memory-mcp: imported ${r.imported} episodes, ${r.skipped} already present${r.invalid.length ? `, ${r.invalid.length} invalid lines skipped` : ''} (${r.format === 'json' ? 'whole-JSON export' : 'JSON Lines'}) in ${Date.now() - started} ms\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`memory-mcp: ${parsed.kind} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await store?.close().catch(() => undefined);
+    if (spooled) fs.rmSync(path.dirname(spooled), { recursive: true, force: true });
   }
 }
 

@@ -25,6 +25,14 @@ export const HELP_TEXT = `memory-mcp - MCP server with an episodic memory and a 
 Usage:
   memory-mcp [--db PATH] [--preset restrictive|default|permissive]
              [--allow-path DIR]... [--allow-host HOST]... [--http [PORT]]
+  memory-mcp export [--db PATH] [FILE|-]
+  memory-mcp import [--db PATH] [--skip-invalid] FILE|-
+
+Export and import (JSON Lines: a header line, then one episode a line):
+  export               Writes every episode to FILE (default: stdout).
+  import               Adds the episodes of FILE (- for stdin) that the store lacks;
+                       an invalid line imports nothing unless --skip-invalid.
+                       The older whole-JSON export imports too.
 
 Transports:
   (default)            stdio: stdout carries only MCP protocol, logs go to stderr.
@@ -140,4 +148,33 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     kind: 'run',
     options: { db: dbDir, preset, allowPaths, allowHosts, ...(httpPort !== undefined ? { http: { port: httpPort } } : {}), allTools, logLevel },
   };
+}
+
+export type ExchangeParse =
+  | { kind: 'export'; db: string; file: string }
+  | { kind: 'import'; db: string; file: string; skipInvalid: boolean }
+  | { kind: 'error'; message: string };
+
+/** `export [--db PATH] [FILE|-]` and `import [--db PATH] [--skip-invalid] FILE|-` (argv after the subcommand name). */
+export function parseExchangeArgs(kind: 'export' | 'import', argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}, cwd = '.'): ExchangeParse {
+  let db: string | undefined;
+  let file: string | undefined;
+  let skipInvalid = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--db' || arg.startsWith('--db=')) {
+      const v = arg.startsWith('--db=') ? arg.slice(5) : argv[++i];
+      if (!v || v.startsWith('--')) return { kind: 'error', message: '--db needs a value' };
+      db = v;
+    } else if (arg === '--skip-invalid' && kind === 'import') skipInvalid = true;
+    else if (arg !== '-' && arg.startsWith('-')) return { kind: 'error', message: `unknown option "${arg}" for ${kind}` };
+    else if (file !== undefined) return { kind: 'error', message: `${kind} takes one FILE (got "${file}" and "${arg}")` };
+    else file = arg;
+  }
+  const dbDir = path.resolve(cwd, db ?? env.MEMORY_MCP_DB ?? DEFAULT_DB_DIR);
+  if (kind === 'import') {
+    if (file === undefined) return { kind: 'error', message: 'import needs a FILE (or - for stdin)' };
+    return { kind, db: dbDir, file: file === '-' ? '-' : path.resolve(cwd, file), skipInvalid };
+  }
+  return { kind, db: dbDir, file: file === undefined || file === '-' ? '-' : path.resolve(cwd, file) };
 }

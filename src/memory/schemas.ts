@@ -165,6 +165,12 @@ export const InsightsOptionsSchema = z.object({
   maxSeries: z.number().int().min(1).max(50).default(8),
 });
 
+export const ExportPageOptionsSchema = z.object({
+  after: z.string().max(1000).optional(),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+
 export const RetentionPolicySchema = z.object({
   maxEpisodes: z.number().int().min(1).optional(),
   maxAgeDays: z.number().positive().optional(),

@@ -292,6 +292,23 @@ export interface MemoryExport {
   episodes: Episode[];
 }
 
+export interface ExportPageOptions {
+  /** The `next` of the previous page (constant cost per page, however far into the store). */
+  after?: string;
+  /** Episodes to skip (after `after`, if given). */
+  offset?: number;
+  /** Episodes per page (default 100, max 1000). */
+  limit?: number;
+}
+
+export interface ExportPage {
+  episodes: Episode[];
+  /** Episodes in the store. */
+  total: number;
+  /** Cursor of the following page; absent on the last page. */
+  next?: string;
+}
+
 export interface OpenOptions {
   /** Folder holding the store's files (snapshot, journal, lock). Created if missing. */
   dir: string;
@@ -334,7 +351,10 @@ export interface MemoryStoreApi extends Disposable {
   listEpisodes(options?: ListOptions): Promise<{ episodes: EpisodeSummary[]; total: number }>;
   deleteEpisode(id: string): Promise<boolean>;
   clear(): Promise<void>;
+  /** Every episode at once (small stores; use exportPage to go through a large one). */
   exportAll(): Promise<MemoryExport>;
+  /** One page of episodes in full, in export order; pass `next` as `after` for the following page. */
+  exportPage(options?: ExportPageOptions): Promise<ExportPage>;
   importAll(data: unknown): Promise<{ imported: number; skipped: number }>;
   stats(): Promise<StoreStats>;
   /** Episode counts by domain × task type and pattern counts by kind (no episode is listed). */

@@ -1,7 +1,9 @@
 /** The palette commands (category "Agent Memory"). Each returns its result so tests can check it. */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 import type { EpisodeSummary } from '../memory';
+import { exportJsonl, importFile } from '../mcp';
 import { isPresetName, type ExecutionResult, type PresetName } from '../sandbox';
 import { SECTION } from './config';
 import { METRICS_URI, episodeUri } from './episodeDocument';
@@ -148,29 +150,37 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
     const uri =
       target instanceof vscode.Uri
         ? target
-        : await vscode.window.showSaveDialog({ filters: { 'Agent Memory export': ['json'] }, saveLabel: 'Export', defaultUri: vscode.Uri.file('agent-memory-export.json') });
+        : await vscode.window.showSaveDialog({ filters: { 'Agent Memory export (JSON Lines)': ['jsonl'] }, saveLabel: 'Export', defaultUri: vscode.Uri.file('agent-memory-export.jsonl') });
     if (!uri) return undefined;
-    const data = await (await services.store()).exportAll();
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(JSON.stringify(data, null, 2)));
-    void vscode.window.showInformationMessage(`Exported ${data.episodes.length} episodes to ${uri.fsPath}.`);
-    return uri;
+    try {
+      // Streamed a page at a time (JSON Lines): memory stays flat whatever the store's size.
+      const store = await services.store();
+      const out = fs.createWriteStream(uri.fsPath);
+      const n = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting Agent Memory' }, (progress) =>
+        exportJsonl(store, out, (done, total) => progress.report({ message: `${done} of ${total ?? '?'} episodes` })),
+      );
+      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      void vscode.window.showInformationMessage(`Exported ${n} episodes to ${uri.fsPath}.`);
+      return uri;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Export failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
   };
 
   const importMemory = async (source?: unknown): Promise<{ imported: number; skipped: number } | undefined> => {
     const uri =
-      source instanceof vscode.Uri ? source : (await vscode.window.showOpenDialog({ filters: { 'Agent Memory export': ['json'] }, canSelectMany: false, openLabel: 'Import' }))?.[0];
+      source instanceof vscode.Uri
+        ? source
+        : (await vscode.window.showOpenDialog({ filters: { 'Agent Memory export': ['jsonl', 'json'] }, canSelectMany: false, openLabel: 'Import' }))?.[0];
     if (!uri) return undefined;
-    let data: unknown;
     try {
-      data = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Import failed: ${uri.fsPath} is not JSON (${err instanceof Error ? err.message : String(err)}). Nothing was changed.`);
-      return undefined;
-    }
-    try {
-      const result = await (await services.store()).importAll(data);
+      const store = await services.store();
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing into Agent Memory' }, (progress) =>
+        importFile(store, uri.fsPath, { progress: (done) => progress.report({ message: `${done} episodes` }) }),
+      );
       void vscode.window.showInformationMessage(`Imported ${result.imported} episodes (${result.skipped} already present).`);
-      return result;
+      return { imported: result.imported, skipped: result.skipped };
     } catch (err) {
       void vscode.window.showErrorMessage(`Import failed: ${err instanceof Error ? err.message : String(err)} Nothing was changed.`);
       return undefined;

@@ -56,14 +56,18 @@ describe('Agent Memory commands', function () {
 
   it('Export, Clear and Import round-trip the memory; a bad import changes nothing', async () => {
     const folder = vscode.workspace.workspaceFolders![0].uri;
-    const file = vscode.Uri.joinPath(folder, 'export.json');
+    const file = vscode.Uri.joinPath(folder, 'export.jsonl');
     const store = await api.services.store();
     const before = (await store.stats()).episodes;
     assert.ok(before >= 1);
     await vscode.commands.executeCommand('agentMemory.exportMemory', file);
-    const exported = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8')) as { format: string; episodes: unknown[] };
-    assert.equal(exported.format, 'agent-memory-export');
-    assert.equal(exported.episodes.length, before);
+    // JSON Lines: a header, then one episode a line.
+    const lines = Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8').trimEnd().split('\n');
+    const header = JSON.parse(lines[0]) as { format: string; episodes: number };
+    assert.equal(header.format, 'agent-memory-export');
+    assert.equal(header.episodes, before);
+    assert.equal(lines.length - 1, before);
+    assert.ok((JSON.parse(lines[1]) as { episode_id?: string }).episode_id);
 
     const bad = vscode.Uri.joinPath(folder, 'bad.json');
     await vscode.workspace.fs.writeFile(bad, Buffer.from(JSON.stringify({ format: 'agent-memory-export', version: 1, episodes: [{ id: 42 }] })));

@@ -26,20 +26,21 @@ export const exportMemoryTool = defineTool({
   output: exportMemoryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, { store }) {
-    const all = await store.exportAll().catch((e: unknown) => rethrowStore(e));
-    const page = all.episodes.slice(args.offset, args.offset + args.limit).map((e) => episodeToOut(e));
-    const end = args.offset + page.length;
+    // Only this page's episodes are read (the store pages in export order).
+    const page = await store.exportPage({ offset: args.offset, limit: args.limit }).catch((e: unknown) => rethrowStore(e));
+    const episodes = page.episodes.map((e) => episodeToOut(e));
+    const end = args.offset + episodes.length;
     return {
       structured: {
         format: 'agent-memory-export' as const,
         version: 1 as const,
-        exported_at: all.exportedAt,
-        total: all.episodes.length,
+        exported_at: new Date().toISOString(),
+        total: page.total,
         offset: args.offset,
-        ...(end < all.episodes.length ? { next_offset: end } : {}),
-        episodes: page,
+        ...(page.next !== undefined ? { next_offset: end } : {}),
+        episodes,
       },
-      text: `Exported episodes ${page.length ? `${args.offset + 1}-${end}` : 'none'} of ${all.episodes.length}.`,
+      text: `Exported episodes ${episodes.length ? `${args.offset + 1}-${end}` : 'none'} of ${page.total}.`,
     };
   },
 });

@@ -6,7 +6,7 @@ import { episodeIdInput, episodeOut, episodeToOut, rethrowStore } from './common
 
 export const getEpisodeInput = z.strictObject({
   episode_id: episodeIdInput,
-  steps_offset: z.number().int().min(0).max(1_000_000).default(0).describe('Steps to skip (paging long episodes: pass the next_steps_offset of the previous answer).'),
+  steps_offset: z.number().int().min(0).max(1_000_000).default(0).describe('Steps to skip (paging: the previous next_steps_offset).'),
   steps_limit: z.number().int().min(1).max(200).default(50).describe('Steps to include (1-200, default 50).'),
 });
 
@@ -20,7 +20,7 @@ export const getEpisodeTool = defineTool({
   title: 'Get an episode',
   tier: 'core',
   description:
-    'Fetch one episode: task, context, its recorded steps with their results, the outcome, reward and reflection. Steps come a page at a time (steps_limit, default 50); when more remain the answer has next_steps_offset: call again with steps_offset set to it.',
+    'Fetch one episode: task, context, steps with results, outcome, reward and reflection. Steps are paged: while next_steps_offset is present, call again with steps_offset set to it.',
   input: getEpisodeInput,
   output: getEpisodeOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

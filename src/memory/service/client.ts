@@ -295,6 +295,9 @@ export class MemoryClient implements MemoryStoreApi {
   exportAll(...args: CallArgs<'exportAll'>): Promise<CallResult<'exportAll'>> {
     return this.call('exportAll', ...args);
   }
+  exportPage(...args: CallArgs<'exportPage'>): Promise<CallResult<'exportPage'>> {
+    return this.call('exportPage', ...args);
+  }
   importAll(...args: CallArgs<'importAll'>): Promise<CallResult<'importAll'>> {
     return this.call('importAll', ...args);
   }

@@ -21,6 +21,7 @@ export const CALLS = [
   'deleteEpisode',
   'clear',
   'exportAll',
+  'exportPage',
   'importAll',
   'stats',
   'episodeGroups',

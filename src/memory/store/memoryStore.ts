@@ -35,6 +35,8 @@ import type {
   EpisodeGroups,
   EpisodePage,
   EpisodeSummary,
+  ExportPage,
+  ExportPageOptions,
   InsightsOptions,
   ListOptions,
   MemoryExport,
@@ -58,6 +60,7 @@ import {
   CompleteEpisodeInputSchema,
   CreateEpisodeInputSchema,
   EpisodeIdSchema,
+  ExportPageOptionsSchema,
   InsightsOptionsSchema,
   ListOptionsSchema,
   MemoryExportSchema,
@@ -71,7 +74,7 @@ import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
 import type { SearchIndex } from '../search';
 import { computeReward, deriveReflection } from '../learning';
-import { allEpisodes, freshImports } from './exchange';
+import { allEpisodes, episodePage, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
 import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
 import { LIMITS } from '../limits';
@@ -446,6 +449,13 @@ export class MemoryStore implements MemoryStoreApi {
     return this.guard(() => {
       this.ensureOpen();
       return { format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes: allEpisodes(this.db) };
+    });
+  }
+
+  exportPage(options: ExportPageOptions = {}): Promise<ExportPage> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return episodePage(this.db, parseOrThrow(ExportPageOptionsSchema, options, 'export page'));
     });
   }
 

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { parseCliArgs, HELP_TEXT } from '../../../src/mcp';
+import { parseExchangeArgs } from '../../../src/mcp/cliArgs';
 
 describe('mcp: memory-mcp argument parsing', () => {
   const cwd = '/work/project';
@@ -72,4 +73,18 @@ describe('mcp: memory-mcp argument parsing', () => {
       if (r.kind === 'error') assert.match(r.message, message);
     });
   }
+});
+
+describe('memory-mcp export/import arguments', () => {
+  it('defaults export to stdout and the usual store folder, and resolves paths against cwd', () => {
+    assert.deepEqual(parseExchangeArgs('export', [], {}, '/w'), { kind: 'export', db: '/w/.memory-mcp', file: '-' });
+    assert.deepEqual(parseExchangeArgs('export', ['--db', 'm', 'out.jsonl'], {}, '/w'), { kind: 'export', db: '/w/m', file: '/w/out.jsonl' });
+    assert.deepEqual(parseExchangeArgs('import', ['--skip-invalid', '-'], { MEMORY_MCP_DB: '/s' }, '/w'), { kind: 'import', db: '/s', file: '-', skipInvalid: true });
+  });
+  it('refuses a missing import file, unknown options and two files', () => {
+    assert.equal(parseExchangeArgs('import', []).kind, 'error');
+    assert.match((parseExchangeArgs('export', ['--skip-invalid']) as { message: string }).message, /unknown option/);
+    assert.match((parseExchangeArgs('import', ['a', 'b']) as { message: string }).message, /one FILE/);
+    assert.match((parseExchangeArgs('export', ['--db']) as { message: string }).message, /needs a value/);
+  });
 });

@@ -1,0 +1,118 @@
+/**
+ * `memory-mcp export` / `memory-mcp import`: the real bundled CLI (dist/cli.js, the store in
+ * its worker) on real store folders and files: round trip field by field, idempotent
+ * re-import, bad files (line numbers, nothing imported), --skip-invalid, stdin/stdout and
+ * the older whole-JSON export.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { MemoryStore } from '../../../src/memory';
+import type { Episode } from '../../../src/memory';
+import { err, ok, record, rmDir, tmpDir } from '../memory/helpers';
+
+const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
+
+function cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function episodesIn(dir: string): Promise<Episode[]> {
+  const store = await MemoryStore.open({ dir });
+  try {
+    return (await store.exportAll()).episodes;
+  } finally {
+    await store.close();
+  }
+}
+
+describe('memory-mcp export / import (JSON Lines)', function () {
+  this.timeout(120_000);
+  let root: string;
+  let source: string;
+  before(async () => {
+    root = tmpDir('mem-exchange-');
+    source = path.join(root, 'source');
+    const store = await MemoryStore.open({ dir: source });
+    await record(store, 'Fix the flaky login test', 'debugging', [['run_tests', 'reproduce', err('TimeoutError')], ['edit_file', 'await redirect', ok('patched')]], { type: 'success', verdict: 'stable' }, { language: 'typescript', tags: ['auth'] });
+    await record(store, 'Migrate the CSV importer', 'refactoring', [['read_file', 'inspect', ok()]], { type: 'partial_success', verdict: 'mostly', completed: ['parse'], failed: ['dates'] });
+    const open = await store.createEpisode({ task: 'Still going: profile the cache', taskType: 'analysis' });
+    await store.addStep(open.id, { tool: 'profile', action: 'sample', parameters: { ms: 500 }, result: ok('hot: getKey'), latencyMs: 12, tokensUsed: 40 });
+    await store.close();
+  });
+  after(() => rmDir(root));
+
+  it('round-trips every field, and importing the same file again imports nothing', async () => {
+    const file = path.join(root, 'out.jsonl');
+    const exp = cli(['export', '--db', source, file]);
+    assert.equal(exp.status, 0, exp.stderr);
+    assert.match(exp.stderr, /exported 3 episodes/);
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 4);
+    const header = JSON.parse(lines[0]) as Record<string, unknown>;
+    assert.equal(header.format, 'agent-memory-export');
+    assert.equal(header.version, 1);
+    assert.equal(header.episodes, 3);
+    const line = JSON.parse(lines[1]) as Record<string, unknown>;
+    assert.ok('episode_id' in line && 'task_type' in line && 'started_at' in line, 'get_episode field names');
+
+    const target = path.join(root, 'target');
+    const imp = cli(['import', '--db', target, file]);
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.match(imp.stderr, /imported 3 episodes, 0 already present/);
+    assert.deepEqual(await episodesIn(target), await episodesIn(source));
+    const again = cli(['import', '--db', target, file]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /imported 0 episodes, 3 already present/);
+    assert.equal((await episodesIn(target)).length, 3);
+  });
+
+  it('reads stdin and writes stdout with -', async () => {
+    const exp = cli(['export', '--db', source]);
+    assert.equal(exp.status, 0, exp.stderr);
+    const target = path.join(root, 'piped');
+    const imp = cli(['import', '--db', target, '-'], exp.stdout);
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.deepEqual(await episodesIn(target), await episodesIn(source));
+  });
+
+  it('names invalid lines and imports nothing; --skip-invalid imports the valid ones', async () => {
+    const good = fs.readFileSync(path.join(root, 'out.jsonl'), 'utf8').trimEnd().split('\n');
+    const missingTask = JSON.parse(good[2]) as Record<string, unknown>;
+    delete missingTask.task;
+    const bad = [good[0], good[1], '{"episode_id": "x", oops', JSON.stringify(missingTask), good[3]].join('\n') + '\n';
+    const file = path.join(root, 'bad.jsonl');
+    fs.writeFileSync(file, bad);
+    const target = path.join(root, 'bad-target');
+    const imp = cli(['import', '--db', target, file]);
+    assert.equal(imp.status, 1);
+    assert.match(imp.stderr, /2 invalid lines .* nothing was imported/);
+    assert.match(imp.stderr, /line 3: not JSON/);
+    assert.match(imp.stderr, /line 4: task: /);
+    assert.equal((await episodesIn(target)).length, 0);
+    const skip = cli(['import', '--db', target, '--skip-invalid', file]);
+    assert.equal(skip.status, 0, skip.stderr);
+    assert.match(skip.stderr, /imported 2 episodes, 0 already present, 2 invalid lines skipped/);
+    assert.match(skip.stderr, /skipped line 3/);
+  });
+
+  it('still imports the older whole-JSON export, and refuses a file that is neither', async () => {
+    const whole = path.join(root, 'old.json');
+    const store = await MemoryStore.open({ dir: source });
+    fs.writeFileSync(whole, JSON.stringify(await store.exportAll(), null, 2));
+    await store.close();
+    const target = path.join(root, 'old-target');
+    const imp = cli(['import', '--db', target, whole]);
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.match(imp.stderr, /imported 3 episodes, 0 already present \(whole-JSON export\)/);
+    assert.deepEqual(await episodesIn(target), await episodesIn(source));
+    const junk = path.join(root, 'junk.txt');
+    fs.writeFileSync(junk, 'hello\nworld\n');
+    const r = cli(['import', '--db', target, junk]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /Line 1 of .* is not an export header/);
+    assert.equal(cli(['import', '--db', target]).status, 2);
+  });
+});
