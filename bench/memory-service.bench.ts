@@ -7,7 +7,7 @@
  *   BENCH_STEPS=10000          add_episode_step calls into one episode (default 10000)
  * Phases: import (chunks of 500), open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the last
- * 10), a snapshot and an export.
+ * 10), a snapshot and an export (paged, 200 episodes a page).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -113,8 +113,17 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
     };
     const snap = await phase(() => store.snapshot());
     out.snapshot = { ms: snap.ms, eld_max_ms: snap.eld_max_ms, eld_p99_ms: snap.eld_p99_ms };
-    const exp = await phase(() => store.exportAll());
-    out.export = { ms: exp.ms, episodes: exp.value.episodes.length, eld_max_ms: exp.eld_max_ms, eld_p99_ms: exp.eld_p99_ms };
+    // Paged as export_memory and `memory-mcp export` read it (never the whole store at once).
+    const exp = await phase(async () => {
+      let page = await store.exportPage({ limit: 200 });
+      let count = page.episodes.length;
+      while (page.next !== undefined) {
+        page = await store.exportPage({ after: page.next, limit: 200 });
+        count += page.episodes.length;
+      }
+      return count;
+    });
+    out.export_paged = { ms: exp.ms, episodes: exp.value, eld_max_ms: exp.eld_max_ms, eld_p99_ms: exp.eld_p99_ms };
     out.rss_mb = Math.round(process.memoryUsage().rss / 1048576);
     await store.close();
   } finally {
