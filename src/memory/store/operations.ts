@@ -11,8 +11,9 @@ import { dedupeKey } from '../learning';
 import type { SearchIndex } from '../search';
 import { packJson } from './codec';
 import { addPatterns, removePatterns } from './patterns';
-import { EPISODE_INSERT, episodeRow, gistOf, rowToEpisode, toolsOf } from './rows';
-import { one } from './sql';
+import { EPISODE_INSERT, episodeRow, gistOf, rowToEpisode } from './rows';
+import { num, one, str } from './sql';
+import { deleteSteps, insertSteps, loadSteps } from './steps';
 
 export type NewEpisode = Pick<Episode, 'id' | 'task' | 'domain' | 'taskType' | 'context' | 'startedAt'>;
 
@@ -36,7 +37,13 @@ export interface Applied {
 
 export function loadEpisode(db: Database, id: string): Episode | undefined {
   const row = one(db, 'SELECT * FROM episodes WHERE id = ?', [id]);
-  return row ? rowToEpisode(row) : undefined;
+  return row ? rowToEpisode(row, loadSteps(db, id)) : undefined;
+}
+
+/** An episode with steps n in (offset, offset + limit] only, and its step count. */
+export function loadEpisodePage(db: Database, id: string, offset: number, limit: number): { episode: Episode; stepCount: number } | undefined {
+  const row = one(db, 'SELECT * FROM episodes WHERE id = ?', [id]);
+  return row ? { episode: rowToEpisode(row, loadSteps(db, id, offset, limit)), stepCount: num(row.step_count) } : undefined;
 }
 
 export function requireEpisode(db: Database, id: string): Episode {
@@ -47,14 +54,11 @@ export function requireEpisode(db: Database, id: string): Episode {
 
 function insertEpisode(db: Database, ep: Episode, dKey: string | null): void {
   db.run(EPISODE_INSERT, episodeRow(ep, dKey));
+  insertSteps(db, ep.id, ep.steps);
 }
 
-/**
- * Applies an operation. `replayed` (journal replay only) holds the latest state of
- * episodes written earlier in the same replay, which later records start from instead
- * of reading and decoding the row again.
- */
-export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map<string, Episode>): Applied {
+/** Applies an operation. Costs of a step do not depend on the episode's length. */
+export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
   switch (op.t) {
     case 'create': {
       const ep: Episode = { ...op.ep, steps: [] };
@@ -63,19 +67,23 @@ export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map
       return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_created', episodeId: ep.id }], episode: ep };
     }
     case 'step': {
-      const ep = replayed?.get(op.id) ?? requireEpisode(db, op.id);
-      if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
-      ep.steps.push(op.step);
-      db.run('UPDATE episodes SET steps = ?, step_count = ?, tools = ? WHERE id = ?', [packJson(ep.steps), ep.steps.length, JSON.stringify(toolsOf(ep.steps)), op.id]);
-      return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_updated', episodeId: op.id }], episode: ep };
+      const row = one(db, 'SELECT step_count, outcome_type, tools FROM episodes WHERE id = ?', [op.id]);
+      if (!row) throw new MemoryError('not_found', `No episode with id "${op.id}"`);
+      if (row.outcome_type !== null) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
+      const tools = JSON.parse(str(row.tools)) as string[];
+      if (!tools.includes(op.step.tool)) tools.push(op.step.tool);
+      insertSteps(db, op.id, [op.step]);
+      db.run('UPDATE episodes SET step_count = ?, tools = ? WHERE id = ?', [num(row.step_count) + 1, JSON.stringify(tools), op.id]);
+      return { after: [() => index.appendStep(op.id, op.step)], changes: [{ type: 'episode_updated', episodeId: op.id }] };
     }
     case 'complete': {
-      const ep = replayed?.get(op.id) ?? requireEpisode(db, op.id);
+      const ep = requireEpisode(db, op.id);
       if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed`);
       if (op.dupOf) {
         const survivor = requireEpisode(db, op.dupOf);
         db.run('UPDATE episodes SET dup_count = dup_count + 1 WHERE id = ?', [op.dupOf]);
         db.run('DELETE FROM episodes WHERE id = ?', [op.id]);
+        deleteSteps(db, op.id);
         return {
           after: [() => index.remove(op.id)],
           changes: [
@@ -109,6 +117,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map
         if (!ep) continue;
         if (ep.outcome) removePatterns(db, ep);
         db.run('DELETE FROM episodes WHERE id = ?', [id]);
+        deleteSteps(db, id);
         removed.push(id);
       }
       return {
@@ -118,6 +127,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map
     }
     case 'clear':
       db.run('DELETE FROM episodes');
+      db.run('DELETE FROM steps');
       db.run('DELETE FROM patterns');
       return { after: [() => index.clear()], changes: [{ type: 'cleared' }] };
     case 'import': {

@@ -8,6 +8,14 @@ export function tmpDir(prefix = 'mem-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * A temp folder on tmpfs when the machine has one (/dev/shm): for tests making thousands
+ * of writes, each fdatasync'ed, which on a disk would take minutes. Same files, same code.
+ */
+export function fastTmpDir(prefix = 'mem-'): string {
+  return fs.existsSync('/dev/shm') ? fs.mkdtempSync(path.join('/dev/shm', prefix)) : tmpDir(prefix);
+}
+
 export function rmDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -37,4 +45,18 @@ export async function record(
   for (const [tool, action, result] of steps) await store.addStep(ep.id, { tool, action, result, latencyMs: 10 });
   const res = await store.completeEpisode(ep.id, { outcome });
   return res.duplicateOf ?? ep.id;
+}
+
+/** Mocha hooks giving each test of the suite a fresh store in a fresh folder (`ctx.store`, `ctx.dir`). */
+export function useFreshStore(): { store: MemoryStore; dir: string } {
+  const ctx = {} as { store: MemoryStore; dir: string };
+  beforeEach(async () => {
+    ctx.dir = tmpDir();
+    ctx.store = await openStore(ctx.dir);
+  });
+  afterEach(async () => {
+    await ctx.store.close().catch(() => undefined);
+    rmDir(ctx.dir);
+  });
+  return ctx;
 }

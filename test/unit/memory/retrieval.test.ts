@@ -256,7 +256,7 @@ describe('memory store: retention and schema', () => {
 
   it('records the schema version and refuses a newer one', async () => {
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '2');
+    assert.equal(_schemaVersion(store), '3');
     (store as unknown as { db: { run(sql: string): void } }).db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     await store.createEpisode({ task: 'force a snapshot', taskType: 'other' });
     await store.close();
