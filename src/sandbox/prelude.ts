@@ -53,7 +53,7 @@ var st,ap=I[10];
 return function(a,b){var i,p;if(typeof a==='string'){var su=P(a),d=su.d,f=su.f;lk(G,'console',fr({log:lg(0),info:lg(0),debug:lg(0),trace:lg(0),warn:lg(1),error:lg(1)}));
 p=[Function.prototype,gp(async function(){}),gp(function*(){}),gp(async function*(){})];for(i=0;i<4;i++){st=stub('Function',p[i]);if(!i)lk(G,'Function',st)}
 for(i=0;i<d.length;i++)lk(G,d[i],stub(d[i]));
-if(f){p={};for(i=0;i<f.length;i++)p[f[i]]=stub('fs.'+f[i]);lk(G,'fs',fr(p))}
+if(!su.fs){p={};for(i=0;i<f.length;i++)p[f[i]]=stub('fs.'+f[i]);lk(G,'fs',fr(p))}
 lk(G,'require',function(n){(K||(K=C(0))).req(n)});st=void 0;if(su.h){p=Q||(Q=C(1));p.install(su);st=p.settle}return}
 lk(G,'context',df(P(b)));try{p=a()}catch(e){fail(e);return st}ap(I[14],p,[function(v){var o;try{o=v===undefined?'null':S(v)}catch(e){fail(e,1);return}if(typeof o==='string'&&o.length<=${OUTPUT_CAP})h('done',o);else fail(v,2,o)},fail]);return st}})`;
 
@@ -84,7 +84,7 @@ function hc(n,a){var j;try{j=S(a)}catch(e){return Prej(new TE('arguments of '+n+
 function hf(n){return function(){var a=[];for(var i=0;i<arguments.length;i++)a[i]=arguments[i];return hc(n,a)}}
 function mkres(r){var hd=r.headers||{};function low(k){return ap(lc,ss(k),[])}return fr({status:r.status,statusText:r.statusText,ok:r.status>=200&&r.status<300,url:r.url,redirected:!!r.redirected,headers:fr({get:function(k){k=low(k);return ap(ho,hd,[k])?hd[k]:null},has:function(k){return ap(ho,hd,[low(k)])},entries:function(){return oe(hd)}}),text:function(){return Pres(r.body)},json:function(){try{return Pres(P(r.body))}catch(e){return Prej(e)}}})}
 X.settle=function(id,ok,pl){var p=ap(mg,pm,[id]);if(!p)return;ap(md,pm,[id]);if(ok){var v;try{v=pl===''?undefined:P(pl)}catch(e){p[1](e);return}p[0](v)}else p[1](new E(pl))};
-if(su.fs){var fo={},fl=['readFile','writeFile','readdir','stat'];for(i=0;i<4;i++)fo[fl[i]]=hf('fs.'+fl[i]);lk(G,'fs',fr(fo))}
+if(su.fs){var fo={},fl=su.f;for(i=0;i<fl.length;i++)fo[fl[i]]=hf('fs.'+fl[i]);lk(G,'fs',fr(fo))}
 if(su.net)lk(G,'fetch',function(u,o){var q={};if(o!==null&&typeof o==='object'){if(o.method!==undefined)q.method=ss(o.method);if(o.headers!==undefined)q.headers=o.headers;if(o.body!==undefined)q.body=typeof o.body==='string'?o.body:S(o.body)}return ap(th,hc('fetch',[ss(u),q]),[mkres])});
 for(i=0;i<su.n.length;i++){var n=su.n[i],ps=ap(sp,n,['.']),o=r;if(ps.length===1){r[n]=hf(n);continue}for(j=0;j<ps.length-1;j++){if(!ap(ho,o,[ps[j]]))o[ps[j]]={};o=o[ps[j]]}o[ps[ps.length-1]]=hf(n)}
 var k=gn(r);for(i=0;i<k.length;i++)lk(G,k[i],df(r[k[i]]))};
@@ -96,8 +96,8 @@ export interface Setup {
   h: boolean;
   /** Globals replaced by denial stubs. */
   d: string[];
-  /** `fs` methods installed as denial stubs (when file-system access is off). */
-  f?: string[];
+  /** The `fs` methods: host calls when `fs`, else denial stubs. */
+  f: readonly string[];
   /** Host function names (dotted paths). */
   n: string[];
   fs: boolean;
