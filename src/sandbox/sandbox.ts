@@ -3,6 +3,7 @@
  * a backstop that terminates a worker stuck past its deadline, host calls
  * (hostApi and the fs/fetch capabilities) served on this thread, and metrics.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -515,6 +516,8 @@ export class Sandbox implements SandboxEngine {
     if (job.host) return job.host;
     const startedAt = Atomics.load(s.i32, SHM.RUNNING) === job.id && s.startedAt[0] >= job.startedAt ? s.startedAt[0] : Date.now();
     const aborter = new AbortController();
+    // Every request, read and host function of the run may listen to it.
+    setMaxListeners(0, aborter.signal);
     const deadline = startedAt + job.config.maxExecutionTimeMs;
     const host: HostCalls = { scope: { signal: aborter.signal, deadline }, aborter, waiting: [], inFlight: 0, busyMs: 0, startedAt, replies: new Budget('host-call answer budget', HOST_CALLS.replyChars, 'characters') };
     // Past the deadline nothing more is served, whether or not the worker has noticed yet.
