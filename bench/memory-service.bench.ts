@@ -28,17 +28,30 @@ function pct(xs: number[], p: number): number {
   return r1(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]);
 }
 
-/** Runs a phase with the caller's event-loop delay monitored; returns its wall time and the delay's max and p99 (ms). */
-async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; eld_max_ms: number; eld_p99_ms: number }> {
+/**
+ * Runs a phase with the caller's event loop watched two ways: monitorEventLoopDelay (max, p99),
+ * and the longest gap between ticks of a 1 ms interval (`blocked_max_ms`), which also counts a
+ * phase that never yields to the loop (the histogram takes no sample then, and reads 0).
+ */
+async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; eld_max_ms: number; eld_p99_ms: number; blocked_max_ms: number }> {
   const h = monitorEventLoopDelay({ resolution: 1 });
+  let last = now();
+  let gap = 0;
+  const ticker = setInterval(() => {
+    const t = now();
+    gap = Math.max(gap, t - last);
+    last = t;
+  }, 1);
   h.enable();
   const t = now();
   const value = await fn();
   const ms = now() - t;
-  // Let the monitor see the loop once more after the phase's last callback.
+  // Let the monitor and the ticker see the loop once more after the phase's last callback.
   await new Promise((r) => setTimeout(r, 5));
   h.disable();
-  return { value, ms: r1(ms), eld_max_ms: r1(h.max / 1e6), eld_p99_ms: r1(h.percentile(99) / 1e6) };
+  clearInterval(ticker);
+  gap = Math.max(gap, now() - last);
+  return { value, ms: r1(ms), eld_max_ms: r1(h.max / 1e6), eld_p99_ms: r1(h.percentile(99) / 1e6), blocked_max_ms: r1(gap) };
 }
 
 function open(kind: Kind, dir: string): Promise<Store> {
@@ -59,15 +72,15 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       for (const episodes of chunks) await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
     });
     chunks.length = 0;
-    out.import = { ms: imp.ms, eld_max_ms: imp.eld_max_ms, eld_p99_ms: imp.eld_p99_ms };
+    out.import = { ms: imp.ms, eld_max_ms: imp.eld_max_ms, eld_p99_ms: imp.eld_p99_ms, blocked_max_ms: imp.blocked_max_ms };
     await store.close();
 
     const opened = await phase(() => open(kind, dir));
     store = opened.value;
-    out.open = { ms: opened.ms, eld_max_ms: opened.eld_max_ms, eld_p99_ms: opened.eld_p99_ms };
+    out.open = { ms: opened.ms, eld_max_ms: opened.eld_max_ms, eld_p99_ms: opened.eld_p99_ms, blocked_max_ms: opened.blocked_max_ms };
     const queries = Array.from({ length: 1000 }, () => genQuery());
     const first = await phase(() => store.query({ query: queries[0] }));
-    out.first_query = { ms: first.ms, eld_max_ms: first.eld_max_ms, eld_p99_ms: first.eld_p99_ms };
+    out.first_query = { ms: first.ms, eld_max_ms: first.eld_max_ms, eld_p99_ms: first.eld_p99_ms, blocked_max_ms: first.blocked_max_ms };
 
     const lat: number[] = [];
     const many = await phase(async () => {
@@ -81,7 +94,7 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
         );
       }
     });
-    out.queries_1000_by_50 = { ms: many.ms, per_query_p50_ms: pct(lat, 50), per_query_p99_ms: pct(lat, 99), eld_max_ms: many.eld_max_ms, eld_p99_ms: many.eld_p99_ms };
+    out.queries_1000_by_50 = { ms: many.ms, per_query_p50_ms: pct(lat, 50), per_query_p99_ms: pct(lat, 99), eld_max_ms: many.eld_max_ms, eld_p99_ms: many.eld_p99_ms, blocked_max_ms: many.blocked_max_ms };
     const serial: number[] = [];
     for (const q of queries.slice(0, 200)) {
       const t = now();
@@ -110,9 +123,10 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       ratio_last_to_first_500: r1(pct(stepLat.slice(-500), 50) / pct(stepLat.slice(0, 500), 50)),
       eld_max_ms: st.eld_max_ms,
       eld_p99_ms: st.eld_p99_ms,
+      blocked_max_ms: st.blocked_max_ms,
     };
     const snap = await phase(() => store.snapshot());
-    out.snapshot = { ms: snap.ms, eld_max_ms: snap.eld_max_ms, eld_p99_ms: snap.eld_p99_ms };
+    out.snapshot = { ms: snap.ms, eld_max_ms: snap.eld_max_ms, eld_p99_ms: snap.eld_p99_ms, blocked_max_ms: snap.blocked_max_ms };
     // Paged as export_memory and `memory-mcp export` read it (never the whole store at once).
     const exp = await phase(async () => {
       let page = await store.exportPage({ limit: 200 });
@@ -123,7 +137,7 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       }
       return count;
     });
-    out.export_paged = { ms: exp.ms, episodes: exp.value, eld_max_ms: exp.eld_max_ms, eld_p99_ms: exp.eld_p99_ms };
+    out.export_paged = { ms: exp.ms, episodes: exp.value, eld_max_ms: exp.eld_max_ms, eld_p99_ms: exp.eld_p99_ms, blocked_max_ms: exp.blocked_max_ms };
     out.rss_mb = Math.round(process.memoryUsage().rss / 1048576);
     await store.close();
   } finally {

@@ -1,16 +1,17 @@
 /** The palette commands (category "Agent Memory"). Each returns its result so tests can check it. */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { Logger } from '../common/logger';
 import type { EpisodeSummary } from '../memory';
 import { exportJsonl, importFile } from '../mcp';
 import { isPresetName, type ExecutionResult, type PresetName } from '../sandbox';
 import { SECTION } from './config';
-import { METRICS_URI, episodeUri } from './episodeDocument';
+import { METRICS_URI, SANDBOX_RESULT_URI, episodeUri, type MemoryDocuments } from './episodeDocument';
+import type { CommandLogger, Failures } from './failures';
 import { episodeSummary, formatExecution, truncate } from './format';
 import type { MemoryNode } from './trees';
 import type { Services } from './services';
 import type { SandboxStatus } from './statusBar';
+import type { InsightsPanel } from './insights/panel';
 
 const SAMPLE_CODE = `// A sample run recorded as an episode: sum the squares of the input.
 const numbers = context.input.numbers;
@@ -24,9 +25,44 @@ function episodeIdOf(arg: unknown): string | undefined {
   return node && node.type === 'episode' ? node.episode.id : undefined;
 }
 
-export function registerCommands(services: Services, logger: Logger & vscode.LogOutputChannel, status: SandboxStatus): vscode.Disposable[] {
+/**
+ * Long work in a cancellable progress notification. `step` reports a stage and throws if the user
+ * (or a token the caller passed: tests, other commands) cancelled; a cancelled run resolves to
+ * undefined after telling the user what was (not) done.
+ */
+async function withCancellableProgress<T>(
+  title: string,
+  passed: unknown,
+  onCancelled: string,
+  work: (step: (message: string) => void) => Promise<T>,
+): Promise<T | undefined> {
+  const extra = passed as vscode.CancellationToken | undefined;
+  class Cancelled extends Error {}
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
+      work((message) => {
+        if (token.isCancellationRequested || extra?.isCancellationRequested === true) throw new Cancelled();
+        progress.report({ message });
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof Cancelled)) throw err;
+    void vscode.window.showInformationMessage(onCancelled);
+    return undefined;
+  }
+}
+
+export interface CommandParts {
+  services: Services;
+  logger: CommandLogger;
+  status: SandboxStatus;
+  failures: Failures;
+  documents: MemoryDocuments;
+  insights: InsightsPanel;
+}
+
+export function registerCommands({ services, logger, status, failures, documents, insights }: CommandParts): vscode.Disposable[] {
   const sandboxOutput = vscode.window.createOutputChannel('Agent Memory Sandbox');
-  const reg = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(`agentMemory.${id}`, fn);
 
   const runInSandbox = async (codeArg?: unknown): Promise<ExecutionResult | undefined> => {
     let code = typeof codeArg === 'string' ? codeArg : undefined;
@@ -59,8 +95,12 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
         }
       },
     );
-    sandboxOutput.appendLine(formatExecution(result, source));
+    const text = formatExecution(result, source);
+    sandboxOutput.appendLine(text);
     sandboxOutput.show(true);
+    // The result view: a read-only document the user can select and copy from.
+    documents.setSandboxResult(text);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(SANDBOX_RESULT_URI), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: true });
     if (result.kind === 'security_violation') void vscode.window.showWarningMessage(`Sandbox refused the code (${result.violationType}): ${result.reason}`);
     return result;
   };
@@ -99,7 +139,7 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
           alwaysShow: true,
         }));
       } catch (err) {
-        logger.warn(`Search failed: ${err instanceof Error ? err.message : String(err)}`);
+        failures.report('Search Memory', err, () => search(value));
       } finally {
         if (mine === generation) pick.busy = false;
       }
@@ -146,45 +186,53 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
     return chosen;
   };
 
-  const exportMemory = async (target?: unknown): Promise<vscode.Uri | undefined> => {
+  const exportMemory = async (target?: unknown, token?: unknown): Promise<vscode.Uri | undefined> => {
     const uri =
       target instanceof vscode.Uri
         ? target
         : await vscode.window.showSaveDialog({ filters: { 'Agent Memory export (JSON Lines)': ['jsonl'] }, saveLabel: 'Export', defaultUri: vscode.Uri.file('agent-memory-export.jsonl') });
     if (!uri) return undefined;
-    try {
-      // Streamed a page at a time (JSON Lines): memory stays flat whatever the store's size.
+    const count = await withCancellableProgress('Agent Memory: exporting', token, 'Export cancelled; the partial file was removed.', async (step) => {
       const store = await services.store();
+      step('reading the memory…');
+      // Streamed a page at a time (JSON Lines): memory stays flat whatever the store's size.
       const out = fs.createWriteStream(uri.fsPath);
-      const n = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting Agent Memory' }, (progress) =>
-        exportJsonl(store, out, (done, total) => progress.report({ message: `${done} of ${total ?? '?'} episodes` })),
-      );
-      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-      void vscode.window.showInformationMessage(`Exported ${n} episodes to ${uri.fsPath}.`);
-      return uri;
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Export failed: ${err instanceof Error ? err.message : String(err)}`);
-      return undefined;
-    }
+      try {
+        const n = await exportJsonl(store, out, (done, total) => step(`${done} of ${total ?? '?'} episodes written…`));
+        await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        return n;
+      } catch (err) {
+        out.destroy();
+        fs.rmSync(uri.fsPath, { force: true });
+        throw err;
+      }
+    });
+    if (count === undefined) return undefined;
+    void vscode.window.showInformationMessage(`Exported ${count} episodes to ${uri.fsPath}.`);
+    return uri;
   };
 
-  const importMemory = async (source?: unknown): Promise<{ imported: number; skipped: number } | undefined> => {
+  /** Reads, parses, validates and writes in one transaction: cancelled before the write, nothing changes. */
+  const importMemory = async (source?: unknown, token?: unknown): Promise<{ imported: number; skipped: number } | undefined> => {
     const uri =
       source instanceof vscode.Uri
         ? source
         : (await vscode.window.showOpenDialog({ filters: { 'Agent Memory export': ['jsonl', 'json'] }, canSelectMany: false, openLabel: 'Import' }))?.[0];
     if (!uri) return undefined;
-    try {
-      const store = await services.store();
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing into Agent Memory' }, (progress) =>
-        importFile(store, uri.fsPath, { progress: (done) => progress.report({ message: `${done} episodes` }) }),
-      );
-      void vscode.window.showInformationMessage(`Imported ${result.imported} episodes (${result.skipped} already present).`);
-      return { imported: result.imported, skipped: result.skipped };
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Import failed: ${err instanceof Error ? err.message : String(err)} Nothing was changed.`);
-      return undefined;
-    }
+    const result = await withCancellableProgress(
+      'Agent Memory: importing',
+      token,
+      'Import cancelled; the episodes imported so far are kept (importing the file again adds only the rest).',
+      async (step) => {
+        const store = await services.store();
+        // Every line is checked before anything is written: an invalid one imports nothing.
+        step(`checking ${uri.fsPath}…`);
+        const r = await importFile(store, uri.fsPath, { progress: (done) => step(`${done} episodes read…`) });
+        return { imported: r.imported, skipped: r.skipped };
+      },
+    );
+    if (result) void vscode.window.showInformationMessage(`Imported ${result.imported} episodes (${result.skipped} already present).`);
+    return result;
   };
 
   const clearMemory = async (confirmed?: unknown): Promise<boolean> => {
@@ -230,23 +278,25 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
     return episodeSummary(done.episode);
   };
 
+  const reg = (id: string, what: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => failures.command(id, what, fn);
   return [
     sandboxOutput,
-    reg('runInSandbox', runInSandbox),
-    reg('searchMemory', searchMemory),
-    reg('openEpisode', openEpisode),
-    reg('deleteEpisode', deleteEpisode),
-    reg('copyEpisodeId', async (arg?: unknown) => {
+    reg('runInSandbox', 'Run in Sandbox', runInSandbox),
+    reg('searchMemory', 'Search Memory', searchMemory),
+    reg('openEpisode', 'Open Episode', openEpisode),
+    reg('deleteEpisode', 'Delete Episode', deleteEpisode),
+    reg('copyEpisodeId', 'Copy Episode Id', async (arg?: unknown) => {
       const id = episodeIdOf(arg);
       if (id) await vscode.env.clipboard.writeText(id);
       return id;
     }),
-    reg('exportMemory', exportMemory),
-    reg('importMemory', importMemory),
-    reg('clearMemory', clearMemory),
-    reg('choosePreset', choosePreset),
-    reg('showMetrics', showMetrics),
-    reg('showLog', () => logger.show(true)),
-    reg('runSample', runSample),
+    reg('exportMemory', 'Export Memory', exportMemory),
+    reg('importMemory', 'Import Memory', importMemory),
+    reg('clearMemory', 'Clear Memory', clearMemory),
+    reg('choosePreset', 'Choose Sandbox Preset', choosePreset),
+    reg('showMetrics', 'Show Metrics', showMetrics),
+    reg('showInsights', 'Show Insights', () => insights.show()),
+    reg('showLog', 'Show Log', () => logger.show(true)),
+    reg('runSample', 'Run a Sample', runSample),
   ];
 }
