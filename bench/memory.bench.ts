@@ -226,7 +226,7 @@ async function runSize(n: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-bench-${n}-`));
   const t0 = Date.now();
   const texts: string[] = [];
-  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, dedupe: false });
+  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000 });
   const tb = now();
   const CHUNK = 10_000; // big imports: one transaction and one bulk pattern update per chunk
   for (let i = 0; i < n; i += CHUNK) {

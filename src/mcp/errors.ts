@@ -3,6 +3,7 @@
  * model can act on (which field, what was wrong, what to do next).
  */
 import type { z } from 'zod';
+import { MEMORY_ERROR_CODES } from '../memory/types';
 
 /** A failure the caller caused or can fix; its message is returned verbatim as an `isError` result. */
 export class ToolError extends Error {
@@ -12,7 +13,7 @@ export class ToolError extends Error {
   }
 }
 
-const STORE_CODES = new Set(['not_found', 'invalid', 'locked', 'corrupt', 'read_only', 'closed', 'conflict']);
+const STORE_CODES = new Set<string>(MEMORY_ERROR_CODES);
 
 /** Duck-typed check for the store's `MemoryError` (the MCP layer codes against types only). */
 export function storeErrorCode(error: unknown): string | undefined {
@@ -43,6 +44,8 @@ export function describeStoreError(error: unknown, what?: string): string | unde
       return `The memory store is locked by another process: ${detail}`;
     case 'corrupt':
       return `The memory store is damaged: ${detail}`;
+    case 'unavailable':
+      return `The memory store's worker stopped: ${detail}`;
     default:
       return detail;
   }

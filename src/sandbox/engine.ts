@@ -15,7 +15,7 @@ import {
 } from 'quickjs-emscripten-core';
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
-import { COLD_SOURCE, GUEST_FILENAME, HOST_SOURCE, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource, type Setup } from './prelude';
+import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, PRELUDE_SOURCE, moduleSource, type Setup } from './runtime';
 import { CONSOLE_CAP, FS_METHODS, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
 import { moduleViolation, screenCode } from './screen';
 import { stripTypes } from './transpile';
@@ -360,9 +360,11 @@ export class Engine {
     }
   }
 
-  /** The lazily compiled prelude parts: 1 → HOST_SOURCE, else COLD_SOURCE. */
+  /** A guest runtime module's source, compiled by the prelude on first use. */
   private source(ctx: QuickJSContext, which: QuickJSHandle | undefined): QuickJSHandle {
-    return ctx.newString(which !== undefined && ctx.typeof(which) === 'number' && ctx.getNumber(which) === 1 ? HOST_SOURCE : COLD_SOURCE);
+    const source = which !== undefined && ctx.typeof(which) === 'number' ? moduleSource(ctx.getNumber(which)) : undefined;
+    if (source === undefined) throw new Error('unknown guest module');
+    return ctx.newString(source);
   }
 
   /** Reads name/message/stack of an error handle defensively (strings only). */
@@ -425,7 +427,7 @@ export class Engine {
         throw new Error('no execution is running');
       });
       handles.push(h);
-      const prelude = c.evalCode(preludeSource(), PRELUDE_FILENAME, GLOBAL);
+      const prelude = c.evalCode(PRELUDE_SOURCE, PRELUDE_FILENAME, GLOBAL);
       if (prelude.error) {
         const e = this.readError(c, prelude.error);
         prelude.error.dispose();
@@ -692,7 +694,7 @@ function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['lim
   const setup: Setup = {
     h: msg.hostNames.length > 0 || fs || net,
     d: net ? ['eval', 'XMLHttpRequest', 'WebSocket'] : ['eval', 'XMLHttpRequest', 'WebSocket', 'fetch'],
-    f: FS_METHODS,
+    f: [...FS_METHODS],
     n: msg.hostNames,
     fs,
     net,
