@@ -113,3 +113,15 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
     }
   });
 }
+
+/** JSON-RPC code for a resource that does not exist (MCP specification). */
+export const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * An error the SDK answers as a JSON-RPC error with this code and exactly this
+ * message (an `McpError` would carry its "MCP error <code>:" prefix, which the
+ * client adds again).
+ */
+export function protocolError(code: number, message: string, data?: unknown): Error {
+  return Object.assign(new Error(message), { code, ...(data !== undefined ? { data } : {}) });
+}

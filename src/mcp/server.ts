@@ -3,22 +3,24 @@
  * and the sandbox. Tools, resources and prompts are registered with the SDK's
  * `registerTool`/`registerResource`/`registerPrompt`: the SDK validates tool
  * arguments against each tool's zod schema and its answer against the output
- * schema, and sends the list_changed notifications. Two things are ours:
+ * schema, and sends the list_changed notifications. Ours on top:
  * - `tools/list` orders enabled tools by persisted usage (most used first) and
  *   lists compact schemas (see listing.ts);
  * - the SDK's `tools/call` answers for unknown tools, tools not enabled yet and
- *   bad arguments are reworded to say what was wrong and what to do.
+ *   bad arguments, and its `resources/read` answer for impossible URIs, are
+ *   reworded to say what was wrong and what to do (see sdkHandlers.ts);
+ * - paged `resources/list`, subscriptions and change notifications (resources.ts).
  */
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
+  GetPromptRequestSchema,
   ListToolsRequestSchema,
+  ReadResourceRequestSchema,
   type CallToolRequest,
   type CallToolResult,
+  type ReadResourceRequest,
   type ResourceLink,
-  type ServerNotification,
-  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { version as packageVersion } from '../../package.json';
 import type { Logger } from '../common/logger';
@@ -28,6 +30,9 @@ import { boundValue, DEFAULT_MAX_RESPONSE_CHARS } from './bound';
 import { describeStoreError, ToolError } from './errors';
 import { toolDefinition } from './listing';
 import { episodeLinks } from './links';
+import { clearPromptErrors, registerPrompts } from './prompts';
+import { checkResourceUri, registerResources } from './resources';
+import { wrapSdkHandlers, type Extra, type HandlerWrapper } from './sdkHandlers';
 import { ALL_TOOLS } from './tools';
 import type { DisclosureControl, McpTool, ServerStatus, ToolContext } from './tools/define';
 
@@ -67,8 +72,6 @@ interface Entry {
   index: number;
   handle: RegisteredTool;
 }
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 function errorResult(text: string): CallToolResult {
   return { content: [{ type: 'text', text }], isError: true };
@@ -155,7 +158,13 @@ export function createServer(options: CreateServerOptions): McpServer {
     }
   }
 
-  withClearToolErrors(mcp, entries, logger, () => {
+  const wrappers = new Map<unknown, HandlerWrapper>([
+    [CallToolRequestSchema, clearToolErrors(entries, logger)],
+    [ReadResourceRequestSchema, clearResourceErrors],
+    [GetPromptRequestSchema, clearPromptErrors],
+  ]);
+  let disposeResources = (): void => undefined;
+  wrapSdkHandlers(mcp.server, wrappers, () => {
     ALL_TOOLS.forEach((tool, index) => {
       const handle = mcp.registerTool(
         tool.name,
@@ -165,6 +174,8 @@ export function createServer(options: CreateServerOptions): McpServer {
       if (tool.tier === 'advanced' && options.disclosure !== 'all') handle.disable();
       entries.set(tool.name, { tool, index, handle });
     });
+    disposeResources = registerResources(mcp, { store, logger });
+    registerPrompts(mcp, { store, logger });
   });
 
   // Replaces the SDK's tools/list: same enabled tools, ordered by use, with compact schemas.
@@ -180,51 +191,48 @@ export function createServer(options: CreateServerOptions): McpServer {
     return { tools: enabled.map((e) => toolDefinition(e.tool)) };
   });
 
+  const previousOnClose = mcp.server.onclose;
+  mcp.server.onclose = () => {
+    disposeResources();
+    previousOnClose?.();
+  };
   return mcp;
 }
 
-type CallHandler = (request: CallToolRequest, extra: Extra) => Promise<unknown>;
-
 /**
- * Runs `register` (the tool registrations) while catching the tools/call handler
- * the SDK installs, and installs it wrapped: a call to an unknown tool or to an
- * advanced tool not enabled yet is answered with what to call instead, and the
- * SDK's argument error ("Input validation error: … at query") is replaced by the
+ * The SDK's tools/call, wrapped: a call to an unknown tool or to an advanced
+ * tool not enabled yet is answered with what to call instead, and the SDK's
+ * argument error ("Input validation error: … at query") is replaced by the
  * tool's own wording (each field, the value received, the parameters).
  */
-function withClearToolErrors(mcp: McpServer, entries: Map<string, Entry>, logger: Logger, register: () => void): void {
-  const server = mcp.server;
-  const setRequestHandler = server.setRequestHandler.bind(server) as (schema: unknown, handler: CallHandler) => void;
-  const wrap =
-    (sdkHandler: CallHandler): CallHandler =>
-    async (request, extra) => {
-      const name = request.params.name;
-      const entry = entries.get(name);
-      if (!entry) {
-        const listed = [...entries.values()].filter((e) => e.handle.enabled).map((e) => e.tool.name);
-        return errorResult(`Unknown tool "${name}". Available tools: ${listed.join(', ')}.`);
-      }
-      if (!entry.handle.enabled) {
-        return errorResult(`Tool "${name}" is an advanced tool and is not enabled yet: call discover_tools (optionally with {"tools": ["${name}"]}) first.`);
-      }
-      const result = (await sdkHandler(request, extra)) as CallToolResult;
-      if (!result.isError) return result;
-      const text = resultText(result);
-      if (text.includes('Input validation error')) {
-        const explained = entry.tool.explainInvalid(request.params.arguments);
-        if (explained) return errorResult(explained);
-      }
-      if (text.includes('Output validation error')) {
-        logger.error(`MCP: ${name} produced an answer outside its output schema: ${text}`);
-        return errorResult(`Internal error in ${name}: the answer did not match the tool's output schema.`);
-      }
-      return result;
-    };
-  (server as { setRequestHandler: unknown }).setRequestHandler = (schema: unknown, handler: CallHandler) =>
-    setRequestHandler(schema, schema === CallToolRequestSchema ? wrap(handler) : handler);
-  try {
-    register();
-  } finally {
-    delete (server as { setRequestHandler?: unknown }).setRequestHandler; // back to the prototype's
-  }
+function clearToolErrors(entries: Map<string, Entry>, logger: Logger): HandlerWrapper {
+  return (sdkHandler) => async (request: CallToolRequest, extra) => {
+    const name = request.params.name;
+    const entry = entries.get(name);
+    if (!entry) {
+      const listed = [...entries.values()].filter((e) => e.handle.enabled).map((e) => e.tool.name);
+      return errorResult(`Unknown tool "${name}". Available tools: ${listed.join(', ')}.`);
+    }
+    if (!entry.handle.enabled) {
+      return errorResult(`Tool "${name}" is an advanced tool and is not enabled yet: call discover_tools (optionally with {"tools": ["${name}"]}) first.`);
+    }
+    const result = (await sdkHandler(request, extra)) as CallToolResult;
+    if (!result.isError) return result;
+    const text = resultText(result);
+    if (text.includes('Input validation error')) {
+      const explained = entry.tool.explainInvalid(request.params.arguments);
+      if (explained) return errorResult(explained);
+    }
+    if (text.includes('Output validation error')) {
+      logger.error(`MCP: ${name} produced an answer outside its output schema: ${text}`);
+      return errorResult(`Internal error in ${name}: the answer did not match the tool's output schema.`);
+    }
+    return result;
+  };
 }
+
+/** The SDK's resources/read, wrapped: a URI no resource can have is refused with the URI forms. */
+const clearResourceErrors: HandlerWrapper = (sdkHandler) => (request: ReadResourceRequest, extra) => {
+  checkResourceUri(request.params.uri);
+  return sdkHandler(request, extra);
+};
