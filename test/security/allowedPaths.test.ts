@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Sandbox, SandboxConfigError, type Sandbox as SandboxType } from '../../src/sandbox';
 import { WORKER_PATH } from '../unit/sandbox/helpers';
+import { inMemoryClient, ok, openRealParts } from '../unit/mcp/helpers';
 import { cfg, cleanup, expectError, expectHealthy, expectSuccess, newSandbox, tempDir } from './common';
 import { watchHealth } from './health';
 
@@ -69,6 +70,20 @@ describe('security: allowed paths resolved and checked at configuration time', f
     const s = new Sandbox({ workerPath: WORKER_PATH, config });
     assert.deepEqual(s.config.allowedPaths, [path.join(dir, 'project')]);
     await s.close();
+  });
+
+  it('health_check shows the resolved paths (the real folder, not the link)', async () => {
+    const parts = await openRealParts();
+    const { client, close } = await inMemoryClient(parts);
+    try {
+      parts.sandbox.setConfig(cfg({ allowFilesystem: true, allowedPaths: [links.toProject] }));
+      const health = await ok<{ sandbox: { allowed_paths: string[]; file_system: boolean } }>(client, 'health_check');
+      assert.equal(health.sandbox.file_system, true);
+      assert.deepEqual(health.sandbox.allowed_paths, [path.join(dir, 'project')]);
+    } finally {
+      await close();
+      await parts.dispose();
+    }
   });
 
   it('memory-mcp --allow-path refuses such a folder with a clear error and does not start', function () {

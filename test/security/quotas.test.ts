@@ -5,6 +5,7 @@
  * quota, and the host's memory stays bounded.
  */
 import { strict as assert } from 'node:assert';
+import { setMaxListeners } from 'node:events';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,6 +88,7 @@ describe('security: quotas are reserved, so concurrency cannot exceed them', fun
     await health.assertUnharmed();
     // Straight at the capability layer: count what was kept.
     const aborter = new AbortController();
+    setMaxListeners(0, aborter.signal);
     const caps = new Capabilities(netCfg, aborter.signal);
     bodiesStarted = 0;
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => caps.call('fetch', [`http://127.0.0.1:${port}/c${i}`])));

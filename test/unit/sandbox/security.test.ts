@@ -102,6 +102,18 @@ describe('sandbox security', function () {
       );
       expectSuccess(r, JSON.stringify(['hello from the allowed dir', 'written', true, 26]));
     });
+    it('mkdir (recursive), rename and rm (recursive) work inside allowedPaths and never follow links', async () => {
+      const r = await run(
+        "await fs.mkdir('m/n/o', { recursive: true }); await fs.writeFile('m/n/o/f.txt', 'x'); await fs.rename('m/n/o/f.txt', 'm/g.txt'); const a = await fs.readdir('m'); await fs.rm('m', { recursive: true }); const gone = await fs.stat('m').then(() => false, (e) => /ENOENT/.test(e.message)); const st = await fs.stat('link-out.txt'); return [a.sort(), gone, st.isSymbolicLink]",
+        fsCfg,
+      );
+      expectSuccess(r, JSON.stringify([['g.txt', 'n'], true, true]));
+      expectViolation(await run("await fs.rm('dir-out/secret.txt'); return 1", fsCfg), 'path_traversal');
+      expectViolation(await run("await fs.mkdir('dir-out/new'); return 1", fsCfg), 'path_traversal');
+      expectViolation(await run(`await fs.rm(${JSON.stringify(dir)}, { recursive: true }); return 1`, fsCfg), 'filesystem');
+      assert.equal(execFileSync('cat', [path.join(outside, 'secret.txt')]).toString(), 'TOP SECRET');
+      await expectHealthy(sb, fsCfg);
+    });
   });
 
   describe('network (4)', () => {
