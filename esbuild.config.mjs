@@ -1,10 +1,13 @@
-// Bundles the extension, the sandbox worker, the standalone CLI and the Insights webview script into dist/,
+// Bundles the extension, the sandbox and memory workers, the standalone CLI and the Insights
+// webview script into dist/ (the sandbox's guest runtime, src/sandbox/guest/, is inlined as
+// text: scripts/guest-bundle.mjs),
 // and copies the WASM files they load at run time next to them (no node_modules
 // and no network at run time). `node esbuild.config.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { guestBundlePlugin } from './scripts/guest-bundle.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -41,6 +44,7 @@ const common = {
 const entries = [
   { entryPoints: { extension: 'src/extension.ts' } },
   { entryPoints: { 'sandbox-worker': 'src/sandbox/worker.ts' } },
+  { entryPoints: { 'memory-worker': 'src/memory/service/worker.ts' } },
   { entryPoints: { cli: 'src/mcp/cli.ts' }, banner: { js: '#!/usr/bin/env node' } },
   // The Insights webview's script (Chart.js bundled in; the webview loads nothing from the network).
   { entryPoints: { 'insights-webview': 'src/webview/insights.ts' }, platform: 'browser', format: 'iife', target: 'es2022', external: [] },
@@ -56,7 +60,7 @@ const copyPlugin = {
 };
 
 const contexts = await Promise.all(
-  entries.map((e) => esbuild.context({ ...common, ...e, outdir, plugins: [copyPlugin] })),
+  entries.map((e) => esbuild.context({ ...common, ...e, outdir, plugins: [guestBundlePlugin, copyPlugin] })),
 );
 
 if (watch) {

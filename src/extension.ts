@@ -72,6 +72,8 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
   const applySettings = (): void => {
     const effective = readSandboxConfig();
     for (const note of effective.notes) log.warn(note);
+    const refused = effective.notes.filter((n) => n.startsWith('Refused: the allowed path'));
+    if (refused.length) void vscode.window.showWarningMessage(`Agent Memory: ${refused.join(' ')} Change agentMemory.sandbox.allowedPaths.`);
     services.applySettings();
     status.update();
     trees.sandbox.refresh();

@@ -15,8 +15,8 @@ import {
 } from 'quickjs-emscripten-core';
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
-import { COLD_SOURCE, GUEST_FILENAME, HOST_SOURCE, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, preludeSource, type Setup } from './prelude';
-import { CONSOLE_CAP, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
+import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, PRELUDE_SOURCE, moduleSource, type Setup } from './runtime';
+import { CONSOLE_CAP, FS_METHODS, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
 import { moduleViolation, screenCode } from './screen';
 import { stripTypes } from './transpile';
 import type { ErrorType, ExecutionResult, ViolationType } from './types';
@@ -239,7 +239,9 @@ export class Engine {
       if (this.isCancelled(msg.id)) return this.result(job);
       let code = msg.code;
       if (msg.language === 'typescript') {
-        const ts = stripTypes(code);
+        // Within the run's limits: no more than its CPU share of the time limit, nor past its deadline.
+        const ts = stripTypes(code, Math.min(job.deadline - now, (msg.limits.timeMs * msg.limits.cpuPercent) / 100));
+        if (!ts.ok && ts.timedOut) return { kind: 'error', errorType: 'transpile_limit', message: ts.message, stdout: '', stderr: '', executionTimeMs: round(performance.now() - now) };
         if (!ts.ok) return { kind: 'error', errorType: 'syntax', message: ts.message, line: ts.line, column: ts.column, stdout: '', stderr: '', executionTimeMs: round(performance.now() - now) };
         code = ts.code;
       }
@@ -358,9 +360,11 @@ export class Engine {
     }
   }
 
-  /** The lazily compiled prelude parts: 1 → HOST_SOURCE, else COLD_SOURCE. */
+  /** A guest runtime module's source, compiled by the prelude on first use. */
   private source(ctx: QuickJSContext, which: QuickJSHandle | undefined): QuickJSHandle {
-    return ctx.newString(which !== undefined && ctx.typeof(which) === 'number' && ctx.getNumber(which) === 1 ? HOST_SOURCE : COLD_SOURCE);
+    const source = which !== undefined && ctx.typeof(which) === 'number' ? moduleSource(ctx.getNumber(which)) : undefined;
+    if (source === undefined) throw new Error('unknown guest module');
+    return ctx.newString(source);
   }
 
   /** Reads name/message/stack of an error handle defensively (strings only). */
@@ -423,7 +427,7 @@ export class Engine {
         throw new Error('no execution is running');
       });
       handles.push(h);
-      const prelude = c.evalCode(preludeSource(), PRELUDE_FILENAME, GLOBAL);
+      const prelude = c.evalCode(PRELUDE_SOURCE, PRELUDE_FILENAME, GLOBAL);
       if (prelude.error) {
         const e = this.readError(c, prelude.error);
         prelude.error.dispose();
@@ -620,7 +624,8 @@ export class Engine {
     const stderr = job.out[1].join('');
     if (job.violation) return { kind: 'security_violation', violationType: job.violation.type, reason: job.violation.reason };
     if (job.cancelled) return { kind: 'error', errorType: 'cancelled', message: 'the execution was cancelled', stdout, stderr, executionTimeMs };
-    if (job.timedOut) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
+    // A result that came after the deadline (e.g. a host answer that arrived late) is a timeout, not a success.
+    if (job.timedOut || (job.outcome?.kind === 'done' && performance.now() > job.deadline)) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
     const o = job.outcome;
     if (o?.kind === 'done') return { kind: 'success', output: o.json, stdout, stderr, executionTimeMs };
     if (o?.kind === 'oversize') {
@@ -652,7 +657,6 @@ export class Engine {
   }
 }
 
-const FS_METHODS = ['readFile', 'writeFile', 'readdir', 'stat'];
 const DENIALS: Record<string, [ViolationType, string]> = {
   Function: ['code_injection', 'the Function constructor is not allowed in the sandbox'],
   eval: ['code_injection', 'eval() is not allowed in the sandbox'],
@@ -690,7 +694,7 @@ function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['lim
   const setup: Setup = {
     h: msg.hostNames.length > 0 || fs || net,
     d: net ? ['eval', 'XMLHttpRequest', 'WebSocket'] : ['eval', 'XMLHttpRequest', 'WebSocket', 'fetch'],
-    f: fs ? undefined : FS_METHODS,
+    f: FS_METHODS,
     n: msg.hostNames,
     fs,
     net,

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { MemoryStore } from '../../memory';
+import type { MemoryStoreApi } from '../../memory';
 import type { Sandbox } from '../../sandbox';
 import type { Failures } from '../failures';
 import type { Services } from '../services';
@@ -39,7 +39,7 @@ export class InsightsPanel implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly failures: Failures,
   ) {
-    const watchStore = (store: MemoryStore): void => {
+    const watchStore = (store: MemoryStoreApi): void => {
       this.disposables.push(store.onDidChange(() => this.scheduleUpdate()));
     };
     const watchSandbox = (sandbox: Sandbox): void => {

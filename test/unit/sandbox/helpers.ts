@@ -29,6 +29,7 @@ export function ensureWorkerBuilt(): Promise<void> {
     const wasm = path.join(DIST, 'quickjs-release-sync.wasm');
     const sources = Math.max(newestMtime(path.join(ROOT, 'src', 'sandbox')), newestMtime(path.join(ROOT, 'src', 'common')));
     if (existsSync(WORKER_PATH) && existsSync(wasm) && statSync(WORKER_PATH).mtimeMs >= sources) return;
+    const { guestBundlePlugin } = await import('../../../scripts/guest-bundle.mjs');
     await build({
       entryPoints: { 'sandbox-worker': path.join(ROOT, 'src', 'sandbox', 'worker.ts') },
       outdir: DIST,
@@ -39,6 +40,7 @@ export function ensureWorkerBuilt(): Promise<void> {
       sourcemap: 'linked',
       logLevel: 'error',
       external: ['vscode'],
+      plugins: [guestBundlePlugin],
     });
     copyFileSync(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'), wasm);
   })();

@@ -1,0 +1,87 @@
+/**
+ * Types shared by the guest runtime's modules (code that runs inside QuickJS)
+ * and the engine that serves them. Nothing here runs on the host.
+ */
+
+/**
+ * The single host bridge function, handed to the prelude in a closure (never a
+ * global). Every argument is a string or a number; the host checks types again.
+ * Ops: 'log' stream text → false when full; 'call' name argsJson → call id;
+ * 'deny' what → reason; 'require' name → message; 'done' json; 'fail' name
+ * message stack; 'oversize' length; 'src' n → module source.
+ */
+export type Bridge = (op: string, ...args: (string | number)[]) => unknown;
+
+/** A run's settings for the prelude (sent as JSON). */
+export interface Setup {
+  /** Host-call machinery needed (host functions, fs or fetch). */
+  h: boolean;
+  /** Globals replaced by denial stubs. */
+  d: string[];
+  /** The `fs` methods: host calls when `fs` is on, denial stubs when it is off. */
+  f: string[];
+  /** Host function names (dotted paths). */
+  n: string[];
+  fs: boolean;
+  net: boolean;
+}
+
+/** How a value failed to become the run's result: 0 thrown, 1 not JSON-serialisable, 2 not a string / too large. */
+export type FailKind = 0 | 1 | 2;
+
+/**
+ * What the prelude captured before any guest code ran, handed to every module
+ * compiled later (by then the guest may have replaced globals or prototype
+ * methods: modules use these, not the globals).
+ */
+export interface Intrinsics {
+  h: Bridge;
+  G: typeof globalThis;
+  freeze: ObjectConstructor['freeze'];
+  defineProperty: ObjectConstructor['defineProperty'];
+  getOwnPropertyNames: ObjectConstructor['getOwnPropertyNames'];
+  hasOwn: (o: object, k: PropertyKey) => boolean;
+  entries: ObjectConstructor['entries'];
+  stringify: JSON['stringify'];
+  parse: JSON['parse'];
+  String: StringConstructor;
+  apply: typeof Reflect.apply;
+  Error: ErrorConstructor;
+  TypeError: TypeErrorConstructor;
+  Promise: PromiseConstructor;
+  then: Promise<unknown>['then'];
+  join: string[]['join'];
+  indexOf: string['indexOf'];
+  slice: string['slice'];
+  split: string['split'];
+  toLowerCase: string['toLowerCase'];
+  Map: MapConstructor;
+  mapGet: Map<unknown, unknown>['get'];
+  mapSet: Map<unknown, unknown>['set'];
+  mapDelete: Map<unknown, unknown>['delete'];
+  /** Defines a non-writable, non-enumerable, non-configurable property. */
+  lock: (o: object, k: string, v: unknown) => void;
+  /** Freezes a value and everything reachable from it. */
+  deepFreeze: <T>(v: T) => T;
+}
+
+/** Console, error reports and `require`, compiled on first use. */
+export interface Cold {
+  log(stream: 0 | 1, args: ArrayLike<unknown>): void;
+  fail(e: unknown, kind?: FailKind, json?: unknown): void;
+  req(name: unknown): never;
+}
+
+/** Host calls and capabilities, compiled during set-up when the run has any. */
+export interface HostModule {
+  install(setup: Setup): void;
+  /** Delivers a host reply to the guest promise waiting for it. */
+  settle(id: number, ok: boolean, payload: string): void;
+}
+
+/** The prelude's result: `run(setupJson)` installs the environment; `run(fn, contextJson)` runs the guest. */
+export type Run = (a: string | (() => unknown), contextJson?: string) => HostModule['settle'] | undefined;
+
+/** Module sources served by the bridge's 'src' op (see guest-runtime.ts). */
+export const SOURCE_COLD = 0;
+export const SOURCE_HOST = 1;
