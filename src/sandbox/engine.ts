@@ -694,7 +694,7 @@ function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['lim
   const setup: Setup = {
     h: msg.hostNames.length > 0 || fs || net,
     d: net ? ['eval', 'XMLHttpRequest', 'WebSocket'] : ['eval', 'XMLHttpRequest', 'WebSocket', 'fetch'],
-    f: FS_METHODS,
+    f: [...FS_METHODS],
     n: msg.hostNames,
     fs,
     net,

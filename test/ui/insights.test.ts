@@ -5,7 +5,7 @@
  * "Agent Memory: Show Insights" must draw exactly those, in a light and a dark theme.
  */
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -85,11 +85,12 @@ function sum(c: ChartSummary, label: string): number {
   return (c.datasets.find((d) => d.label === label)?.data ?? []).reduce<number>((s, v) => s + (v ?? 0), 0);
 }
 
-async function setTheme(wb: Workbench, theme: string): Promise<void> {
-  await wb.runCommand('Preferences: Color Theme');
-  await wb.page.keyboard.type(theme, { delay: 20 });
-  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor({ timeout: 15_000 });
-  await wb.page.keyboard.press('Enter');
+/** Switches the colour theme through the user settings file and waits until the workbench wears it. */
+async function setTheme(wb: Workbench, theme: 'Default Light Modern' | 'Default Dark Modern'): Promise<void> {
+  const file = path.join(wb.server.userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': theme }, null, 2));
+  await wb.page.locator(theme.includes('Light') ? '.monaco-workbench.vs' : '.monaco-workbench.vs-dark').waitFor({ timeout: 60_000 });
 }
 
 describe('UI: Insights and messages with a way forward', function () {
@@ -113,7 +114,7 @@ describe('UI: Insights and messages with a way forward', function () {
 
   it('"Agent Memory: Show Insights" draws the episodes recorded over MCP, in light and dark themes', async () => {
     const expected = await recordOverMcp(await storeFolder(wb));
-    await setTheme(wb, 'Light Modern');
+    await setTheme(wb, 'Default Light Modern');
     await wb.runCommand('Agent Memory: Show Insights');
     await wb.page.locator('.tab', { hasText: 'Agent Memory Insights' }).first().waitFor({ timeout: 60_000 });
     const frame = await chartsFrame(wb);
@@ -136,7 +137,7 @@ describe('UI: Insights and messages with a way forward', function () {
     assert.equal(await frame.locator('#outcomes details').getAttribute('open'), '');
     await wb.screenshot('insights-light');
 
-    await setTheme(wb, 'Dark Modern');
+    await setTheme(wb, 'Default Dark Modern');
     let dark: Record<string, ChartSummary> = {};
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
       dark = await chartData(frame);
