@@ -87,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
   );
 
   const activationMs = performance.now() - started;
-  log.info(`Agent Memory activated in ${activationMs.toFixed(1)} ms`);
+  log.info(`Agent Memory activated in ${activationMs.toFixed(1)} ms; memory store folder: ${services.storeDir}`);
   return { activationMs, services, mcpProvider, trees, failures, insights };
 }
 

@@ -348,6 +348,9 @@ export interface MemoryStoreApi extends Disposable {
   analyzePatterns(options?: AnalyzeOptions): Promise<AnalyzeResult>;
   /** Patterns whose evidence includes the episode, or all of one kind. */
   listPatterns(options?: { kind?: PatternKind; limit?: number }): Promise<Pattern[]>;
+  /** The learned patterns a completed episode counted towards (empty while in progress). */
+  patternsOfEpisode(episodeId: string): Promise<Pattern[]>;
+  getPattern(id: string): Promise<Pattern | undefined>;
   listEpisodes(options?: ListOptions): Promise<{ episodes: EpisodeSummary[]; total: number }>;
   deleteEpisode(id: string): Promise<boolean>;
   clear(): Promise<void>;

@@ -1,6 +1,6 @@
-/** Read-only virtual documents: `agent-memory:/episode/<id>.md`, `agent-memory:/metrics.md` and the last sandbox result. */
+/** Read-only virtual documents: `agent-memory:/episode/<id>.md`, `/pattern/<id>.md` (linked both ways), `/metrics.md` and the last sandbox result. */
 import * as vscode from 'vscode';
-import { episodeMarkdown } from './format';
+import { episodeMarkdown, episodeSummary, patternMarkdown } from './format';
 import type { Services } from './services';
 
 export const SCHEME = 'agent-memory';
@@ -34,10 +34,19 @@ export class MemoryDocuments implements vscode.TextDocumentContentProvider, vsco
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     if (uri.path === METRICS_URI.path) return this.metrics();
     if (uri.path === SANDBOX_RESULT_URI.path) return this.sandboxResult;
+    const store = await this.services.store();
+    const pattern = /^\/pattern\/(.+)\.md$/.exec(uri.path);
+    if (pattern) {
+      const p = await store.getPattern(decodeURIComponent(pattern[1]));
+      if (!p) return `# Pattern not found\n\nNo pattern with id \`${pattern[1]}\` (its episodes may have been deleted).\n`;
+      const evidence = await Promise.all(p.evidence.map((id) => store.getEpisode(id)));
+      return patternMarkdown(p, evidence.flatMap((e) => (e ? [episodeSummary(e)] : [])));
+    }
     const m = /^\/episode\/(.+)\.md$/.exec(uri.path);
     if (!m) return `Unknown Agent Memory document: ${uri.toString()}`;
-    const episode = await (await this.services.store()).getEpisode(decodeURIComponent(m[1]));
-    return episode ? episodeMarkdown(episode) : `# Episode not found\n\nNo episode with id \`${m[1]}\` (it may have been deleted).\n`;
+    const id = decodeURIComponent(m[1]);
+    const episode = await store.getEpisode(id);
+    return episode ? episodeMarkdown(episode, await store.patternsOfEpisode(id)) : `# Episode not found\n\nNo episode with id \`${m[1]}\` (it may have been deleted).\n`;
   }
 
   private async metrics(): Promise<string> {

@@ -1,5 +1,5 @@
 /** Small text helpers shared by the views (no vscode import). */
-import type { Episode, EpisodeSummary } from '../memory';
+import type { Episode, EpisodeSummary, Pattern } from '../memory';
 import type { ExecutionResult } from '../sandbox';
 
 export function age(iso: string | undefined, now = Date.now()): string {
@@ -56,8 +56,31 @@ export function formatExecution(result: ExecutionResult, source: string): string
   return lines.join('\n');
 }
 
-/** Markdown for the read-only episode document. */
-export function episodeMarkdown(e: Episode): string {
+/** Relative links between the read-only documents (the Markdown editor follows them). */
+export function patternLink(id: string): string {
+  return `../pattern/${encodeURIComponent(id)}.md`;
+}
+export function episodeLink(id: string): string {
+  return `../episode/${encodeURIComponent(id)}.md`;
+}
+
+function linkText(text: string): string {
+  return truncate(text, 100).replace(/[[\]]/g, '\\$&');
+}
+
+/** Markdown for a pattern: what it is, how well it works, and links to its evidence. */
+export function patternMarkdown(p: Pattern, evidence: EpisodeSummary[]): string {
+  const out = [`# ${p.description}`, ''];
+  out.push(`- **kind**: ${p.kind.replace(/_/g, ' ')}`);
+  out.push(`- **domain / type**: ${p.domain} / ${p.taskType}`);
+  out.push(`- **success rate**: ${percent(p.successRate)} over ${p.occurrences} episodes${p.avgLatencyMs !== undefined ? ` · avg ${Math.round(p.avgLatencyMs)} ms` : ''}`);
+  out.push('', `## Evidence (${evidence.length} most recent)`, '');
+  for (const e of evidence) out.push(`- [${linkText(e.task)}](${episodeLink(e.id)}) — ${e.outcome ?? 'in progress'}${e.reward !== undefined ? `, reward ${e.reward.toFixed(2)}` : ''}`);
+  return out.join('\n') + '\n';
+}
+
+/** Markdown for the read-only episode document (with links to the patterns it counted towards). */
+export function episodeMarkdown(e: Episode, patterns: Pattern[] = []): string {
   const out: string[] = [];
   out.push(`# ${e.task}`, '');
   out.push(`- **id**: \`${e.id}\``);
@@ -85,6 +108,10 @@ export function episodeMarkdown(e: Episode): string {
     section('Successes', e.reflection.successes);
     section('Improvements', e.reflection.improvements);
     section('Insights', e.reflection.insights);
+  }
+  if (patterns.length) {
+    out.push('', `## Patterns (${patterns.length})`, '');
+    for (const p of patterns) out.push(`- [${linkText(p.description)}](${patternLink(p.id)}) — ${p.kind.replace(/_/g, ' ')}, ${percent(p.successRate)} success over ${p.occurrences}`);
   }
   return out.join('\n') + '\n';
 }

@@ -13,6 +13,8 @@ const REFRESH_DEBOUNCE_MS = 250;
 const EPISODES_PER_GROUP = 200;
 const EVIDENCE_SHOWN = 20;
 const PATTERNS_PER_KIND = 200;
+/** Task-type groups with at most this many episodes are shown expanded. */
+const EXPAND_GROUPS_UP_TO = 25;
 /** Longest tree label; longer text is cut at a word boundary and shown whole in the tooltip. */
 const LABEL_CHARS = 72;
 
@@ -104,7 +106,9 @@ export class EpisodesTree extends StoreTree {
         return item;
       }
       case 'taskType': {
-        const item = new vscode.TreeItem(node.taskType, vscode.TreeItemCollapsibleState.Expanded);
+        // Small groups open at once; large ones wait for a click, so the first paint stays small.
+        const state = node.count <= EXPAND_GROUPS_UP_TO ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+        const item = new vscode.TreeItem(node.taskType, state);
         item.id = `taskType:${node.domain}/${node.taskType}`;
         item.description = `${node.count}`;
         item.iconPath = new vscode.ThemeIcon('symbol-category');

@@ -62,6 +62,7 @@ function theme(): { fg: string; grid: string; font: string; palette: string[]; o
 }
 
 const OUTCOME_LABELS: Record<string, string> = { success: 'Success', partial_success: 'Partial success', failure: 'Failure', abstained: 'Abstained', in_progress: 'In progress' };
+const BUCKET_WORDS: Record<MemoryInsights['bucket'], string> = { day: 'daily', week: 'weekly', month: 'monthly' };
 const RUN_KINDS = ['success', 'error', 'timeout', 'security_violation'] as const;
 const RUN_LABELS: Record<string, string> = { success: 'Success', error: 'Error', timeout: 'Timeout', security_violation: 'Refused (security)' };
 
@@ -175,6 +176,7 @@ function drawTrend(m: MemoryInsights, t: ReturnType<typeof theme>): void {
       backgroundColor: color,
       spanGaps: true,
       tension: 0.2,
+      pointRadius: 4,
     };
   });
   const what = state.measure === 'successRate' ? 'Success rate' : 'Mean reward';
@@ -278,7 +280,7 @@ function drawTiles(m: MemoryInsights): void {
       return d;
     }),
   );
-  document.getElementById('generated')!.textContent = `Updated ${new Date(m.generatedAt).toLocaleTimeString()} · ${m.bucket}ly buckets`;
+  document.getElementById('generated')!.textContent = `Updated ${new Date(m.generatedAt).toLocaleTimeString()} · ${BUCKET_WORDS[m.bucket]} buckets`;
 }
 
 function render(): void {

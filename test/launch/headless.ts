@@ -45,8 +45,8 @@ async function runPass(pass: Pass, runner: string, timeoutMs: number): Promise<n
   let browser: BrowserSession | undefined;
   const noise: string[] = [];
   mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
-  // MOCHA_GREP narrows a run by hand; the pass's own filter applies otherwise.
-  const env = process.env.MOCHA_GREP ? { MOCHA_GREP: process.env.MOCHA_GREP, MOCHA_INVERT: pass.env.MOCHA_INVERT ?? '' } : pass.env;
+  // MOCHA_GREP (and MOCHA_INVERT=1) narrow a run by hand; the pass's own filter applies otherwise.
+  const env = process.env.MOCHA_GREP ? { MOCHA_GREP: process.env.MOCHA_GREP, MOCHA_INVERT: process.env.MOCHA_INVERT ?? '' } : pass.env;
   try {
     server = await startCodeServer({ settings: pass.settings, trusted: pass.trusted, env });
     mkdirSync(path.join(server.workspace, 'src'), { recursive: true });

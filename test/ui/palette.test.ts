@@ -11,16 +11,7 @@ async function outputText(wb: Workbench): Promise<string> {
 
 /** Runs a palette command until the expected text shows in the panel (a loaded machine can drop keystrokes). */
 async function runUntilOutput(wb: Workbench, title: string, expected: string): Promise<void> {
-  const target = wb.page.locator('.part.panel .view-lines', { hasText: expected }).first();
-  for (let attempt = 1; ; attempt++) {
-    await wb.runCommand(title);
-    try {
-      await target.waitFor({ timeout: 30_000 });
-      return;
-    } catch (err) {
-      if (attempt === 3) throw err;
-    }
-  }
+  await wb.runUntilVisible(title, wb.page.locator('.part.panel .view-lines', { hasText: expected }).first());
 }
 
 describe('UI: the packaged extension in a real workbench', function () {
@@ -71,15 +62,7 @@ describe('UI: the packaged extension in a real workbench', function () {
     await wb.screenshot('run-in-sandbox-violation');
     // The warning also goes to the notifications (toasts are hidden in this mode: read the panel).
     const note = wb.page.locator('.notifications-center .notification-list-item', { hasText: 'Sandbox refused the code (subprocess)' }).first();
-    for (let attempt = 1; ; attempt++) {
-      await wb.runCommand('Notifications: Show Notifications');
-      try {
-        await note.waitFor({ timeout: 15_000 });
-        break;
-      } catch (err) {
-        if (attempt === 3) throw err;
-      }
-    }
+    await wb.runUntilVisible('Notifications: Show Notifications', note, 15_000);
     await wb.screenshot('notifications-violation');
     await wb.page.keyboard.press('Escape');
   });

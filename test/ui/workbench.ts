@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { packageVsix } from '../../scripts/package';
 import { openBrowser, resultsDir, startCodeServer, type BrowserSession, type CodeServer, type StartOptions } from '../launch/codeServer';
 
@@ -64,6 +64,19 @@ export class Workbench {
         await page.keyboard.press('Escape');
         if (Date.now() > deadline) throw err;
         await page.waitForTimeout(1_000);
+      }
+    }
+  }
+
+  /** Runs a palette command until `target` shows (a loaded machine can drop keystrokes): 3 tries. */
+  async runUntilVisible(title: string, target: Locator, timeoutMs = 30_000): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.runCommand(title);
+      try {
+        await target.waitFor({ timeout: timeoutMs });
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
       }
     }
   }

@@ -38,7 +38,7 @@ describe('Insights view', function () {
       for (const [i, task] of tasks.entries()) {
         const { episode_id } = (await call(client, 'create_episode', { task, domain: 'insights-test', task_type: i === 2 ? 'analysis' : 'code_generation' })) as { episode_id: string };
         await call(client, 'add_episode_step', { episode_id, tool: 'read_file', action: 'read the handler', result: { status: 'success' } });
-        await call(client, 'add_episode_step', { episode_id, tool: 'run_tests', action: 'npm test', result: { status: i === 2 ? 'error' : 'success', message: 'timeout' } });
+        await call(client, 'add_episode_step', { episode_id, tool: 'run_tests', action: 'npm test', result: i === 2 ? { status: 'error', message: 'timeout' } : { status: 'success' } });
         await call(client, 'complete_episode', { episode_id, outcome: outcomes[i] });
       }
       await call(client, 'execute_agent_code', { code: 'return 6 * 7;', context: { task: 'insights sandbox run' } });

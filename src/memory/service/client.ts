@@ -304,6 +304,12 @@ export class MemoryClient implements MemoryStoreApi {
   stats(...args: CallArgs<'stats'>): Promise<CallResult<'stats'>> {
     return this.call('stats', ...args);
   }
+  patternsOfEpisode(...args: CallArgs<'patternsOfEpisode'>): Promise<CallResult<'patternsOfEpisode'>> {
+    return this.call('patternsOfEpisode', ...args);
+  }
+  getPattern(...args: CallArgs<'getPattern'>): Promise<CallResult<'getPattern'>> {
+    return this.call('getPattern', ...args);
+  }
   episodeGroups(...args: CallArgs<'episodeGroups'>): Promise<CallResult<'episodeGroups'>> {
     return this.call('episodeGroups', ...args);
   }

@@ -17,6 +17,8 @@ export const CALLS = [
   'query',
   'analyzePatterns',
   'listPatterns',
+  'patternsOfEpisode',
+  'getPattern',
   'listEpisodes',
   'deleteEpisode',
   'clear',

@@ -80,7 +80,7 @@ import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operati
 import { LIMITS } from '../limits';
 import type { Applied, NewEpisode, Op, OpBody } from './operations';
 import { episodeGroups, insights } from './aggregates';
-import { listPatternRows, patternsByKeys, strongestPatterns } from './patterns';
+import { listPatternRows, patternById, patternsByKeys, patternsOfEpisode, strongestPatterns } from './patterns';
 import { retentionVictims } from './retention';
 import { runQuery } from './retrieval';
 import { rowToSummary, SUMMARY_COLS } from './rows';
@@ -438,6 +438,21 @@ export class MemoryStore implements MemoryStoreApi {
     return this.guard(() => {
       this.ensureOpen();
       return listPatternRows(this.db, options);
+    });
+  }
+
+  patternsOfEpisode(episodeId: string): Promise<Pattern[]> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return patternsOfEpisode(this.db, loadEpisode(this.db, parseOrThrow(EpisodeIdSchema, episodeId, 'episode id')));
+    });
+  }
+
+  getPattern(id: string): Promise<Pattern | undefined> {
+    return this.guard(() => {
+      this.ensureOpen();
+      if (typeof id !== 'string' || !id) throw new MemoryError('invalid', 'Pattern id must be a non-empty string');
+      return patternById(this.db, id);
     });
   }
 

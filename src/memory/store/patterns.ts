@@ -114,6 +114,17 @@ export function patternsByKeys(db: Database, keys: string[]): Pattern[] {
     .map(rowToPattern);
 }
 
+/** The patterns a completed episode counted towards (recomputed from the episode: exact, no scan). */
+export function patternsOfEpisode(db: Database, ep: Episode | undefined): Pattern[] {
+  if (!ep?.outcome) return [];
+  return patternsByKeys(db, extractPatterns(ep).map((o) => o.key));
+}
+
+/** One pattern by its id (key). */
+export function patternById(db: Database, id: string): Pattern | undefined {
+  return patternsByKeys(db, [id])[0];
+}
+
 /** The patterns with the most evidence at or above a success rate, and the heuristics they support. */
 export function strongestPatterns(db: Database, o: { taskType?: TaskType; domain?: string; minSuccessRate: number; limit: number }): AnalyzeResult {
   const where = ['CAST(successes AS REAL) / occurrences >= ? - 1e-9'];

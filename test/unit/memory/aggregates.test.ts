@@ -152,3 +152,21 @@ describe('memory store: aggregates for the views', () => {
     await assert.rejects(ctx.store.insights({ bucket: 'hour' as never }), (e: unknown) => e instanceof MemoryError && e.code === 'invalid');
   });
 });
+
+describe('memory store: patterns of an episode', () => {
+  const ctx = useFreshStore();
+
+  it('lists exactly the patterns whose evidence holds the episode, and reads one by id', async () => {
+    const a = await record(ctx.store, 'fix the flaky login test', 'debugging', [['run_tests', 'run', ok()], ['edit', 'fix', ok()]], { type: 'success', verdict: 'v' });
+    await record(ctx.store, 'write the cache docs', 'documentation', [['write', 'w', ok()]], { type: 'success', verdict: 'v' });
+    const mine = await ctx.store.patternsOfEpisode(a);
+    const all = await ctx.store.listPatterns({ limit: 1000 });
+    assert.deepEqual(mine.map((p) => p.id).sort(), all.filter((p) => p.evidence.includes(a)).map((p) => p.id).sort());
+    assert.ok(mine.length > 0);
+    assert.deepEqual(await ctx.store.getPattern(mine[0].id), mine[0]);
+    assert.equal(await ctx.store.getPattern('no such pattern'), undefined);
+    const open = await ctx.store.createEpisode({ task: 'still running', taskType: 'other' });
+    assert.deepEqual(await ctx.store.patternsOfEpisode(open.id), []);
+    await assert.rejects(ctx.store.patternsOfEpisode(''), (e: unknown) => e instanceof MemoryError && e.code === 'invalid');
+  });
+});

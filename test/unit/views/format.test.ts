@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { truncate } from '../../../src/views/format';
+import { episodeLink, episodeMarkdown, episodeSummary, patternLink, patternMarkdown, truncate } from '../../../src/views/format';
 
 describe('views/format: labels', () => {
   it('keeps text that fits, on one line', () => {
@@ -21,5 +21,20 @@ describe('views/format: labels', () => {
   it('drops trailing punctuation before the ellipsis and cuts a single over-long word', () => {
     assert.equal(truncate('parse, validate, and store the records', 17), 'parse, validate…');
     assert.equal(truncate('supercalifragilisticexpialidocious', 10), 'supercali…');
+  });
+});
+
+describe('views/format: documents link episodes and patterns both ways', () => {
+  it('links an episode to its patterns and a pattern to its evidence', () => {
+    const pattern = { id: 'tool_sequence|debugging|web|run_tests>edit', kind: 'tool_sequence' as const, description: 'run_tests → edit [twice]', taskType: 'debugging' as const, domain: 'web', successRate: 0.75, occurrences: 4, evidence: ['ep_1'] };
+    const episode = { id: 'ep_1', task: 'fix it', domain: 'web', taskType: 'debugging' as const, context: { tags: [] }, startedAt: '2026-01-01T00:00:00.000Z', steps: [] };
+    const md = episodeMarkdown(episode, [pattern]);
+    assert.match(md, /## Patterns \(1\)/);
+    assert.ok(md.includes(`(${patternLink(pattern.id)})`));
+    assert.ok(md.includes('run_tests → edit \\[twice\\]'));
+    assert.equal(decodeURIComponent(patternLink(pattern.id).replace(/^\.\.\/pattern\/|\.md$/g, '')), pattern.id);
+    const pmd = patternMarkdown(pattern, [episodeSummary({ ...episode, outcome: { type: 'success', verdict: 'ok' }, reward: 0.9 })]);
+    assert.match(pmd, /success rate\*\*: 75% over 4 episodes/);
+    assert.ok(pmd.includes(`[fix it](${episodeLink('ep_1')}) — success, reward 0.90`));
   });
 });

@@ -1,0 +1,170 @@
+/**
+ * The Insights panel and the "no dead ends" messages, as a person meets them in a real workbench.
+ * The episodes are recorded over MCP by a real client (the SDK over stdio) talking to the
+ * standalone server on the workspace's own store, before the extension opens it; then
+ * "Agent Memory: Show Insights" must draw exactly those, in a light and a dark theme.
+ */
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Frame } from 'playwright-core';
+import { repoRoot } from '../launch/codeServer';
+import type { ChartSummary } from '../../src/views/insights/model';
+import { Workbench } from './workbench';
+
+/** The extension's store folder, from its activation line in the log (VS Code names it by a hash). */
+async function storeFolder(wb: Workbench): Promise<string> {
+  const line = wb.page.locator('.part.panel .view-lines', { hasText: 'memory store folder:' }).first();
+  await wb.runUntilVisible('Agent Memory: Show Log', line);
+  const text = (await line.innerText()).replace(/\s+/g, ' ');
+  const m = /memory store folder: (\/\S+)/.exec(text);
+  assert.ok(m, `no store folder in: ${text}`);
+  return m[1];
+}
+
+/** Records episodes through the memory-mcp server over stdio on the given store folder. */
+async function recordOverMcp(storeDir: string): Promise<{ success: number; failure: number }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [path.join(repoRoot, 'dist', 'cli.js'), '--db', storeDir], stderr: 'ignore' });
+  const client = new Client({ name: 'ui-test', version: '1.0.0' });
+  await client.connect(transport);
+  const call = async (name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const res = await client.callTool({ name, arguments: args });
+    assert.notEqual(res.isError, true, `${name}: ${JSON.stringify(res.content)}`);
+    return res.structuredContent as Record<string, unknown>;
+  };
+  const runs = [
+    { task: 'Fix the date parser for leap years', outcome: { type: 'success', verdict: 'tests pass' } },
+    { task: 'Speed up the nightly report query', outcome: { type: 'success', verdict: '3x faster' } },
+    { task: 'Make the upload widget accessible', outcome: { type: 'success', verdict: 'axe clean' } },
+    { task: 'Migrate the billing cron to the queue', outcome: { type: 'failure', reason: 'queue not provisioned' } },
+  ];
+  try {
+    for (const r of runs) {
+      const { episode_id } = (await call('create_episode', { task: r.task, domain: 'ui-insights', task_type: 'code_generation' })) as { episode_id: string };
+      await call('add_episode_step', { episode_id, tool: 'read_file', action: 'read the code', result: { status: 'success' } });
+      await call('add_episode_step', { episode_id, tool: 'run_tests', action: 'npm test', result: { status: 'success' } });
+      await call('complete_episode', { episode_id, outcome: r.outcome });
+    }
+  } finally {
+    await client.close();
+  }
+  return { success: 3, failure: 1 };
+}
+
+/** The webview's inner frame holding the charts (webviews are nested iframes). */
+async function chartsFrame(wb: Workbench): Promise<Frame> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    for (const frame of wb.page.frames()) {
+      const ok = await frame.evaluate(() => typeof (globalThis as unknown as { agentMemoryCharts?: unknown }).agentMemoryCharts === 'object').catch(() => false);
+      if (ok) return frame;
+    }
+    if (Date.now() > deadline) throw new Error('the Insights webview did not load its script');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function chartData(frame: Frame): Promise<Record<string, ChartSummary>> {
+  return frame.evaluate(() => {
+    const charts = (globalThis as unknown as { agentMemoryCharts: Map<string, { data: { labels?: unknown[]; datasets: Array<{ label?: string; data: unknown[]; backgroundColor?: unknown }> } }> }).agentMemoryCharts;
+    const out: Record<string, ChartSummary> = {};
+    for (const [id, c] of charts) {
+      out[id] = {
+        labels: (c.data.labels ?? []).map(String),
+        datasets: c.data.datasets.map((d) => ({ label: String(d.label), data: d.data.map((v) => (typeof v === 'number' ? v : null)), color: String(Array.isArray(d.backgroundColor) ? d.backgroundColor[0] : d.backgroundColor) })),
+      };
+    }
+    return out;
+  });
+}
+
+function sum(c: ChartSummary, label: string): number {
+  return (c.datasets.find((d) => d.label === label)?.data ?? []).reduce<number>((s, v) => s + (v ?? 0), 0);
+}
+
+/** Switches the colour theme through the user settings file and waits until the workbench wears it. */
+async function setTheme(wb: Workbench, theme: 'Default Light Modern' | 'Default Dark Modern'): Promise<void> {
+  const file = path.join(wb.server.userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': theme }, null, 2));
+  await wb.page.locator(theme.includes('Light') ? '.monaco-workbench.vs' : '.monaco-workbench.vs-dark').waitFor({ timeout: 60_000 });
+}
+
+describe('UI: Insights and messages with a way forward', function () {
+  this.timeout(400_000);
+  let wb: Workbench;
+  let workspace: string;
+
+  before(async () => {
+    workspace = mkdtempSync(path.join(os.tmpdir(), 'agent-memory-ui-insights-'));
+    writeFileSync(path.join(workspace, 'not-an-export.json'), 'this is { not json');
+    wb = await Workbench.open({ workspace });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await wb?.screenshot(`failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}`);
+  });
+
+  after(async () => {
+    await wb?.close();
+  });
+
+  it('"Agent Memory: Show Insights" draws the episodes recorded over MCP, in light and dark themes', async () => {
+    const expected = await recordOverMcp(await storeFolder(wb));
+    await setTheme(wb, 'Default Light Modern');
+    await wb.runCommand('Agent Memory: Show Insights');
+    await wb.page.locator('.tab', { hasText: 'Agent Memory Insights' }).first().waitFor({ timeout: 60_000 });
+    const frame = await chartsFrame(wb);
+    let light: Record<string, ChartSummary> = {};
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      light = await chartData(frame);
+      if (light.outcomes && sum(light.outcomes, 'Success') === expected.success) break;
+    }
+    assert.equal(sum(light.outcomes, 'Success'), expected.success, JSON.stringify(light.outcomes));
+    assert.equal(sum(light.outcomes, 'Failure'), expected.failure);
+    assert.deepEqual(light.trend.datasets.map((d) => d.label), ['code_generation']);
+    assert.ok(light.patterns.labels.length > 0, 'no patterns drawn');
+    // The table behind the outcomes chart carries the same numbers.
+    const table = await frame.locator('#outcomes-table').innerText();
+    assert.match(table, /Success/);
+    assert.match(await frame.locator('#tiles').innerText(), /4\s*Episodes/);
+    // Keyboard: Tab reaches the first chart, Enter opens its table.
+    await frame.locator('#outcomes-canvas').focus();
+    await wb.page.keyboard.press('Enter');
+    assert.equal(await frame.locator('#outcomes details').getAttribute('open'), '');
+    await wb.screenshot('insights-light');
+
+    await setTheme(wb, 'Default Dark Modern');
+    let dark: Record<string, ChartSummary> = {};
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      dark = await chartData(frame);
+      if (dark.outcomes.datasets[0].color !== light.outcomes.datasets[0].color) break;
+    }
+    assert.notEqual(dark.outcomes.datasets[0].color, light.outcomes.datasets[0].color, 'the charts did not take the dark theme colours');
+    assert.equal(sum(dark.outcomes, 'Success'), expected.success);
+    await wb.screenshot('insights-dark');
+  });
+
+  it('a failing command shows its message with Retry, Open Log and Open Settings', async () => {
+    const page = wb.page;
+    await wb.runCommand('Agent Memory: Import Memory…');
+    // code-server's file dialog is a quick input: type the path, Enter.
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(path.join(workspace, 'not-an-export.json'));
+    await page.keyboard.press('Enter');
+    const note = page.locator('.notifications-center .notification-list-item', { hasText: 'Import Memory failed' }).first();
+    await wb.runUntilVisible('Notifications: Show Notifications', note, 15_000);
+    const text = await note.innerText();
+    assert.match(text, /not JSON/);
+    assert.match(text, /Nothing was changed/);
+    for (const action of ['Retry', 'Open Log', 'Open Settings']) assert.ok(await note.locator('.monaco-button', { hasText: action }).count(), `no ${action} button in: ${text}`);
+    await wb.screenshot('failure-with-actions');
+    await note.locator('.monaco-button', { hasText: 'Open Log' }).first().click();
+    await page.locator('.part.panel .view-lines', { hasText: 'Import Memory failed' }).first().waitFor({ timeout: 30_000 });
+    await wb.screenshot('failure-open-log');
+  });
+});
