@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { stderrLogger, type Logger } from '../common/logger';
-import { MemoryStore } from '../memory';
+import { MemoryClient } from '../memory';
 import { PRESETS, Sandbox, validateConfig, SandboxConfigError, type SandboxConfig } from '../sandbox';
 import { HELP_TEXT, parseCliArgs, type CliOptions } from './cliArgs';
 import { startHttpServer } from './http';
@@ -90,9 +90,9 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
     if (error instanceof SandboxConfigError) throw new UsageError(error.message);
     throw error;
   }
-  let store: MemoryStore;
+  let store: MemoryClient;
   try {
-    store = await MemoryStore.open({ dir: options.db, logger, onLocked: 'readonly' });
+    store = await MemoryClient.open({ dir: options.db, logger, onLocked: 'readonly' });
   } catch (error) {
     throw new UsageError(`--db ${options.db} cannot be opened as a memory store: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -153,6 +153,18 @@ export const ListOptionsSchema = z.object({
   offset: z.number().int().min(0).default(0),
 });
 
+export const StepPageSchema = z.object({
+  offset: z.number().int().min(0).max(LIMITS.steps).default(0),
+  limit: z.number().int().min(1).max(1000).default(50),
+});
+
+export const InsightsOptionsSchema = z.object({
+  bucket: z.enum(['day', 'week', 'month', 'auto']).default('auto'),
+  since: isoDate.transform((s) => new Date(s).toISOString()).optional(),
+  topPatterns: z.number().int().min(1).max(100).default(10),
+  maxSeries: z.number().int().min(1).max(50).default(8),
+});
+
 export const RetentionPolicySchema = z.object({
   maxEpisodes: z.number().int().min(1).optional(),
   maxAgeDays: z.number().positive().optional(),

@@ -122,6 +122,18 @@ export interface QueryHit {
   score: number;
   /** Human-readable reasons: matched terms and fields, context match, reward, recency. */
   why: string[];
+  /** Set when the task was done more than once: its repeats, folded into this hit. */
+  repeats?: Repeats;
+}
+
+/** The completed repeats of one task (same normalized task, domain and task type). */
+export interface Repeats {
+  count: number;
+  succeeded: number;
+  /** When the latest repeat ended. */
+  lastAt: string;
+  /** The repeats' ids, newest first (at most 10). */
+  ids: string[];
 }
 
 export interface QueryResult {
@@ -169,8 +181,19 @@ export interface CompleteEpisodeResult {
   reward: number;
   reflection: Reflection;
   patterns: Pattern[]; // learned or updated by this completion
-  /** Set when the episode was merged into a near-identical earlier one. */
-  duplicateOf?: string;
+}
+
+/** A page of an episode's steps: the steps after the first `offset` (default 0), at most `limit` (default 50, max 1000). */
+export interface StepPage {
+  offset?: number;
+  limit?: number;
+}
+
+export interface EpisodePage {
+  /** The episode with only the requested page of steps. */
+  episode: Episode;
+  /** Steps the episode holds in all. */
+  stepCount: number;
 }
 
 export interface ListOptions {
@@ -200,6 +223,59 @@ export interface StoreStats {
   sequence?: number;
 }
 
+/** Episode counts by domain and task type, and pattern counts by kind (the explorer's groups). */
+export interface EpisodeGroups {
+  groups: Array<{ domain: string; taskType: TaskType; count: number }>;
+  patternKinds: Record<PatternKind, number>;
+}
+
+export type TimeBucket = 'day' | 'week' | 'month';
+export type OutcomeCounts = Record<OutcomeType | 'in_progress', number>;
+
+export interface InsightsOptions {
+  /** Time bucket of the timelines; 'auto' (default) picks one from the span of the data. */
+  bucket?: TimeBucket | 'auto';
+  /** Only episodes that ended (or, in progress, started) at or after this ISO date. */
+  since?: string;
+  /** Patterns listed, strongest evidence first (default 10, max 100). */
+  topPatterns?: number;
+  /** Task types and domains with a trend line, most episodes first (default 8, max 50). */
+  maxSeries?: number;
+}
+
+/** One time bucket of a trend: completed episodes that ended in it. */
+export interface TrendPoint {
+  /** First day of the bucket (YYYY-MM-DD). */
+  start: string;
+  completed: number;
+  successRate: number;
+  meanReward: number;
+}
+
+export interface TrendSeries {
+  /** The task type or domain. */
+  key: string;
+  completed: number;
+  successRate: number;
+  points: TrendPoint[];
+}
+
+/** What the Insights view draws; computed by the store, bounded by groups and buckets. */
+export interface MemoryInsights {
+  generatedAt: string;
+  bucket: TimeBucket;
+  /** Earliest and latest episode time covered. */
+  first?: string;
+  last?: string;
+  totals: { episodes: number; completed: number; steps: number; patterns: number; meanReward?: number; byOutcome: OutcomeCounts };
+  /** Episodes per bucket by outcome (bucketed by end, or start while in progress); at most 120 buckets. */
+  timeline: Array<{ start: string } & OutcomeCounts>;
+  byTaskType: TrendSeries[];
+  byDomain: TrendSeries[];
+  topPatterns: Array<Pick<Pattern, 'id' | 'kind' | 'description' | 'taskType' | 'domain' | 'successRate' | 'occurrences'>>;
+  size: { databaseBytes: number; journalBytes?: number; snapshotBytes?: number };
+}
+
 export interface RetentionPolicy {
   maxEpisodes?: number;
   maxAgeDays?: number;
@@ -222,12 +298,15 @@ export interface OpenOptions {
   /** Path of `sql-wasm.wasm`; defaults to the copy next to the bundle, else node_modules. */
   wasmPath?: string;
   logger?: Logger;
+  /**
+   * 'lock' (default): take the folder's lock (see onLocked); 'held': the caller holds it already
+   * (the memory service's worker, whose process took it); 'readonly': a read-only view, no lock.
+   */
+  access?: 'lock' | 'held' | 'readonly';
   /** If the store is locked by another process: 'error' (default) or open a read-only view. */
   onLocked?: 'error' | 'readonly';
   retention?: RetentionPolicy;
   snapshotDebounceMs?: number;
-  /** Merge near-identical episodes on completion (default true). */
-  dedupe?: boolean;
   /** Who holds the lock, shown to a second opener (default "memory store (<process title>)"). */
   holderDescription?: string;
   /** A lock not refreshed for this long is stale (default 10000 ms); a dead holder on this host is detected at once. */
@@ -236,13 +315,18 @@ export interface OpenOptions {
   toolUsageFlushMs?: number;
 }
 
-export type MemoryErrorCode = 'not_found' | 'invalid' | 'locked' | 'corrupt' | 'read_only' | 'closed' | 'conflict';
+/** `unavailable`: the store's worker stopped while serving the call (it is restarted; the call may or may not have taken effect). */
+export const MEMORY_ERROR_CODES = ['not_found', 'invalid', 'locked', 'corrupt', 'read_only', 'closed', 'conflict', 'unavailable'] as const;
+export type MemoryErrorCode = (typeof MEMORY_ERROR_CODES)[number];
 
 export interface MemoryStoreApi extends Disposable {
   createEpisode(input: CreateEpisodeInput): Promise<Episode>;
   addStep(episodeId: string, step: AddStepInput): Promise<Step>;
   completeEpisode(episodeId: string, input: CompleteEpisodeInput): Promise<CompleteEpisodeResult>;
+  /** The whole episode (all its steps; use getEpisodePage for long ones). */
   getEpisode(id: string): Promise<Episode | undefined>;
+  /** The episode with one page of its steps; its cost depends on the page, not on the episode. */
+  getEpisodePage(id: string, page?: StepPage): Promise<EpisodePage | undefined>;
   query(options: QueryOptions): Promise<QueryResult>;
   analyzePatterns(options?: AnalyzeOptions): Promise<AnalyzeResult>;
   /** Patterns whose evidence includes the episode, or all of one kind. */
@@ -253,6 +337,10 @@ export interface MemoryStoreApi extends Disposable {
   exportAll(): Promise<MemoryExport>;
   importAll(data: unknown): Promise<{ imported: number; skipped: number }>;
   stats(): Promise<StoreStats>;
+  /** Episode counts by domain × task type and pattern counts by kind (no episode is listed). */
+  episodeGroups(): Promise<EpisodeGroups>;
+  /** Aggregates for charts: outcomes over time, trends by task type and domain, top patterns, size. */
+  insights(options?: InsightsOptions): Promise<MemoryInsights>;
   setRetention(policy: RetentionPolicy): void;
   /** Tool-call counters persisted with the store (progressive disclosure in the MCP layer). */
   recordToolCall(tool: string): Promise<void>;

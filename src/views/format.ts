@@ -15,9 +15,18 @@ export function age(iso: string | undefined, now = Date.now()): string {
   return `${Math.round(h / 24)}d ago`;
 }
 
+/**
+ * One line of at most `max` characters, cut at a word boundary (never mid-word) with "…";
+ * a single word longer than `max` is the only thing ever cut inside. The caller puts the full
+ * text in the tooltip or description.
+ */
 export function truncate(text: string, max: number): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+  if (oneLine.length <= max) return oneLine;
+  const room = oneLine.slice(0, max); // leaves one character for the ellipsis
+  const cut = room.lastIndexOf(' ');
+  const head = cut > 0 ? room.slice(0, cut) : room.slice(0, max - 1);
+  return `${head.replace(/[\s,;:.–—-]+$/, '')}…`;
 }
 
 export function percent(rate: number): string {

@@ -4,7 +4,7 @@
  * store's and the sandbox's change events (debounced), never by polling.
  */
 import * as vscode from 'vscode';
-import { TASK_TYPES, type EpisodeSummary, type MemoryStore, type Pattern, type PatternKind, type TaskType } from '../memory';
+import { type EpisodeSummary, type MemoryStoreApi, type Pattern, type PatternKind, type TaskType } from '../memory';
 import type { ExecutionRecord, Sandbox } from '../sandbox';
 import { age, episodeSummary, percent, truncate } from './format';
 import type { Services } from './services';
@@ -12,9 +12,12 @@ import type { Services } from './services';
 const REFRESH_DEBOUNCE_MS = 250;
 const EPISODES_PER_GROUP = 200;
 const EVIDENCE_SHOWN = 20;
+const PATTERNS_PER_KIND = 200;
+/** Longest tree label; longer text is cut at a word boundary and shown whole in the tooltip. */
+const LABEL_CHARS = 72;
 
 export type MemoryNode =
-  | { type: 'domain'; domain: string; count: number }
+  | { type: 'domain'; domain: string; count: number; taskTypes: Array<{ taskType: TaskType; count: number }> }
   | { type: 'taskType'; domain: string; taskType: TaskType; count: number }
   | { type: 'episode'; episode: EpisodeSummary }
   | { type: 'patternKind'; kind: PatternKind; count: number }
@@ -22,7 +25,7 @@ export type MemoryNode =
   | { type: 'metric'; label: string; value: string }
   | { type: 'runs'; records: ExecutionRecord[] }
   | { type: 'run'; record: ExecutionRecord }
-  | { type: 'message'; text: string };
+  | { type: 'message'; text: string; tooltip?: string };
 
 /** Shared refresh plumbing: subscribe to a source's change event once it exists, debounce. */
 abstract class RefreshingTree implements vscode.TreeDataProvider<MemoryNode>, vscode.Disposable {
@@ -51,7 +54,7 @@ abstract class RefreshingTree implements vscode.TreeDataProvider<MemoryNode>, vs
 abstract class StoreTree extends RefreshingTree {
   constructor(protected readonly services: Services) {
     super();
-    const watch = (store: MemoryStore): void => {
+    const watch = (store: MemoryStoreApi): void => {
       this.disposables.push(store.onDidChange(() => this.refresh()));
       this.refresh();
     };
@@ -60,7 +63,7 @@ abstract class StoreTree extends RefreshingTree {
 }
 
 function episodeItem(e: EpisodeSummary): vscode.TreeItem {
-  const item = new vscode.TreeItem(truncate(e.task, 80), vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(truncate(e.task, LABEL_CHARS), vscode.TreeItemCollapsibleState.None);
   item.id = `episode:${e.id}`;
   const reward = e.reward !== undefined ? `reward ${e.reward.toFixed(2)} · ` : '';
   item.description = `${reward}${age(e.endedAt ?? e.startedAt)}`;
@@ -117,21 +120,23 @@ export class EpisodesTree extends StoreTree {
   async getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
     const store = await this.services.store();
     if (!node) {
-      const stats = await store.stats();
-      return Object.entries(stats.byDomain)
-        .filter(([, n]) => n > 0)
+      const byDomain = new Map<string, Array<{ taskType: TaskType; count: number }>>();
+      for (const g of (await store.episodeGroups()).groups) {
+        if (g.count === 0) continue;
+        const list = byDomain.get(g.domain) ?? [];
+        list.push({ taskType: g.taskType, count: g.count });
+        byDomain.set(g.domain, list);
+      }
+      return [...byDomain]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([domain, count]) => ({ type: 'domain', domain, count }));
+        .map(([domain, taskTypes]) => ({ type: 'domain', domain, taskTypes, count: taskTypes.reduce((n, t) => n + t.count, 0) }));
     }
-    if (node.type === 'domain') {
-      const groups = await Promise.all(
-        TASK_TYPES.map(async (taskType) => ({ taskType, total: (await store.listEpisodes({ domain: node.domain, taskType, limit: 1 })).total })),
-      );
-      return groups.filter((g) => g.total > 0).map((g) => ({ type: 'taskType', domain: node.domain, taskType: g.taskType, count: g.total }));
-    }
+    if (node.type === 'domain') return node.taskTypes.map((t) => ({ type: 'taskType', domain: node.domain, taskType: t.taskType, count: t.count }));
     if (node.type === 'taskType') {
-      const { episodes } = await store.listEpisodes({ domain: node.domain, taskType: node.taskType, limit: EPISODES_PER_GROUP });
-      return episodes.map((episode) => ({ type: 'episode', episode }));
+      const { episodes, total } = await store.listEpisodes({ domain: node.domain, taskType: node.taskType, limit: EPISODES_PER_GROUP });
+      const nodes: MemoryNode[] = episodes.map((episode) => ({ type: 'episode', episode }));
+      if (total > episodes.length) nodes.push({ type: 'message', text: `${total - episodes.length} older episodes not shown`, tooltip: 'The newest are listed; Search Memory finds any episode.' });
+      return nodes;
     }
     return [];
   }
@@ -157,7 +162,7 @@ export class PatternsTree extends StoreTree {
       }
       case 'pattern': {
         const p = node.pattern;
-        const item = new vscode.TreeItem(truncate(p.description, 80), vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(truncate(p.description, LABEL_CHARS), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `pattern:${p.id}`;
         item.description = `${percent(p.successRate)} · ${p.occurrences}×`;
         item.tooltip = `${p.description}\n${p.domain} · ${p.taskType}\nsuccess ${percent(p.successRate)} over ${p.occurrences} episodes${p.avgLatencyMs !== undefined ? `, avg ${Math.round(p.avgLatencyMs)} ms` : ''}`;
@@ -178,12 +183,14 @@ export class PatternsTree extends StoreTree {
   async getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
     const store = await this.services.store();
     if (!node) {
-      const counts = await Promise.all(PATTERN_KINDS.map(async ({ kind }) => ({ type: 'patternKind' as const, kind, count: (await store.listPatterns({ kind, limit: 1000 })).length })));
-      return counts.filter((k) => k.count > 0);
+      const { patternKinds } = await store.episodeGroups();
+      return PATTERN_KINDS.filter(({ kind }) => patternKinds[kind] > 0).map(({ kind }) => ({ type: 'patternKind', kind, count: patternKinds[kind] }));
     }
     if (node.type === 'patternKind') {
-      const patterns = await store.listPatterns({ kind: node.kind, limit: 200 });
-      return patterns.map((pattern) => ({ type: 'pattern', pattern }));
+      const patterns = await store.listPatterns({ kind: node.kind, limit: PATTERNS_PER_KIND });
+      const nodes: MemoryNode[] = patterns.map((pattern) => ({ type: 'pattern', pattern }));
+      if (node.count > patterns.length) nodes.push({ type: 'message', text: `${node.count - patterns.length} weaker patterns not shown`, tooltip: 'Patterns with the most evidence are listed; Show Insights charts the rest.' });
+      return nodes;
     }
     if (node.type === 'pattern') {
       const episodes = await Promise.all(node.pattern.evidence.slice(0, EVIDENCE_SHOWN).map((id) => store.getEpisode(id)));
@@ -254,5 +261,10 @@ export class SandboxTree extends RefreshingTree {
 }
 
 function messageItem(node: MemoryNode): vscode.TreeItem {
-  return new vscode.TreeItem(node.type === 'message' ? node.text : node.type, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(node.type === 'message' ? node.text : node.type, vscode.TreeItemCollapsibleState.None);
+  if (node.type === 'message') {
+    item.tooltip = node.tooltip;
+    item.iconPath = new vscode.ThemeIcon('info');
+  }
+  return item;
 }

@@ -97,21 +97,23 @@ describe('UI: the packaged extension in a real workbench', function () {
   it('finds the episode with "Agent Memory: Search Memory" and opens it', async () => {
     const page = wb.page;
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Sample: sum the squares' }).first();
+    // The quick pick closes when the workbench takes focus (a late notification or view refresh
+    // from the previous test), taking its rows with it: retry the whole search, not one step of it.
     for (let attempt = 1; ; attempt++) {
-      await wb.runCommand('Agent Memory: Search Memory');
-      await page.keyboard.type('squares of a list', { delay: 20 });
       try {
+        await wb.runCommand('Agent Memory: Search Memory');
+        await page.keyboard.type('squares of a list', { delay: 20 });
         await row.waitFor({ timeout: 20_000 });
+        assert.match(await row.innerText({ timeout: 5_000 }), /score \d/);
+        await wb.screenshot('search-memory');
+        await page.keyboard.press('Enter');
+        await page.locator('.tab.active', { hasText: /\.md/ }).waitFor({ timeout: 30_000 });
         break;
       } catch (err) {
         await page.keyboard.press('Escape');
         if (attempt === 3) throw err;
       }
     }
-    assert.match(await row.innerText(), /score \d/);
-    await wb.screenshot('search-memory');
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: /\.md/ }).waitFor({ timeout: 30_000 });
     await page.locator('.editor-instance .view-lines', { hasText: 'Sample: sum the squares' }).first().waitFor({ timeout: 30_000 });
     await wb.screenshot('episode-document');
   });

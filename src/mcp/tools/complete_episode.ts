@@ -4,10 +4,8 @@ import { episodeIdInput, outcomeInput, patternOut, patternToOut, plural, reflect
 
 export const completeEpisodeInput = z.strictObject({
   episode_id: episodeIdInput,
-  outcome: outcomeInput.describe(
-    'How it ended: {type: "success", verdict, artifacts?} | {type: "partial_success", verdict, completed: [], failed: []} | {type: "failure", reason, details?} | {type: "abstained", reason}.',
-  ),
-  reflection: reflectionInput.optional().describe('Your own lessons: {successes: [], improvements: [], insights: []}. Generated from the steps when omitted.'),
+  outcome: outcomeInput,
+  reflection: reflectionInput.optional().describe('Your own lessons; derived from the steps when omitted.'),
 });
 
 export const completeEpisodeOutput = z.object({
@@ -15,7 +13,6 @@ export const completeEpisodeOutput = z.object({
   reward: z.number().describe('0-1 score of the episode (outcome, efficiency, errors recovered).'),
   reflection: reflectionOut,
   patterns: z.array(patternOut).describe('Patterns learned or updated by this completion.'),
-  duplicate_of: z.string().optional().describe('Set when the episode was merged into a near-identical earlier one.'),
 });
 
 export const completeEpisodeTool = defineTool({
@@ -23,7 +20,7 @@ export const completeEpisodeTool = defineTool({
   title: 'Complete an episode',
   tier: 'core',
   description:
-    'Close an open episode with its outcome (success, partial_success, failure or abstained) and optionally your reflection. The memory scores it (reward), reflects on it and learns or updates patterns that later queries and analyze_patterns return.',
+    'Close an open episode with its outcome (success, partial_success, failure or abstained) and optionally your reflection. The memory scores it (reward), reflects on it and learns or updates patterns that later queries and analyze_patterns return. Every run is kept, repeats of the same task included: each counts in patterns and success rates.',
   input: completeEpisodeInput,
   output: completeEpisodeOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -38,7 +35,6 @@ export const completeEpisodeTool = defineTool({
         reward: round(result.reward),
         reflection: result.reflection,
         patterns,
-        ...(result.duplicateOf ? { duplicate_of: result.duplicateOf } : {}),
       },
       text: `Episode ${result.episode.id} completed (${args.outcome.type}), reward ${round(result.reward, 2)}; ${plural(patterns.length, 'pattern')} learned or updated.`,
     };

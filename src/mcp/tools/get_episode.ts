@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { defineTool } from './define';
-import { episodeIdInput, episodeOut, episodeToOut, rethrowStore, requireEpisode } from './common';
+import { LIMITS } from '../../memory/limits';
+import { unknownEpisode } from '../errors';
+import { episodeIdInput, episodeOut, episodeToOut, rethrowStore } from './common';
 
 export const getEpisodeInput = z.strictObject({
   episode_id: episodeIdInput,
-  steps_offset: z.number().int().min(0).max(1_000_000).default(0).describe('First step to include (paging long episodes).'),
+  steps_offset: z.number().int().min(0).max(1_000_000).default(0).describe('Steps to skip (paging long episodes: pass the next_steps_offset of the previous answer).'),
   steps_limit: z.number().int().min(1).max(200).default(50).describe('Steps to include (1-200, default 50).'),
 });
 
@@ -18,17 +20,23 @@ export const getEpisodeTool = defineTool({
   title: 'Get an episode',
   tier: 'core',
   description:
-    'Fetch one episode in full: task, context, every recorded step with its result, the outcome, reward and reflection. Long episodes are paged with steps_offset/steps_limit.',
+    'Fetch one episode: task, context, its recorded steps with their results, the outcome, reward and reflection. Steps come a page at a time (steps_limit, default 50); when more remain the answer has next_steps_offset: call again with steps_offset set to it.',
   input: getEpisodeInput,
   output: getEpisodeOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, { store }) {
-    const episode = await requireEpisode(store, args.episode_id).catch((e: unknown) => rethrowStore(e, args.episode_id));
-    const out = episodeToOut(episode, args.steps_offset, args.steps_limit);
+    // Only the requested page of steps is read, however long the episode.
+    const page = await store
+      .getEpisodePage(args.episode_id, { offset: Math.min(args.steps_offset, LIMITS.steps), limit: args.steps_limit })
+      .catch((e: unknown) => rethrowStore(e, args.episode_id));
+    if (!page) throw unknownEpisode(args.episode_id);
+    const { episode, stepCount } = page;
+    const out = { ...episodeToOut(episode), step_count: stepCount };
     const end = args.steps_offset + out.steps.length;
+    const more = end < stepCount;
     return {
-      structured: { episode: out, ...(end < episode.steps.length ? { next_steps_offset: end } : {}) },
-      text: `Episode ${episode.id}: "${episode.task.slice(0, 80)}" (${episode.outcome?.type ?? 'open'}), ${episode.steps.length} step(s)${end < episode.steps.length ? `, showing ${args.steps_offset + 1}-${end}` : ''}.`,
+      structured: { episode: out, ...(more ? { next_steps_offset: end } : {}) },
+      text: `Episode ${episode.id}: "${episode.task.slice(0, 80)}" (${episode.outcome?.type ?? 'open'}), ${stepCount} step(s)${more || args.steps_offset > 0 ? `, showing ${args.steps_offset + 1}-${end}` : ''}${more ? `; call get_episode again with steps_offset ${end} for the next steps` : ''}.`,
     };
   },
 });

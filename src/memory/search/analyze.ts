@@ -2,7 +2,7 @@
  * What the index knows of an episode: weighted term frequencies per field (BM25F-style,
  * folded into the term frequency) and the metadata the ranking filters and blends on.
  */
-import type { Episode, OutcomeType, TaskType } from '../types';
+import type { Episode, OutcomeType, Step, TaskType } from '../types';
 import { simhash, tokenize } from '../text';
 
 /** Weights per field (multiples of 0.5; stored as integer half units). */
@@ -50,29 +50,46 @@ export function metaOf(e: Episode): DocMeta {
   };
 }
 
-/** Weighted term frequencies (half units) and weighted length of an episode. */
-export function analyzeEpisode(e: Episode): { tf: Map<string, number>; len: number } {
-  const tf = new Map<string, number>();
+type AddField = (text: string | undefined, weight: number) => void;
+
+/** Accumulates weighted term frequencies (half units) into `tf`; returns the adder and the length so far. */
+function termCounter(tf: Map<string, number>): { add: AddField; len: () => number } {
   let len = 0;
-  const add = (text: string | undefined, weight: number): void => {
+  const add: AddField = (text, weight) => {
     if (!text) return;
     const units = weight * 2;
     const toks = tokenize(text.length > MAX_FIELD_CHARS ? text.slice(0, MAX_FIELD_CHARS) : text);
     for (const t of toks) tf.set(t, (tf.get(t) ?? 0) + units);
     len += toks.length * weight;
   };
+  return { add, len: () => len };
+}
+
+function addStep(add: AddField, s: Step): void {
+  add(s.tool, FIELD_WEIGHTS.tool);
+  add(s.action, FIELD_WEIGHTS.action);
+  if (s.parameters !== undefined && s.parameters !== null) {
+    add(typeof s.parameters === 'string' ? s.parameters : JSON.stringify(s.parameters), FIELD_WEIGHTS.parameters);
+  }
+  if (s.result.status === 'success') add(s.result.output, FIELD_WEIGHTS.output);
+  else add(s.result.message, FIELD_WEIGHTS.error);
+}
+
+/** Adds one step's weighted term frequencies to `tf`; returns the weighted length added. */
+export function analyzeStepInto(tf: Map<string, number>, s: Step): number {
+  const c = termCounter(tf);
+  addStep(c.add, s);
+  return c.len();
+}
+
+/** Weighted term frequencies (half units) and weighted length of an episode. */
+export function analyzeEpisode(e: Episode): { tf: Map<string, number>; len: number } {
+  const tf = new Map<string, number>();
+  const { add, len } = termCounter(tf);
   add(e.task, FIELD_WEIGHTS.task);
   add(e.context.tags.join(' '), FIELD_WEIGHTS.tags);
   add([e.context.language, e.context.framework].filter(Boolean).join(' '), FIELD_WEIGHTS.context);
-  for (const s of e.steps) {
-    add(s.tool, FIELD_WEIGHTS.tool);
-    add(s.action, FIELD_WEIGHTS.action);
-    if (s.parameters !== undefined && s.parameters !== null) {
-      add(typeof s.parameters === 'string' ? s.parameters : JSON.stringify(s.parameters), FIELD_WEIGHTS.parameters);
-    }
-    if (s.result.status === 'success') add(s.result.output, FIELD_WEIGHTS.output);
-    else add(s.result.message, FIELD_WEIGHTS.error);
-  }
+  for (const s of e.steps) addStep(add, s);
   const o = e.outcome;
   if (o) {
     if (o.type === 'success') add([o.verdict, ...(o.artifacts ?? [])].join('\n'), FIELD_WEIGHTS.outcome);
@@ -81,5 +98,5 @@ export function analyzeEpisode(e: Episode): { tf: Map<string, number>; len: numb
     else add(o.reason, FIELD_WEIGHTS.outcome);
   }
   if (e.reflection) add([...e.reflection.successes, ...e.reflection.improvements, ...e.reflection.insights].join('\n'), FIELD_WEIGHTS.reflection);
-  return { tf, len: Math.max(len, 1) };
+  return { tf, len: Math.max(len(), 1) };
 }

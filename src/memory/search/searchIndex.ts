@@ -13,9 +13,9 @@
  *   re-tokenize the store; journal replay updates it like a live write.
  * - Ranking: rank/rank.ts (collect → filter → blend → diversify → explain).
  */
-import type { Episode } from '../types';
+import type { Episode, Step } from '../types';
 import { tokenize } from '../text';
-import { analyzeEpisode, metaOf } from './analyze';
+import { analyzeEpisode, analyzeStepInto, metaOf } from './analyze';
 import { DocTable } from './docs';
 import { loadIndex, serializeIndex } from './format';
 import { Postings } from './postings';
@@ -82,6 +82,20 @@ export class SearchIndex implements IndexView {
     }
     const d = this.docs.add(meta, len);
     for (const [term, units] of tf) this.postings.append(term, d, units);
+  }
+
+  /**
+   * Adds a step to an episode in progress without re-reading the others (its cost does not
+   * depend on the episode's length). Returns false when the episode is not pending here.
+   */
+  appendStep(id: string, step: Step): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    this.endSession();
+    const added = analyzeStepInto(p.tf, step);
+    p.len += added;
+    this.totalLen += added;
+    return true;
   }
 
   remove(id: string): boolean {

@@ -4,12 +4,16 @@ import type { Episode } from '../types';
 import { computeReward, deriveReflection } from '../learning';
 import type { SearchIndex } from '../search';
 import { rowToEpisode } from './rows';
-import { withStatement } from './sql';
+import { str, withStatement } from './sql';
+import { loadSteps } from './steps';
 
 export function allEpisodes(db: Database): Episode[] {
   const episodes: Episode[] = [];
   withStatement(db, 'SELECT * FROM episodes ORDER BY started_at, id', (stmt) => {
-    while (stmt.step()) episodes.push(rowToEpisode(stmt.getAsObject()));
+    while (stmt.step()) {
+      const row = stmt.getAsObject();
+      episodes.push(rowToEpisode(row, loadSteps(db, str(row.id))));
+    }
   });
   return episodes;
 }

@@ -32,9 +32,13 @@ import type {
   CompleteEpisodeResult,
   CreateEpisodeInput,
   Episode,
+  EpisodeGroups,
+  EpisodePage,
   EpisodeSummary,
+  InsightsOptions,
   ListOptions,
   MemoryExport,
+  MemoryInsights,
   MemoryStoreApi,
   OpenOptions,
   Pattern,
@@ -43,6 +47,7 @@ import type {
   QueryResult,
   RetentionPolicy,
   Step,
+  StepPage,
   StoreChange,
   StoreStats,
 } from '../types';
@@ -53,21 +58,25 @@ import {
   CompleteEpisodeInputSchema,
   CreateEpisodeInputSchema,
   EpisodeIdSchema,
+  InsightsOptionsSchema,
   ListOptionsSchema,
   MemoryExportSchema,
   QueryOptionsSchema,
   RetentionPolicySchema,
+  StepPageSchema,
   parseOrThrow,
 } from '../schemas';
 import { JournalWriter, writeSnapshot } from '../files';
-import { acquireLock } from '../lock';
+import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
 import type { SearchIndex } from '../search';
-import { computeReward, dedupeKey, deriveReflection } from '../learning';
+import { computeReward, deriveReflection } from '../learning';
 import { allEpisodes, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
-import { applyOp, loadEpisode, requireEpisode } from './operations';
+import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
+import { LIMITS } from '../limits';
 import type { Applied, NewEpisode, Op, OpBody } from './operations';
+import { episodeGroups, insights } from './aggregates';
 import { listPatternRows, patternsByKeys, strongestPatterns } from './patterns';
 import { retentionVictims } from './retention';
 import { runQuery } from './retrieval';
@@ -102,7 +111,6 @@ export class MemoryStore implements MemoryStoreApi {
   private retentionTimer?: NodeJS.Timeout;
   private retention: RetentionPolicy;
   private readonly debounceMs: number;
-  private readonly dedupe: boolean;
   private readonly toolFlushMs: number;
 
   private constructor(
@@ -117,7 +125,6 @@ export class MemoryStore implements MemoryStoreApi {
   ) {
     this.retention = options.retention ?? {};
     this.debounceMs = options.snapshotDebounceMs ?? 5000;
-    this.dedupe = options.dedupe ?? true;
     this.toolFlushMs = options.toolUsageFlushMs ?? 2000;
   }
 
@@ -134,21 +141,8 @@ export class MemoryStore implements MemoryStoreApi {
     fs.mkdirSync(dir, { recursive: true });
     const SQL = await loadSqlJs(options.wasmPath);
 
-    let lock: Lock | undefined;
-    let readOnly = false;
     let store: MemoryStore | undefined;
-    const onCompromised = (err: Error): void => {
-      logger.error(`memory: the lock on ${dir} was compromised: ${err.message}; the store stops accepting writes`);
-      if (store) store.compromised = err;
-    };
-    try {
-      lock = await acquireLock(dir, options.holderDescription ?? `memory store (${process.title} ${process.pid})`, logger, onCompromised, options.lockStaleMs);
-    } catch (e) {
-      if (e instanceof MemoryError && e.code === 'locked' && options.onLocked === 'readonly') {
-        logger.info(`memory: ${e.message} Opening a read-only view.`);
-        readOnly = true;
-      } else throw e;
-    }
+    const { lock, readOnly } = await lockForOpen(dir, options, logger, (err) => store?.markLockLost(err));
 
     try {
       const started = Date.now();
@@ -176,6 +170,11 @@ export class MemoryStore implements MemoryStoreApi {
       if (lock) await lock.release().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The lock held by the caller (`access: 'held'`) was lost: stop accepting writes. */
+  markLockLost(err: Error): void {
+    this.compromised ??= err;
   }
 
   // -------------------------------------------------------------------------
@@ -218,33 +217,20 @@ export class MemoryStore implements MemoryStoreApi {
 
   /**
    * Replays journal records in one transaction (a record that fails fails the open, so
-   * per-record commits bought nothing). Search index updates of the same episode are
-   * coalesced: an episode created, given steps and completed in the journal is indexed
-   * once, in its final state, in the order of its last write.
+   * per-record commits bought nothing). Index updates are incremental (a step record adds
+   * that step's terms only), so they run record by record.
    */
   private replayAll(ops: Op[]): void {
     if (ops.length === 0) return;
-    const upserts = new Map<string, Episode>();
-    const flush = (): void => {
-      for (const ep of upserts.values()) this.index.upsert(ep);
-      upserts.clear();
-    };
     let current: Op | undefined;
     this.db.exec('BEGIN');
     try {
       for (const op of ops) {
         current = op;
-        const res = applyOp(this.db, this.index, op, upserts);
+        const res = applyOp(this.db, this.index, op);
         this.seq = op.seq;
-        if ((op.t === 'create' || op.t === 'step' || (op.t === 'complete' && !op.dupOf)) && res.episode) {
-          upserts.delete(res.episode.id);
-          upserts.set(res.episode.id, res.episode);
-        } else {
-          flush();
-          for (const f of res.after) f();
-        }
+        for (const f of res.after) f();
       }
-      flush();
       this.db.exec('COMMIT');
     } catch (e) {
       try {
@@ -333,6 +319,9 @@ export class MemoryStore implements MemoryStoreApi {
       const row = one(this.db, 'SELECT step_count, outcome_type FROM episodes WHERE id = ?', [id]);
       if (!row) throw new MemoryError('not_found', `No episode with id "${id}"`);
       if (row.outcome_type !== null) throw new MemoryError('invalid', `Episode ${id} is already completed; steps cannot be added`);
+      if (num(row.step_count) >= LIMITS.steps) {
+        throw new MemoryError('invalid', `Episode ${id} already has ${LIMITS.steps} steps, the most one episode holds; complete it and record the rest in a new episode`);
+      }
       const s: Step = {
         n: num(row.step_count) + 1,
         timestamp: new Date().toISOString(),
@@ -358,13 +347,9 @@ export class MemoryStore implements MemoryStoreApi {
       const endedAt = new Date(Math.max(Date.now(), Date.parse(ep.startedAt))).toISOString();
       const reward = computeReward(v.outcome, ep.steps, ep.startedAt, endedAt);
       const reflection = v.reflection ?? deriveReflection(ep, v.outcome, endedAt, reward);
-      const dKey = dedupeKey(ep, v.outcome);
-      const dup = this.dedupe
-        ? one(this.db, 'SELECT id FROM episodes WHERE dedupe_key = ? AND id <> ? AND outcome_type IS NOT NULL ORDER BY started_at LIMIT 1', [dKey, id])
-        : undefined;
-      const res = this.commit({ t: 'complete', id, endedAt, outcome: v.outcome, reward, reflection, dedupeKey: dKey, ...(dup ? { dupOf: str(dup.id) } : {}) });
+      // Every completion stays, repeats included: they are the evidence patterns and success rates count.
+      const res = this.commit({ t: 'complete', id, endedAt, outcome: v.outcome, reward, reflection });
       this.runRetention();
-      if (dup) return { episode: res.episode!, reward, reflection, patterns: [], duplicateOf: str(dup.id) };
       return { episode: res.episode!, reward, reflection, patterns: patternsByKeys(this.db, res.patternKeys ?? []) };
     });
   }
@@ -374,6 +359,15 @@ export class MemoryStore implements MemoryStoreApi {
       this.ensureOpen();
       if (typeof id !== 'string') throw new MemoryError('invalid', 'Episode id must be a string');
       return loadEpisode(this.db, id);
+    });
+  }
+
+  getEpisodePage(id: string, page: StepPage = {}): Promise<EpisodePage | undefined> {
+    return this.guard(() => {
+      this.ensureOpen();
+      if (typeof id !== 'string') throw new MemoryError('invalid', 'Episode id must be a string');
+      const p = parseOrThrow(StepPageSchema, page, 'step page');
+      return loadEpisodePage(this.db, id, p.offset, p.limit);
     });
   }
 
@@ -476,14 +470,7 @@ export class MemoryStore implements MemoryStoreApi {
       for (const r of all(this.db, "SELECT COALESCE(outcome_type, 'in_progress') AS o, COUNT(*) AS n FROM episodes GROUP BY o")) byOutcome[str(r.o)] = num(r.n);
       const pageCount = num(this.db.exec('PRAGMA page_count')[0]?.values[0][0]);
       const pageSize = num(this.db.exec('PRAGMA page_size')[0]?.values[0][0]);
-      let journalBytes = this.journal?.size ?? 0;
-      if (!this.journal) {
-        try {
-          journalBytes = fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
-        } catch {
-          journalBytes = 0;
-        }
-      }
+      const journalBytes = this.journalBytes();
       return {
         episodes: num(c.n),
         completedEpisodes: num(c.done),
@@ -499,6 +486,31 @@ export class MemoryStore implements MemoryStoreApi {
         indexTerms: this.index.termCount,
         sequence: this.seq,
       };
+    });
+  }
+
+  private journalBytes(): number {
+    if (this.journal) return this.journal.size;
+    try {
+      return fs.statSync(path.join(this.dir, JOURNAL_FILE)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  episodeGroups(): Promise<EpisodeGroups> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return episodeGroups(this.db);
+    });
+  }
+
+  insights(options: InsightsOptions = {}): Promise<MemoryInsights> {
+    return this.guard(() => {
+      this.ensureOpen();
+      const result = insights(this.db, parseOrThrow(InsightsOptionsSchema, options, 'insights options'));
+      result.size = { ...result.size, journalBytes: this.journalBytes(), snapshotBytes: this.snapshotBytes };
+      return result;
     });
   }
 
@@ -607,10 +619,8 @@ export class MemoryStore implements MemoryStoreApi {
       this.journal = undefined;
       this.db.close();
       this.emitter.dispose();
-      if (this.lock) {
-        await this.lock.release().catch((e: unknown) => this.logger.warn(`memory: releasing the lock: ${(e as Error).message}`));
-        this.lock = undefined;
-      }
+      await releaseLock(this.lock, this.logger);
+      this.lock = undefined;
     }
   }
 

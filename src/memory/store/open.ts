@@ -14,7 +14,8 @@ import { SearchIndex } from '../search';
 import type { Op } from './operations';
 import { rowToEpisode } from './rows';
 import { configure, migrate } from './schema';
-import { num, withStatement } from './sql';
+import { num, str, withStatement } from './sql';
+import { loadSteps } from './steps';
 
 export const SNAPSHOT_FILE = 'snapshot.db';
 export const JOURNAL_FILE = 'journal.log';
@@ -137,7 +138,10 @@ export function openIndex(db: Database, snap: SnapshotContents | undefined, logg
     if (snap && indexOk) logger.warn('memory: search index does not match the database; rebuilding');
     index.clear();
     withStatement(db, 'SELECT * FROM episodes ORDER BY started_at', (stmt) => {
-      while (stmt.step()) index.upsert(rowToEpisode(stmt.getAsObject()));
+      while (stmt.step()) {
+        const row = stmt.getAsObject();
+        index.upsert(rowToEpisode(row, loadSteps(db, str(row.id))));
+      }
     });
   }
   return index;

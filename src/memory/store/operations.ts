@@ -1,25 +1,36 @@
 /**
  * Journal operations: each write is one operation carrying every generated value and
- * decision (ids, timestamps, reward, reflection, duplicate and retention choices), so
+ * decision (ids, timestamps, reward, reflection, retention choices), so
  * replaying the journal is deterministic. `applyOp` applies one to the database (inside
  * the caller's transaction) and returns the index updates to run after COMMIT.
  */
 import type { Database } from 'sql.js';
 import type { Episode, Outcome, Reflection, Step, StoreChange } from '../types';
 import { MemoryError } from '../errors';
-import { dedupeKey } from '../learning';
+import { repeatKey } from '../learning';
 import type { SearchIndex } from '../search';
 import { packJson } from './codec';
 import { addPatterns, removePatterns } from './patterns';
-import { EPISODE_INSERT, episodeRow, gistOf, rowToEpisode, toolsOf } from './rows';
-import { one } from './sql';
+import { EPISODE_INSERT, episodeRow, gistOf, rowToEpisode } from './rows';
+import { num, one, str } from './sql';
+import { deleteSteps, insertSteps, loadSteps } from './steps';
 
 export type NewEpisode = Pick<Episode, 'id' | 'task' | 'domain' | 'taskType' | 'context' | 'startedAt'>;
 
 export type OpBody =
   | { t: 'create'; ep: NewEpisode }
   | { t: 'step'; id: string; step: Step }
-  | { t: 'complete'; id: string; endedAt: string; outcome: Outcome; reward: number; reflection: Reflection; dedupeKey: string; dupOf?: string }
+  | {
+      t: 'complete';
+      id: string;
+      endedAt: string;
+      outcome: Outcome;
+      reward: number;
+      reflection: Reflection;
+      /** Journals written before schema 4 only: their merge key (unused) and the episode this one was merged into. */
+      dedupeKey?: string;
+      dupOf?: string;
+    }
   | { t: 'delete'; ids: string[]; reason?: 'retention' }
   | { t: 'clear' }
   | { t: 'import'; episodes: Episode[] }
@@ -36,7 +47,13 @@ export interface Applied {
 
 export function loadEpisode(db: Database, id: string): Episode | undefined {
   const row = one(db, 'SELECT * FROM episodes WHERE id = ?', [id]);
-  return row ? rowToEpisode(row) : undefined;
+  return row ? rowToEpisode(row, loadSteps(db, id)) : undefined;
+}
+
+/** An episode with steps n in (offset, offset + limit] only, and its step count. */
+export function loadEpisodePage(db: Database, id: string, offset: number, limit: number): { episode: Episode; stepCount: number } | undefined {
+  const row = one(db, 'SELECT * FROM episodes WHERE id = ?', [id]);
+  return row ? { episode: rowToEpisode(row, loadSteps(db, id, offset, limit)), stepCount: num(row.step_count) } : undefined;
 }
 
 export function requireEpisode(db: Database, id: string): Episode {
@@ -45,37 +62,39 @@ export function requireEpisode(db: Database, id: string): Episode {
   return e;
 }
 
-function insertEpisode(db: Database, ep: Episode, dKey: string | null): void {
-  db.run(EPISODE_INSERT, episodeRow(ep, dKey));
+function insertEpisode(db: Database, ep: Episode): void {
+  db.run(EPISODE_INSERT, episodeRow(ep, ep.outcome ? repeatKey(ep) : null));
+  insertSteps(db, ep.id, ep.steps);
 }
 
-/**
- * Applies an operation. `replayed` (journal replay only) holds the latest state of
- * episodes written earlier in the same replay, which later records start from instead
- * of reading and decoding the row again.
- */
-export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map<string, Episode>): Applied {
+/** Applies an operation. Costs of a step do not depend on the episode's length. */
+export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
   switch (op.t) {
     case 'create': {
       const ep: Episode = { ...op.ep, steps: [] };
       if (one(db, 'SELECT 1 AS x FROM episodes WHERE id = ?', [ep.id])) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
-      insertEpisode(db, ep, null);
+      insertEpisode(db, ep);
       return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_created', episodeId: ep.id }], episode: ep };
     }
     case 'step': {
-      const ep = replayed?.get(op.id) ?? requireEpisode(db, op.id);
-      if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
-      ep.steps.push(op.step);
-      db.run('UPDATE episodes SET steps = ?, step_count = ?, tools = ? WHERE id = ?', [packJson(ep.steps), ep.steps.length, JSON.stringify(toolsOf(ep.steps)), op.id]);
-      return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_updated', episodeId: op.id }], episode: ep };
+      const row = one(db, 'SELECT step_count, outcome_type, tools FROM episodes WHERE id = ?', [op.id]);
+      if (!row) throw new MemoryError('not_found', `No episode with id "${op.id}"`);
+      if (row.outcome_type !== null) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
+      const tools = JSON.parse(str(row.tools)) as string[];
+      if (!tools.includes(op.step.tool)) tools.push(op.step.tool);
+      insertSteps(db, op.id, [op.step]);
+      db.run('UPDATE episodes SET step_count = ?, tools = ? WHERE id = ?', [num(row.step_count) + 1, JSON.stringify(tools), op.id]);
+      return { after: [() => index.appendStep(op.id, op.step)], changes: [{ type: 'episode_updated', episodeId: op.id }] };
     }
     case 'complete': {
-      const ep = replayed?.get(op.id) ?? requireEpisode(db, op.id);
+      const ep = requireEpisode(db, op.id);
       if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed`);
       if (op.dupOf) {
+        // Replaying a merge recorded by an earlier version: reproduce it (the journal is history).
         const survivor = requireEpisode(db, op.dupOf);
         db.run('UPDATE episodes SET dup_count = dup_count + 1 WHERE id = ?', [op.dupOf]);
         db.run('DELETE FROM episodes WHERE id = ?', [op.id]);
+        deleteSteps(db, op.id);
         return {
           after: [() => index.remove(op.id)],
           changes: [
@@ -89,14 +108,14 @@ export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map
       ep.outcome = op.outcome;
       ep.reward = op.reward;
       ep.reflection = op.reflection;
-      db.run('UPDATE episodes SET ended_at = ?, outcome = ?, outcome_type = ?, reward = ?, reflection = ?, gist = ?, dedupe_key = ? WHERE id = ?', [
+      db.run('UPDATE episodes SET ended_at = ?, outcome = ?, outcome_type = ?, reward = ?, reflection = ?, gist = ?, repeat_key = ? WHERE id = ?', [
         op.endedAt,
         JSON.stringify(op.outcome),
         op.outcome.type,
         op.reward,
         packJson(op.reflection),
         gistOf(op.outcome, op.reflection) ?? null,
-        op.dedupeKey,
+        repeatKey(ep),
         op.id,
       ]);
       const keys = addPatterns(db, [ep]);
@@ -109,6 +128,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map
         if (!ep) continue;
         if (ep.outcome) removePatterns(db, ep);
         db.run('DELETE FROM episodes WHERE id = ?', [id]);
+        deleteSteps(db, id);
         removed.push(id);
       }
       return {
@@ -118,6 +138,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map
     }
     case 'clear':
       db.run('DELETE FROM episodes');
+      db.run('DELETE FROM steps');
       db.run('DELETE FROM patterns');
       return { after: [() => index.clear()], changes: [{ type: 'cleared' }] };
     case 'import': {
@@ -128,7 +149,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op, replayed?: Map
           const found = exists.step();
           exists.reset();
           if (found) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
-          insertEpisode(db, ep, ep.outcome ? dedupeKey(ep, ep.outcome) : null);
+          insertEpisode(db, ep);
         }
       } finally {
         exists.free();

@@ -24,7 +24,8 @@ export function toolsOf(steps: Step[]): string[] {
   return [...new Set(steps.map((s) => s.tool))];
 }
 
-export function rowToEpisode(r: Row): Episode {
+/** An episode from its row and its steps (steps.ts; all of them, or a page). */
+export function rowToEpisode(r: Row, steps: Step[]): Episode {
   const ep: Episode = {
     id: str(r.id),
     task: str(r.task),
@@ -32,7 +33,7 @@ export function rowToEpisode(r: Row): Episode {
     taskType: str(r.task_type) as TaskType,
     context: parseJson<TaskContext>(r.context),
     startedAt: str(r.started_at),
-    steps: parseJson<Step[]>(r.steps),
+    steps,
   };
   if (r.ended_at !== null && r.ended_at !== undefined) ep.endedAt = str(r.ended_at);
   if (r.outcome !== null && r.outcome !== undefined) ep.outcome = parseJson<Outcome>(r.outcome);
@@ -78,8 +79,8 @@ export function rowToPattern(r: Row): Pattern {
   return p;
 }
 
-/** The episodes row of an episode, as INSERT parameters (see insertEpisode in operations.ts). */
-export function episodeRow(ep: Episode, dedupeKey: string | null): (string | number | Uint8Array | null)[] {
+/** The episodes row of an episode, as INSERT parameters (its steps go to their own rows: steps.ts). */
+export function episodeRow(ep: Episode, repeatKey: string | null): (string | number | Uint8Array | null)[] {
   return [
     ep.id,
     ep.task,
@@ -88,7 +89,7 @@ export function episodeRow(ep: Episode, dedupeKey: string | null): (string | num
     JSON.stringify(ep.context),
     ep.startedAt,
     ep.endedAt ?? null,
-    packJson(ep.steps),
+    '[]',
     ep.steps.length,
     JSON.stringify(toolsOf(ep.steps)),
     ep.outcome ? JSON.stringify(ep.outcome) : null,
@@ -96,9 +97,9 @@ export function episodeRow(ep: Episode, dedupeKey: string | null): (string | num
     ep.reward ?? null,
     ep.reflection ? packJson(ep.reflection) : null,
     gistOf(ep.outcome, ep.reflection) ?? null,
-    dedupeKey,
+    repeatKey,
   ];
 }
 
-export const EPISODE_INSERT = `INSERT INTO episodes(id, task, domain, task_type, context, started_at, ended_at, steps, step_count, tools, outcome, outcome_type, reward, reflection, gist, dedupe_key)
+export const EPISODE_INSERT = `INSERT INTO episodes(id, task, domain, task_type, context, started_at, ended_at, steps, step_count, tools, outcome, outcome_type, reward, reflection, gist, repeat_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { MemoryError } from '../errors';
+import { repeatKey } from '../learning';
+import type { TaskType } from '../types';
+import { packJson, parseJson } from './codec';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 
@@ -34,7 +37,7 @@ export function loadSqlJs(wasmPath = defaultWasmPath()): Promise<SqlJsStatic> {
   return p;
 }
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 4;
 
 /** Page size of new databases. */
 const PAGE_SIZE = 16384;
@@ -83,6 +86,42 @@ const MIGRATIONS: ((db: Database) => void)[] = [
   // 2: the steps and reflection columns may hold compressed BLOBs (see packJson in store.ts);
   // no data change, the version only stops an older extension from misreading them.
   () => undefined,
+  // 3: steps get rows of their own, so adding one appends a row instead of rewriting the
+  // episode's whole step list (and a long episode's steps can be read a page at a time).
+  // The episodes.steps column stays (NOT NULL, '[]') for the schema's sake.
+  (db) => {
+    db.exec(`CREATE TABLE steps (episode_id TEXT NOT NULL, n INTEGER NOT NULL, data NOT NULL, PRIMARY KEY (episode_id, n)) WITHOUT ROWID`);
+    const read = db.prepare("SELECT id, steps FROM episodes WHERE step_count > 0");
+    const insert = db.prepare('INSERT INTO steps(episode_id, n, data) VALUES (?, ?, ?)');
+    try {
+      while (read.step()) {
+        const [id, steps] = read.get();
+        parseJson<{ n: number }[]>(steps).forEach((s, i) => insert.run([id, i + 1, packJson({ ...s, n: i + 1 })]));
+      }
+    } finally {
+      read.free();
+      insert.free();
+    }
+    db.exec("UPDATE episodes SET steps = '[]'");
+  },
+  // 4: completions no longer merge near-duplicates (every repeat is evidence); the merge key
+  // becomes the key of a task's repeats (learning.ts repeatKey), which query answers fold by.
+  // dup_count stays: repeats merged away by earlier versions, still counted when folding.
+  (db) => {
+    db.exec('DROP INDEX IF EXISTS episodes_dedupe; ALTER TABLE episodes RENAME COLUMN dedupe_key TO repeat_key; UPDATE episodes SET repeat_key = NULL;');
+    const upd = db.prepare('UPDATE episodes SET repeat_key = ? WHERE id = ?');
+    const sel = db.prepare('SELECT id, task, domain, task_type FROM episodes WHERE outcome_type IS NOT NULL');
+    try {
+      while (sel.step()) {
+        const [id, task, domain, taskType] = sel.get() as string[];
+        upd.run([repeatKey({ task, domain, taskType: taskType as TaskType }), id]);
+      }
+    } finally {
+      sel.free();
+      upd.free();
+    }
+    db.exec('CREATE INDEX episodes_repeat ON episodes(repeat_key)');
+  },
 ];
 
 export function getMeta(db: Database, key: string): string | undefined {

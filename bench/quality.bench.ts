@@ -1,0 +1,142 @@
+/**
+ * Retrieval quality: `npm run bench:quality`. Imports the labelled set (bench/quality/) into
+ * a real store and prints nDCG@5, recall@5 and MRR per split (held-out, dev, all) for
+ * the full ranking, for each component switched off (ablations), and for whole-episode
+ * BM25 (every field's text in one bag of words, no field weights, no expansion) measured
+ * in the same run. One JSON object per line.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MemoryStore } from '../src/memory';
+import type { Episode, OpenOptions } from '../src/memory';
+import { tokenize } from '../src/memory/text';
+import { loadEpisodes, loadQueries } from './quality/set';
+import type { GradedQuery } from './quality/set';
+
+const K = 5;
+
+/** nDCG@k with gain 2^grade − 1, the ideal ranking taken from all graded episodes. */
+function ndcg(ranked: string[], grades: Map<string, number>, k = K): number {
+  const dcg = ranked.slice(0, k).reduce((s, id, i) => s + (2 ** (grades.get(id) ?? 0) - 1) / Math.log2(i + 2), 0);
+  const ideal = [...grades.values()]
+    .sort((a, b) => b - a)
+    .slice(0, k)
+    .reduce((s, g, i) => s + (2 ** g - 1) / Math.log2(i + 2), 0);
+  return ideal > 0 ? dcg / ideal : 0;
+}
+
+/** Share of the graded episodes (any grade) found in the top k. */
+function recall(ranked: string[], grades: Map<string, number>, k = K): number {
+  return ranked.slice(0, k).filter((id) => grades.has(id)).length / grades.size;
+}
+
+function reciprocalRank(ranked: string[], grades: Map<string, number>): number {
+  const i = ranked.findIndex((id) => grades.has(id));
+  return i < 0 ? 0 : 1 / (i + 1);
+}
+
+type Ranker = (q: string) => Promise<string[]>;
+
+interface Scores {
+  ndcg5: number;
+  recall5: number;
+  mrr: number;
+  queries: number;
+}
+
+async function evaluate(rank: Ranker, queries: GradedQuery[]): Promise<Record<string, Scores>> {
+  const per: { split: string; n: number; r: number; m: number }[] = [];
+  for (const q of queries) {
+    const ranked = await rank(q.text);
+    per.push({ split: q.split, n: ndcg(ranked, q.grades), r: recall(ranked, q.grades), m: reciprocalRank(ranked, q.grades) });
+  }
+  const summary = (xs: typeof per): Scores => ({
+    ndcg5: round(mean(xs.map((x) => x.n))),
+    recall5: round(mean(xs.map((x) => x.r))),
+    mrr: round(mean(xs.map((x) => x.m))),
+    queries: xs.length,
+  });
+  return { held: summary(per.filter((x) => x.split === 'held')), dev: summary(per.filter((x) => x.split === 'dev')), all: summary(per) };
+}
+
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** All of an episode's text, as one document. */
+function episodeText(e: Episode): string {
+  const o = e.outcome!;
+  const outcome = o.type === 'success' || o.type === 'partial_success' ? o.verdict : o.reason;
+  const steps = e.steps.map((s) => `${s.tool} ${s.action} ${s.result.status === 'success' ? (s.result.output ?? '') : (s.result.message ?? '')}`);
+  return [e.task, ...steps, outcome, ...(e.reflection?.insights ?? [])].join('\n');
+}
+
+/** Okapi BM25 (k1 = 1.2, b = 0.75) over whole episodes. */
+function bm25Baseline(episodes: Episode[]): Ranker {
+  const docs = episodes.map((e) => {
+    const tf = new Map<string, number>();
+    const toks = tokenize(episodeText(e));
+    for (const t of toks) tf.set(t, (tf.get(t) ?? 0) + 1);
+    return { id: e.id, tf, len: toks.length };
+  });
+  const df = new Map<string, number>();
+  for (const d of docs) for (const t of d.tf.keys()) df.set(t, (df.get(t) ?? 0) + 1);
+  const avg = mean(docs.map((d) => d.len));
+  const N = docs.length;
+  return (q) => {
+    const terms = [...new Set(tokenize(q))];
+    const scored = docs.map((d) => {
+      let s = 0;
+      for (const t of terms) {
+        const f = d.tf.get(t);
+        if (!f) continue;
+        const n = df.get(t)!;
+        s += (Math.log(1 + (N - n + 0.5) / (n + 0.5)) * f * 2.2) / (f + 1.2 * (0.25 + (0.75 * d.len) / avg));
+      }
+      return { id: d.id, s };
+    });
+    return Promise.resolve(
+      scored
+        .filter((x) => x.s > 0)
+        .sort((a, b) => b.s - a.s)
+        .slice(0, K)
+        .map((x) => x.id),
+    );
+  };
+}
+
+/** The configurations measured: the full ranking, then each component off. */
+const CONFIGS: { name: string; options: Partial<OpenOptions> }[] = [{ name: 'full', options: {} }];
+
+async function storeRanker(episodes: Episode[], options: Partial<OpenOptions>): Promise<{ rank: Ranker; close: () => Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mem-quality-'));
+  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, ...options });
+  await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
+  return {
+    rank: async (q) => (await store.query({ query: q, limit: K })).hits.map((h) => h.episode.id),
+    close: async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const episodes = loadEpisodes();
+  const queries = loadQueries();
+  const domains = new Set(episodes.map((e) => e.domain)).size;
+  console.log(JSON.stringify({ bench: 'quality', episodes: episodes.length, domains, queries: queries.length, held_out: queries.filter((q) => q.split === 'held').length, k: K }));
+  const base = await evaluate(bm25Baseline(episodes), queries);
+  console.log(JSON.stringify({ bench: 'quality', config: 'bm25_whole_episode', ...base }));
+  for (const c of CONFIGS) {
+    const r = await storeRanker(episodes, c.options);
+    const s = await evaluate(r.rank, queries);
+    await r.close();
+    console.log(JSON.stringify({ bench: 'quality', config: c.name, ...s, ndcg5_held_minus_bm25: round(s.held.ndcg5 - base.held.ndcg5) }));
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
