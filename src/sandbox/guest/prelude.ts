@@ -18,7 +18,6 @@
  * engine calls with host replies and when a timer is due.
  */
 import { OUTPUT_CAP } from './limits';
-import { LAZY_GLOBALS } from './modules';
 import type { Bridge, Cold, Driver, FailKind, HostModule, Intrinsics, Run, Setup } from './types';
 
 export default function prelude(h: Bridge): Run {
@@ -125,8 +124,8 @@ export default function prelude(h: Bridge): Run {
     }
     return f;
   };
-  /** Until first touched, a global is an accessor; touching it installs its whole module's globals as plain values. */
-  const lazy = (name: string, module: string): void => {
+  /** Until first touched, a global is an accessor; touching it installs its whole module's globals (`names`) as plain values. */
+  const lazy = (name: string, module: string, names: readonly string[]): void => {
     const own = (v: unknown): void => {
       defineProperty(G, name, { value: v, writable: true, enumerable: false, configurable: true });
     };
@@ -135,7 +134,6 @@ export default function prelude(h: Bridge): Run {
       enumerable: false,
       get() {
         const exports = need<Record<string, unknown>>(module);
-        const names = LAZY_GLOBALS[module];
         for (let i = 0; i < names.length; i++) {
           const d = I.getOwnPropertyDescriptor(G, names[i]);
           // Only globals still untouched: a value the guest assigned meanwhile stays.
@@ -173,10 +171,11 @@ export default function prelude(h: Bridge): Run {
       lock(G, 'fs', freeze(fs));
     }
     lock(G, 'require', (name: unknown) => need<Cold>('cold').req(name));
-    const lazyModules = getOwnPropertyNames(LAZY_GLOBALS);
+    // The table comes with the setup (JSON parses far faster than this source would).
+    const lazyModules = getOwnPropertyNames(setup.l);
     for (let i = 0; i < lazyModules.length; i++) {
-      const names = LAZY_GLOBALS[lazyModules[i]];
-      for (let j = 0; j < names.length; j++) lazy(names[j], lazyModules[i]);
+      const names = setup.l[lazyModules[i]];
+      for (let j = 0; j < names.length; j++) lazy(names[j], lazyModules[i], names);
     }
     settle = undefined;
     if (setup.h) {

@@ -26,6 +26,8 @@ export interface Setup {
   n: string[];
   fs: boolean;
   net: boolean;
+  /** Lazily installed globals by module (guest/modules.ts). */
+  l: Readonly<Record<string, readonly string[]>>;
 }
 
 /** How a value failed to become the run's result: 0 thrown, 1 not JSON-serialisable, 2 not a string / too large. */
