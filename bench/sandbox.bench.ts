@@ -43,6 +43,63 @@ async function main(): Promise<void> {
   }
   emit('simple_warm_latency', { n: lat.length, p50Ms: r3(pct(lat, 50)), p99Ms: r3(pct(lat, 99)), targetP50Ms: 1 });
 
+  // The guest runtime (issue 13): what the first touch of a lazily installed global adds to a run, and a
+  // 1,000-timer script; each against a run that touches none, interleaved in the same rounds.
+  const p50Of = async (code: string, n: number): Promise<number> => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      check(await sb.execute(code, { task: 'rt' }, { config: resolveConfig('default', { maxCpuPercent: 100 }) }), 'success');
+      xs.push(performance.now() - t);
+    }
+    return pct(xs, 50);
+  };
+  const firstUse: Record<string, string> = {
+    none: 'return 1',
+    URL: "return new URL('../b?c=1', 'https://example.com/a/').href.length",
+    TextEncoder: "return new TextEncoder().encode('héllo').length",
+    setTimeout: 'return await new Promise((r) => setTimeout(() => r(1), 0))',
+    consoleObject: "console.log({ a: [1, 2], b: 'x' }); return 1",
+    timers1000: 'let n = 0; await new Promise((done) => { for (let i = 0; i < 1000; i++) setTimeout(() => { if (++n === 1000) done() }, 0) }); return n',
+  };
+  const useRounds: Record<string, number[]> = {};
+  for (let round = 0; round < 5; round++) for (const [k, code] of Object.entries(firstUse)) (useRounds[k] ??= []).push(await p50Of(code, k === 'timers1000' ? 10 : 60));
+  const med = (k: string): number => pct(useRounds[k], 50);
+  emit('runtime_first_use', {
+    note: 'p50 of a run that touches the global once, minus a run that touches none (median of 5 interleaved rounds)',
+    noneP50Ms: r3(med('none')),
+    urlAddsMs: r3(med('URL') - med('none')),
+    textEncoderAddsMs: r3(med('TextEncoder') - med('none')),
+    setTimeoutAddsMs: r3(med('setTimeout') - med('none')),
+    consoleLogObjectAddsMs: r3(med('consoleObject') - med('none')),
+    targetFirstUseMs: 3,
+  });
+  emit('timers_1000', { p50Ms: r3(med('timers1000')), note: '1,000 setTimeout(0) callbacks, then the run settles (median of 5 rounds of 10)', targetMs: 50 });
+
+  // Against a worker built from another commit (BENCH_BASELINE_WORKER=path), same script, interleaved rounds.
+  const baselinePath = process.env.BENCH_BASELINE_WORKER;
+  if (baselinePath) {
+    const base = new Sandbox({ workers: 2, workerPath: path.resolve(baselinePath), config: resolveConfig('default') });
+    await base.warmUp();
+    for (let i = 0; i < 200; i++) check(await base.execute(SIMPLE, { task: 'warm', input: INPUT }), 'success');
+    const series: { current: number[]; baseline: number[] } = { current: [], baseline: [] };
+    for (let round = 0; round < 6; round++) {
+      for (const [name, box] of [['current', sb], ['baseline', base]] as const) {
+        const xs: number[] = [];
+        for (let i = 0; i < 300; i++) {
+          const t = performance.now();
+          check(await box.execute(SIMPLE, { task: 'lat', input: INPUT }), 'success');
+          xs.push(performance.now() - t);
+        }
+        series[name].push(pct(xs, 50));
+      }
+    }
+    const cur = pct(series.current, 50);
+    const bas = pct(series.baseline, 50);
+    emit('simple_warm_latency_vs_baseline_worker', { baselineWorker: baselinePath, rounds: 6, currentP50Ms: r3(cur), baselineP50Ms: r3(bas), ratio: r3(cur / bas), target: '<= 1.10', note: 'median of 6 interleaved rounds of 300 runs each' });
+    await base.close();
+  }
+
   // node:vm reference for the same script.
   const vmScript = new vm.Script(`(function(){ ${SIMPLE} })()`);
   const vmLat: number[] = [];

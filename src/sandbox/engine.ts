@@ -17,6 +17,8 @@ import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
 import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, PRELUDE_SOURCE, moduleSource, type Setup } from './runtime';
 import { CONSOLE_CAP, FS_METHODS, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
+import { LAZY_GLOBALS } from './guest/modules';
+import { secureRandom, urlOp, urlSetOp } from './hostops';
 import { moduleViolation, screenCode } from './screen';
 import { stripTypes } from './transpile';
 import type { ErrorType, ExecutionResult, ViolationType } from './types';
@@ -107,6 +109,8 @@ interface Job {
   pending: Set<number>;
   replies: HostReplyMessage[];
   wake?: () => void;
+  /** When the guest's earliest timer is due, in Date.now() time (-1: no timer). */
+  nextTimer: number;
 }
 
 export interface EngineOptions {
@@ -227,6 +231,7 @@ export class Engine {
       callSeq: 0,
       pending: new Set(),
       replies: [],
+      nextTimer: -1,
     };
     this.current = job;
     // Start time first: the Atomics.store below publishes it, so the pool's watchdog never pairs
@@ -352,6 +357,19 @@ export class Engine {
         return undefined;
       case 'src':
         return this.source(ctx, args[1]);
+      case 'url':
+        return ctx.newString(urlOp(str(1)));
+      case 'urlset':
+        return ctx.newString(urlSetOp(str(1)));
+      case 'random':
+        return ctx.newArrayBuffer(secureRandom(args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : -1));
+      case 'now':
+        return ctx.newNumber(performance.now() - job.start);
+      case 'timer': {
+        const due = args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : -1;
+        job.nextTimer = due >= 0 ? due : -1;
+        return undefined;
+      }
       case 'oversize':
         job.outcome ??= { kind: 'oversize', length: args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : 0 };
         return undefined;
@@ -362,7 +380,7 @@ export class Engine {
 
   /** A guest runtime module's source, compiled by the prelude on first use. */
   private source(ctx: QuickJSContext, which: QuickJSHandle | undefined): QuickJSHandle {
-    const source = which !== undefined && ctx.typeof(which) === 'number' ? moduleSource(ctx.getNumber(which)) : undefined;
+    const source = which !== undefined && ctx.typeof(which) === 'string' ? moduleSource(ctx.getString(which)) : undefined;
     if (source === undefined) throw new Error('unknown guest module');
     return ctx.newString(source);
   }
@@ -385,16 +403,20 @@ export class Engine {
     return { name: prop('name') || 'Error', message: prop('message').slice(0, 10000), stack: prop('stack').slice(0, 4000) };
   }
 
-  private waitReply(job: Job): Promise<HostReplyMessage | undefined> {
+  /**
+   * The next host reply, or undefined at `until` (a guest timer is due then)
+   * or at the deadline (the run has timed out: `job.stop` is set).
+   */
+  private waitReply(job: Job, until: number): Promise<HostReplyMessage | undefined> {
     const ready = job.replies.shift();
     if (ready) return Promise.resolve(ready);
     return new Promise((resolve) => {
-      const remaining = job.deadline - performance.now();
+      const at = Math.min(until, job.deadline);
       const timer = setTimeout(() => {
-        job.timedOut = job.stop = true;
+        if (at >= job.deadline) job.timedOut = job.stop = true;
         job.wake = undefined;
         resolve(undefined);
-      }, Math.max(0, remaining));
+      }, Math.max(0, at - performance.now()));
       job.wake = () => {
         clearTimeout(timer);
         job.wake = undefined;
@@ -537,28 +559,30 @@ export class Engine {
         }
         if (job.stop || job.outcome) break;
         if (runtime.hasPendingJob()) continue;
-        if (job.pending.size > 0) {
+        const now = performance.now();
+        if (now >= job.deadline) {
+          job.timedOut = job.stop = true;
+          break;
+        }
+        const wall = job.nextTimer >= 0 ? Date.now() : 0;
+        if (job.nextTimer >= 0 && job.nextTimer <= wall) {
+          // One due timer; the loop runs the microtasks it queued before the next.
+          if (!this.drive(c, settle, job, [c.newNumber(0), c.newNumber(wall)])) break;
+          continue;
+        }
+        if (job.pending.size > 0 || job.nextTimer >= 0) {
           this.options.onWait?.();
-          const reply = await this.waitReply(job);
-          if (!reply) break;
+          const reply = await this.waitReply(job, job.nextTimer >= 0 ? now + (job.nextTimer - wall) : job.deadline);
+          job.sliceStart = performance.now();
+          if (job.stop) break;
+          if (!reply) continue;
           job.pending.delete(reply.callId);
           if (reply.violation) {
             job.violation ??= { type: reply.violation.type, reason: reply.violation.reason };
             job.stop = true;
             break;
           }
-          job.sliceStart = performance.now();
-          const idH = c.newNumber(reply.callId);
-          const payloadH = c.newString(reply.payload);
-          const res = c.callFunction(settle, c.undefined, idH, reply.ok ? c.true : c.false, payloadH);
-          idH.dispose();
-          payloadH.dispose();
-          if (res.error) {
-            job.hostError = this.readError(c, res.error);
-            res.error.dispose();
-            break;
-          }
-          res.value.dispose();
+          if (!this.drive(c, settle, job, [c.newNumber(reply.callId), reply.ok ? c.true : c.false, c.newString(reply.payload)])) break;
           continue;
         }
         job.neverSettled = true;
@@ -595,6 +619,19 @@ export class Engine {
         };
       }
     }
+  }
+
+  /** Calls the prelude's driver (a host reply or a due timer) with `args`, which it disposes; false when that threw. */
+  private drive(c: QuickJSContext, driver: QuickJSHandle, job: Job, args: QuickJSHandle[]): boolean {
+    const res = c.callFunction(driver, c.undefined, ...args);
+    for (const a of args) if (a.alive && a !== c.true && a !== c.false) a.dispose();
+    if (res.error) {
+      job.hostError = this.readError(c, res.error);
+      res.error.dispose();
+      return false;
+    }
+    res.value.dispose();
+    return true;
   }
 
   /** Replaces a module that is broken, out of memory or grown, now, so the next run does not pay for it. */
@@ -647,7 +684,7 @@ export class Engine {
       return {
         kind: 'error',
         errorType: 'runtime',
-        message: 'the code awaited a promise that can never settle (nothing is pending: there are no timers or events in the sandbox)',
+        message: 'the code awaited a promise that can never settle (nothing was pending: no timer and no host call)',
         stdout,
         stderr,
         executionTimeMs,
@@ -698,6 +735,7 @@ function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['lim
     n: msg.hostNames,
     fs,
     net,
+    l: LAZY_GLOBALS,
   };
   s = JSON.stringify(setup);
   if (setupCache.size > 100) setupCache.clear();

@@ -10,8 +10,7 @@ export type FsMethod = (typeof FS_METHODS)[number];
 
 /** Each of stdout and stderr is capped at this many characters. */
 export const CONSOLE_CAP = 1024 * 1024;
-/** The returned value's JSON text is capped at this many characters. */
-export const OUTPUT_CAP = 4 * 1024 * 1024;
+export { OUTPUT_CAP } from './guest/limits';
 /** Duty-cycle slice: a run uses the CPU for this long before sleeping in proportion. */
 export const SLICE_MS = 20;
 /** The longest a finished result is held back to share a message with the next ones (default). */

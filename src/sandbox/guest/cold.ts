@@ -1,12 +1,12 @@
 /**
- * Console formatting, error reports and `require`, compiled at most once per
+ * Error reports and `require`, compiled at most once per
  * run on first need. Its top level reads no property of any shared object (the
  * guest may have changed them by then): it uses the prelude's intrinsics.
  */
 import type { Cold, FailKind, Intrinsics } from './types';
 
 export default function cold(I: Intrinsics): Cold {
-  const { h, stringify, String: Str, apply, Error: Err, TypeError: TypeErr, join, indexOf, slice } = I;
+  const { h, stringify, String: Str, apply, Error: Err, TypeError: TypeErr, indexOf, slice } = I;
   const safeString = (v: unknown): string => {
     try {
       return Str(v);
@@ -52,14 +52,7 @@ export default function cold(I: Intrinsics): Cold {
     }
     h('fail', name, clip(message, 1e4), clip(stack, 4e3));
   };
-  const full = [false, false];
   return {
-    log(stream, args) {
-      if (full[stream]) return;
-      const parts: string[] = [];
-      for (let i = 0; i < args.length; i++) parts[i] = format(args[i]);
-      if (h('log', stream, apply(join, parts, [' '])) === false) full[stream] = true;
-    },
     fail(e: unknown, kind?: FailKind, json?: unknown) {
       if (!kind) return report(e);
       if (kind === 1) return report(notSerialisable(e));

@@ -3,24 +3,15 @@
  * compiled during set-up when the run has any. A call sends its name and its
  * arguments as JSON text and returns a promise the host settles by id.
  */
+import type { FetchInternals, HostResponse } from './fetch';
 import type { HostModule, Intrinsics, Setup } from './types';
 
 type Pending = [resolve: (v: unknown) => void, reject: (e: unknown) => void];
 
-interface HostResponse {
-  status: number;
-  statusText: string;
-  url: string;
-  redirected?: boolean;
-  headers?: Record<string, string>;
-  body: string;
-}
-
 export default function host(I: Intrinsics): HostModule {
-  const { h, G, freeze, hasOwn, entries, stringify, parse, String: Str, apply, Error: Err, TypeError: TypeErr, Promise: Prom, then, split, toLowerCase, lock, deepFreeze } = I;
+  const { h, G, freeze, hasOwn, stringify, parse, String: Str, apply, Error: Err, TypeError: TypeErr, Promise: Prom, then, split, lock, deepFreeze } = I;
   const pending = new I.Map<number, Pending>();
   const { mapGet, mapSet, mapDelete } = I;
-  const resolved = (v: unknown): Promise<unknown> => new Prom((res) => res(v));
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on whatever the guest or the host threw
   const rejected = (e: unknown): Promise<never> => new Prom((_res, rej) => rej(e));
   const safeString = (v: unknown): string => {
@@ -52,33 +43,8 @@ export default function host(I: Intrinsics): HostModule {
       for (let i = 0; i < arguments.length; i++) args[i] = arguments[i];
       return call(name, args);
     };
-  const response = (r: HostResponse): object => {
-    const headers = r.headers || {};
-    const lower = (k: unknown): string => apply(toLowerCase, safeString(k), []);
-    return freeze({
-      status: r.status,
-      statusText: r.statusText,
-      ok: r.status >= 200 && r.status < 300,
-      url: r.url,
-      redirected: !!r.redirected,
-      headers: freeze({
-        get: (k: unknown) => {
-          const key = lower(k);
-          return hasOwn(headers, key) ? headers[key] : null;
-        },
-        has: (k: unknown) => hasOwn(headers, lower(k)),
-        entries: () => entries(headers),
-      }),
-      text: () => resolved(r.body),
-      json: () => {
-        try {
-          return resolved(parse(r.body));
-        } catch (e) {
-          return rejected(e);
-        }
-      },
-    });
-  };
+  const fetchTypes = (): FetchInternals => I.need<{ internals: FetchInternals }>('fetch').internals;
+  const response = (r: HostResponse): ReturnType<FetchInternals['fromHost']> => fetchTypes().fromHost(r);
 
   return {
     install(setup: Setup) {
@@ -88,15 +54,15 @@ export default function host(I: Intrinsics): HostModule {
         lock(G, 'fs', freeze(fs));
       }
       if (setup.net) {
-        lock(G, 'fetch', function fetch(url: unknown, init: unknown) {
-          const req: Record<string, unknown> = {};
-          if (init !== null && typeof init === 'object') {
-            const o = init as Record<string, unknown>;
-            if (o.method !== undefined) req.method = safeString(o.method);
-            if (o.headers !== undefined) req.headers = o.headers;
-            if (o.body !== undefined) req.body = typeof o.body === 'string' ? o.body : stringify(o.body);
+        // Governed by the host's allowlist; the Request is built here, so bad arguments reject as in browsers.
+        lock(G, 'fetch', function fetch(input: unknown, init?: unknown): Promise<ReturnType<FetchInternals['fromHost']>> {
+          let q: ReturnType<FetchInternals['toHost']>;
+          try {
+            q = fetchTypes().toHost(input, init);
+          } catch (e) {
+            return rejected(e);
           }
-          return apply(then, call('fetch', [safeString(url), req]), [response]) as Promise<object>;
+          return apply(then, call('fetch', [q.url, { method: q.method, headers: q.headers, body: q.body }]), [response]) as Promise<ReturnType<FetchInternals['fromHost']>>;
         });
       }
       // Dotted names become nested objects: 'memory.stats.count' → memory.stats.count().

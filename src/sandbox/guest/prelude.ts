@@ -2,23 +2,23 @@
  * The guest-side half of the sandbox, evaluated in every fresh QuickJS context
  * before the agent's code (the engine does it ahead, while the worker is idle).
  * It receives the single host bridge function `h` in a closure (never as a
- * global), captures the intrinsics it needs before any guest code can tamper
- * with them, and installs `console`, the denial stubs, `require` and the host
- * functions. Everything that crosses to the host is a string or a number.
+ * global), captures the intrinsics the runtime needs before any guest code can
+ * tamper with them, and installs the denial stubs, `require`, the host
+ * functions and, as accessors, `console` and the lazily installed globals.
+ * Everything that crosses to the host is a string or a number.
  *
- * QuickJS parses this in every fresh context (about 0.15 µs a character), so it
- * holds only what every run needs. The rest is compiled on first use from
- * modules the host serves through the bridge (`h('src', n)`): cold.ts (console
- * formatting, error reports, `require`) and host.ts (host calls, fs, fetch).
- * They are evaluated with the `eval` captured here and receive the captured
- * intrinsics, so guest changes to globals cannot reach them.
+ * QuickJS parses this in every fresh context, so it holds only what every run
+ * needs. Every other module (modules.ts) is compiled on first need from source
+ * the host serves through the bridge (`h('src', name)`), evaluated with the
+ * `eval` captured here and handed the captured intrinsics, so guest changes to
+ * globals cannot reach it.
  *
  * `run(setupJson)` installs the environment (see Setup); `run(fn, contextJson)`
- * installs `context`, calls the guest function and returns `settle(callId, ok,
- * payload)` for host replies when the run has host functions.
+ * installs `context`, calls the guest function and returns the driver the
+ * engine calls with host replies and when a timer is due.
  */
-import { OUTPUT_CAP } from '../protocol';
-import { SOURCE_COLD, SOURCE_HOST, type Bridge, type Cold, type FailKind, type HostModule, type Intrinsics, type Run, type Setup } from './types';
+import { OUTPUT_CAP } from './limits';
+import type { Bridge, Cold, Driver, FailKind, HostModule, Intrinsics, Run, Setup } from './types';
 
 export default function prelude(h: Bridge): Run {
   const G = globalThis;
@@ -34,6 +34,7 @@ export default function prelude(h: Bridge): Run {
   const then = Promise.prototype.then;
   const Err = Error;
   const indirectEval = G.eval;
+  const hasOwn = (o: object, k: PropertyKey): boolean => apply(hasOwnProperty, o, [k]);
   const lock = (o: object, k: string, v: unknown): void => {
     defineProperty(o, k, { value: v, writable: false, enumerable: false, configurable: false });
   };
@@ -45,13 +46,33 @@ export default function prelude(h: Bridge): Run {
     }
     return v;
   };
+  /** Compiled modules by name, for this run. */
+  const modules: Record<string, unknown> = {};
+  const need = <T>(name: string): T => {
+    if (hasOwn(modules, name)) return modules[name] as T;
+    const exports = (indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I);
+    defineProperty(modules, name, { value: exports });
+    return exports;
+  };
+  const fail = (e: unknown, kind?: FailKind, json?: unknown): void => {
+    let cold: Cold;
+    try {
+      cold = need<Cold>('cold');
+    } catch (x) {
+      h('fail', 'InternalError', x === null ? 'out of memory' : 'the error could not be reported', '');
+      return;
+    }
+    cold.fail(e, kind, json);
+  };
+  let fireTimer: ((now: number) => void) | undefined;
+  let timerTurn: (() => void) | undefined;
   const I: Intrinsics = {
     h,
     G,
     freeze,
     defineProperty,
     getOwnPropertyNames,
-    hasOwn: (o, k) => apply(hasOwnProperty, o, [k]),
+    hasOwn,
     entries: O.entries,
     stringify,
     parse,
@@ -72,26 +93,26 @@ export default function prelude(h: Bridge): Run {
     mapDelete: Map.prototype.delete,
     lock,
     deepFreeze,
+    getOwnPropertyDescriptor: O.getOwnPropertyDescriptor,
+    getPrototypeOf,
+    keys: O.keys,
+    isArray: Array.isArray,
+    charCodeAt: String.prototype.charCodeAt,
+    fnToString: Function.prototype.toString,
+    need,
+    fail,
+    setTimerDriver: (fire, turn) => {
+      fireTimer = fire;
+      timerTurn = turn;
+    },
   };
-  const compile = <T>(n: number): T => (indirectEval(h('src', n) as string) as (i: Intrinsics) => T)(I);
-  let cold: Cold | undefined;
-  let host: HostModule | undefined;
   let settle: HostModule['settle'] | undefined;
-
-  const logger = (stream: 0 | 1) =>
-    function (): void {
-      // eslint-disable-next-line prefer-rest-params
-      (cold ??= compile<Cold>(SOURCE_COLD)).log(stream, arguments);
-    };
-  const fail = (e: unknown, kind?: FailKind, json?: unknown): void => {
-    try {
-      cold ??= compile<Cold>(SOURCE_COLD);
-    } catch (x) {
-      h('fail', 'InternalError', x === null ? 'out of memory' : 'the error could not be reported', '');
-      return;
-    }
-    cold.fail(e, kind, json);
+  const drive: Driver = (id, ok, payload) => {
+    if (id === 0) return fireTimer?.(ok as number);
+    timerTurn?.();
+    settle?.(id, ok as boolean, payload as string);
   };
+
   /** A denial stub: calling it records a violation (the host's message says why). */
   const stub = (what: string, proto?: object): (() => never) => {
     const f = function (): never {
@@ -102,6 +123,26 @@ export default function prelude(h: Bridge): Run {
       lock(proto, 'constructor', f);
     }
     return f;
+  };
+  /** Until first touched, a global is an accessor; touching it installs its whole module's globals (`names`) as plain values. */
+  const lazy = (name: string, module: string, names: readonly string[]): void => {
+    const own = (v: unknown): void => {
+      defineProperty(G, name, { value: v, writable: true, enumerable: false, configurable: true });
+    };
+    defineProperty(G, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const exports = need<Record<string, unknown>>(module);
+        for (let i = 0; i < names.length; i++) {
+          const d = I.getOwnPropertyDescriptor(G, names[i]);
+          // Only globals still untouched: a value the guest assigned meanwhile stays.
+          if (d && d.get && !hasOwn(d, 'value')) defineProperty(G, names[i], { value: exports[names[i]], writable: true, enumerable: false, configurable: true });
+        }
+        return exports[name];
+      },
+      set: own,
+    });
   };
   const finish = (v: unknown): void => {
     let json: string | undefined;
@@ -116,7 +157,8 @@ export default function prelude(h: Bridge): Run {
   };
 
   function install(setup: Setup): void {
-    lock(G, 'console', freeze({ log: logger(0), info: logger(0), debug: logger(0), trace: logger(0), warn: logger(1), error: logger(1) }));
+    let konsole: unknown;
+    defineProperty(G, 'console', { get: () => (konsole ??= need('console')), enumerable: false, configurable: false });
     const protos = [Function.prototype, getPrototypeOf(async function () {}) as object, getPrototypeOf(function* () {}) as object, getPrototypeOf(async function* () {}) as object];
     for (let i = 0; i < protos.length; i++) {
       const s = stub('Function', protos[i]);
@@ -128,10 +170,16 @@ export default function prelude(h: Bridge): Run {
       for (let i = 0; i < setup.f.length; i++) fs[setup.f[i]] = stub('fs.' + setup.f[i]);
       lock(G, 'fs', freeze(fs));
     }
-    lock(G, 'require', (name: unknown) => (cold ??= compile<Cold>(SOURCE_COLD)).req(name));
+    lock(G, 'require', (name: unknown) => need<Cold>('cold').req(name));
+    // The table comes with the setup (JSON parses far faster than this source would).
+    const lazyModules = getOwnPropertyNames(setup.l);
+    for (let i = 0; i < lazyModules.length; i++) {
+      const names = setup.l[lazyModules[i]];
+      for (let j = 0; j < names.length; j++) lazy(names[j], lazyModules[i], names);
+    }
     settle = undefined;
     if (setup.h) {
-      host ??= compile<HostModule>(SOURCE_HOST);
+      const host = need<HostModule>('host');
       host.install(setup);
       settle = host.settle;
     }
@@ -148,9 +196,9 @@ export default function prelude(h: Bridge): Run {
       p = a();
     } catch (e) {
       fail(e);
-      return settle;
+      return drive;
     }
     void apply(then, p, [finish, fail]);
-    return settle;
+    return drive;
   };
 }

@@ -8,7 +8,9 @@
  * global). Every argument is a string or a number; the host checks types again.
  * Ops: 'log' stream text → false when full; 'call' name argsJson → call id;
  * 'deny' what → reason; 'require' name → message; 'done' json; 'fail' name
- * message stack; 'oversize' length; 'src' n → module source.
+ * message stack; 'oversize' length; 'src' module → its source; 'now' → ms
+ * since the run started; 'timer' due → the earliest timer is due at `due`
+ * (Date.now() time; -1: none).
  */
 export type Bridge = (op: string, ...args: (string | number)[]) => unknown;
 
@@ -24,6 +26,8 @@ export interface Setup {
   n: string[];
   fs: boolean;
   net: boolean;
+  /** Lazily installed globals by module (guest/modules.ts). */
+  l: Readonly<Record<string, readonly string[]>>;
 }
 
 /** How a value failed to become the run's result: 0 thrown, 1 not JSON-serialisable, 2 not a string / too large. */
@@ -63,11 +67,26 @@ export interface Intrinsics {
   lock: (o: object, k: string, v: unknown) => void;
   /** Freezes a value and everything reachable from it. */
   deepFreeze: <T>(v: T) => T;
+  getOwnPropertyDescriptor: ObjectConstructor['getOwnPropertyDescriptor'];
+  getPrototypeOf: ObjectConstructor['getPrototypeOf'];
+  keys: ObjectConstructor['keys'];
+  isArray: ArrayConstructor['isArray'];
+  charCodeAt: string['charCodeAt'];
+  /** Function.prototype.toString. */
+  fnToString: () => string;
+  /** The exports of a guest module (compiled on first need, once per run). */
+  need: <T>(module: string) => T;
+  /** Ends the run with an error (an uncaught exception in a callback, as Node exits on one). */
+  fail: (e: unknown, kind?: FailKind, json?: unknown) => void;
+  /**
+   * The timers module hands the prelude what the engine's calls drive: `fire`
+   * when a timer is due (with Date.now()), `turn` when a host reply arrives.
+   */
+  setTimerDriver: (fire: (now: number) => void, turn: () => void) => void;
 }
 
-/** Console, error reports and `require`, compiled on first use. */
+/** Error reports and `require`, compiled on first use. */
 export interface Cold {
-  log(stream: 0 | 1, args: ArrayLike<unknown>): void;
   fail(e: unknown, kind?: FailKind, json?: unknown): void;
   req(name: unknown): never;
 }
@@ -79,9 +98,14 @@ export interface HostModule {
   settle(id: number, ok: boolean, payload: string): void;
 }
 
-/** The prelude's result: `run(setupJson)` installs the environment; `run(fn, contextJson)` runs the guest. */
-export type Run = (a: string | (() => unknown), contextJson?: string) => HostModule['settle'] | undefined;
+/**
+ * What the engine calls while a run is pending: drive(callId, ok, payload)
+ * settles a host call; drive(0, now) fires the timer due at `now`.
+ */
+export type Driver = (id: number, ok: boolean | number, payload?: string) => void;
 
-/** Module sources served by the bridge's 'src' op (see guest-runtime.ts). */
-export const SOURCE_COLD = 0;
-export const SOURCE_HOST = 1;
+/** The prelude's result: `run(setupJson)` installs the environment; `run(fn, contextJson)` runs the guest and returns the driver. */
+export type Run = (a: string | (() => unknown), contextJson?: string) => Driver | undefined;
+
+/** A lazily installed module: its exports by global name (see modules.ts). */
+export type LazyModule = (I: Intrinsics) => Record<string, unknown>;

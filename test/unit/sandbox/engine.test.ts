@@ -43,8 +43,8 @@ describe('sandbox engine', function () {
     it('returns JSON output, stdout and stderr', async () => {
       const r = await run("console.log('a', 1, { b: [2] }); console.info('i'); console.warn('w'); console.error(new Error('boom')); return { ok: true }");
       expectSuccess(r, '{"ok":true}');
-      assert.equal(r.stdout, 'a 1 {"b":[2]}\ni\n');
-      assert.equal(r.stderr, 'w\nError: boom\n');
+      assert.equal(r.stdout, 'a 1 { b: [ 2 ] }\ni\n');
+      assert.match(r.stderr, /^w\nError: boom\n {4}at .*guest\.js:1:\d+\)\n$/);
       assert.ok(r.executionTimeMs >= 0);
     });
     it('maps undefined to null and explains values that are not JSON', async () => {
@@ -102,8 +102,8 @@ describe('sandbox engine', function () {
         expectSuccess(r, `["undefined","${opts?.hostApi ? 'object' : 'undefined'}",true]`);
       }
     });
-    it('has no require, process, timers or module loading', async () => {
-      expectSuccess(await run('return [typeof process, typeof setTimeout, typeof setInterval, typeof Buffer, typeof module, typeof exports]'), '["undefined","undefined","undefined","undefined","undefined","undefined"]');
+    it('has no require, process or module loading', async () => {
+      expectSuccess(await run('return [typeof process, typeof Buffer, typeof module, typeof exports]'), '["undefined","undefined","undefined","undefined"]');
       expectError(await run("require('lodash')"), 'runtime', /require is not available/);
     });
     it('caps console output with a truncation marker', async () => {
@@ -175,8 +175,8 @@ describe('sandbox engine', function () {
         Object.defineProperty(Object.prototype, 'lg', { get() { throw new RangeError('trap') } });`;
       const logged = await run(`${tamper} console.log('a', { b: 1 }); console.error(new RangeError('r')); return 1`);
       expectSuccess(logged, '1');
-      assert.equal(logged.stdout, 'a {"b":1}\n');
-      assert.equal(logged.stderr, 'RangeError: r\n');
+      assert.equal(logged.stdout, 'a { b: 1 }\n');
+      assert.match(logged.stderr, /^RangeError: r\n {4}at /);
       expectError(await run(`${tamper} throw new RangeError('boom')`), 'runtime', /RangeError: boom/);
       expectError(await run(`${tamper} const a = {}; a.self = a; return a`), 'runtime', /not JSON-serialisable/);
       expectError(await run(`${tamper} return Symbol('s')`), 'runtime', /symbol/);
