@@ -1,12 +1,14 @@
 // Bundles the extension, the sandbox worker and the standalone CLI into dist/
 // (the sandbox's guest runtime, src/sandbox/guest/, is inlined as text: scripts/guest-bundle.mjs),
-// and copies the WASM files they load at run time next to them (no node_modules
+// compiles the WordNet synonym table (scripts/wordnet-table.mjs), and copies the WASM files
+// they load at run time next to them (no node_modules
 // and no network at run time). `node esbuild.config.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { guestBundlePlugin } from './scripts/guest-bundle.mjs';
+import { buildSynonymTable } from './scripts/wordnet-table.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -21,6 +23,7 @@ const wasmFiles = [
 
 function copyWasm() {
   mkdirSync(outdir, { recursive: true });
+  buildSynonymTable(path.join(outdir, 'synonyms.txt'));
   for (const [from, to] of wasmFiles) {
     copyFileSync(require.resolve(from), path.join(outdir, to));
   }

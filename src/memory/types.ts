@@ -316,6 +316,8 @@ export interface OpenOptions {
 export interface RetrievalFeatures {
   /** Expand queries with the curated software-engineering lexicon. */
   lexicon: boolean;
+  /** Expand queries with general English synonyms (WordNet 3.1, well-attested senses only). */
+  wordnet: boolean;
   /** Pseudo-relevance feedback: key terms shared by the first pass's best episodes. */
   feedback: boolean;
   /** Fuse the expanded ranking with the original one by reciprocal rank (off by default: the expanded ranking alone scored better). */
