@@ -1,6 +1,6 @@
 // Bundles the extension, the sandbox and memory workers, the standalone CLI and the Insights
 // webview script into dist/ (the sandbox's guest runtime, src/sandbox/guest/, is inlined as
-// text: scripts/guest-bundle.mjs),
+// text: scripts/guest-bundle.mjs), compiles the WordNet synonym table (scripts/wordnet-table.mjs),
 // and copies the WASM files they load at run time next to them (no node_modules
 // and no network at run time). `node esbuild.config.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { guestBundlePlugin } from './scripts/guest-bundle.mjs';
+import { buildSynonymTable } from './scripts/wordnet-table.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -22,6 +23,7 @@ const wasmFiles = [
 
 function copyWasm() {
   mkdirSync(outdir, { recursive: true });
+  buildSynonymTable(path.join(outdir, 'synonyms.txt'));
   for (const [from, to] of wasmFiles) {
     copyFileSync(require.resolve(from), path.join(outdir, to));
   }

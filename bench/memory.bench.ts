@@ -222,11 +222,15 @@ function scan(texts: string[], q: string): number[] {
   return scores.slice(0, 10).map((x) => x[1]);
 }
 
+/** BENCH_EXPANSION=off measures the ranking without query/document expansion and feedback (for comparison). */
+const EXPANSION = process.env.BENCH_EXPANSION === 'off' ? 'off' : 'on';
+const RETRIEVAL = EXPANSION === 'off' ? { lexicon: false, wordnet: false, feedback: false, docExpansion: false } : {};
+
 async function runSize(n: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-bench-${n}-`));
   const t0 = Date.now();
   const texts: string[] = [];
-  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000 });
+  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, retrieval: RETRIEVAL });
   const tb = now();
   const CHUNK = 10_000; // big imports: one transaction and one bulk pattern update per chunk
   for (let i = 0; i < n; i += CHUNK) {
@@ -331,6 +335,7 @@ async function runSize(n: number): Promise<void> {
   emit({
     bench: 'memory',
     episodes: n,
+    expansion: EXPANSION,
     build_import_ms: Math.round(buildMs),
     write_ack_p50_ms: pct(writes, 50),
     write_ack_p99_ms: pct(writes, 99),

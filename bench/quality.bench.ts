@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { MemoryStore } from '../src/memory';
 import type { Episode, OpenOptions } from '../src/memory';
 import { tokenize } from '../src/memory/text';
+import { DEFAULT_FEATURES } from '../src/memory/search/expand/expander';
 import { loadEpisodes, loadQueries } from './quality/set';
 import type { GradedQuery } from './quality/set';
 
@@ -106,7 +107,12 @@ function bm25Baseline(episodes: Episode[]): Ranker {
 }
 
 /** The configurations measured: the full ranking, then each component off. */
-const CONFIGS: { name: string; options: Partial<OpenOptions> }[] = [{ name: 'full', options: {} }];
+const COMPONENTS = ['lexicon', 'wordnet', 'feedback', 'fusion', 'docExpansion'] as const;
+const CONFIGS: { name: string; options: Partial<OpenOptions> }[] = [
+  { name: 'full', options: {} },
+  ...COMPONENTS.map((c) => (DEFAULT_FEATURES[c] ? { name: `without_${c}`, options: { retrieval: { [c]: false } } } : { name: `with_${c}`, options: { retrieval: { [c]: true } } })),
+  { name: 'bm25f_only (no expansion, no feedback)', options: { retrieval: Object.fromEntries(COMPONENTS.map((c) => [c, false])) } },
+];
 
 async function storeRanker(episodes: Episode[], options: Partial<OpenOptions>): Promise<{ rank: Ranker; close: () => Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mem-quality-'));

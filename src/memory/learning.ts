@@ -74,6 +74,11 @@ function clip(s: string, n: number): string {
 }
 
 /** A reflection derived from the steps when the agent gives none. */
+/** Whether an insight is one of deriveReflection's summaries (step count, tool sequence), not a lesson. */
+export function isDerivedSummary(insight: string): boolean {
+  return /^\d+ steps? in /.test(insight) || insight.startsWith('Tool sequence');
+}
+
 export function deriveReflection(e: Pick<Episode, 'steps' | 'startedAt'>, outcome: Outcome, endedAt: string, reward: number): Reflection {
   const successes: string[] = [];
   const improvements: string[] = [];

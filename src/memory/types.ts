@@ -324,12 +324,28 @@ export interface OpenOptions {
   onLocked?: 'error' | 'readonly';
   retention?: RetentionPolicy;
   snapshotDebounceMs?: number;
+  /** Retrieval components, all on by default (switched off one at a time by bench:quality's ablations). */
+  retrieval?: Partial<RetrievalFeatures>;
   /** Who holds the lock, shown to a second opener (default "memory store (<process title>)"). */
   holderDescription?: string;
   /** A lock not refreshed for this long is stale (default 10000 ms); a dead holder on this host is detected at once. */
   lockStaleMs?: number;
   /** How long recordToolCall counters are batched before being journaled (default 2000 ms). */
   toolUsageFlushMs?: number;
+}
+
+/** The components of query_memory's ranking beyond BM25 over the query's own words. */
+export interface RetrievalFeatures {
+  /** Expand queries with the curated software-engineering lexicon. */
+  lexicon: boolean;
+  /** Expand queries with general English synonyms (WordNet 3.1, well-attested senses only). */
+  wordnet: boolean;
+  /** Pseudo-relevance feedback: key terms shared by the first pass's best episodes. */
+  feedback: boolean;
+  /** Fuse the expanded ranking with the original one by reciprocal rank (off by default: the expanded ranking alone scored better). */
+  fusion: boolean;
+  /** Index a completed episode with the lexicon terms related to its task, errors, outcome and reflection. */
+  docExpansion: boolean;
 }
 
 /** `unavailable`: the store's worker stopped while serving the call (it is restarted; the call may or may not have taken effect). */

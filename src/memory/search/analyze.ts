@@ -17,6 +17,8 @@ export const FIELD_WEIGHTS = {
   context: 1,
   parameters: 0.5,
   output: 0.5,
+  /** Terms related to the episode's key text by the lexicon (document expansion). */
+  expansion: 0.5,
 } as const;
 
 /** Longest text taken from one step output / parameters (the rest is noise for retrieval). */
@@ -82,8 +84,12 @@ export function analyzeStepInto(tf: Map<string, number>, s: Step): number {
   return c.len();
 }
 
-/** Weighted term frequencies (half units) and weighted length of an episode. */
-export function analyzeEpisode(e: Episode): { tf: Map<string, number>; len: number } {
+/**
+ * Weighted term frequencies (half units) and weighted length of an episode. With `expand`,
+ * a completed episode also gets the terms it returns for its key text (task, error messages,
+ * outcome, reflection) at the expansion field's weight.
+ */
+export function analyzeEpisode(e: Episode, expand?: (terms: Iterable<string>) => string[]): { tf: Map<string, number>; len: number } {
   const tf = new Map<string, number>();
   const { add, len } = termCounter(tf);
   add(e.task, FIELD_WEIGHTS.task);
@@ -98,5 +104,16 @@ export function analyzeEpisode(e: Episode): { tf: Map<string, number>; len: numb
     else add(o.reason, FIELD_WEIGHTS.outcome);
   }
   if (e.reflection) add([...e.reflection.successes, ...e.reflection.improvements, ...e.reflection.insights].join('\n'), FIELD_WEIGHTS.reflection);
+  if (expand && o) add(expand(tokenize(keyText(e))).join(' '), FIELD_WEIGHTS.expansion);
   return { tf, len: Math.max(len(), 1) };
+}
+
+/** What an episode is about: its task, error messages, outcome and reflection (not parameters or outputs). */
+function keyText(e: Episode): string {
+  const parts = [e.task];
+  for (const s of e.steps) if (s.result.status !== 'success' && s.result.message) parts.push(s.result.message.slice(0, MAX_FIELD_CHARS));
+  const o = e.outcome;
+  if (o) parts.push(o.type === 'success' || o.type === 'partial_success' ? o.verdict : o.reason);
+  if (e.reflection) parts.push(...e.reflection.insights, ...e.reflection.successes, ...e.reflection.improvements);
+  return parts.join('\n');
 }

@@ -13,9 +13,10 @@
  *   re-tokenize the store; journal replay updates it like a live write.
  * - Ranking: rank/rank.ts (collect → filter → blend → diversify → explain).
  */
-import type { Episode, Step } from '../types';
+import type { Episode, RetrievalFeatures, Step } from '../types';
 import { tokenize } from '../text';
 import { analyzeEpisode, analyzeStepInto, metaOf } from './analyze';
+import { DEFAULT_FEATURES, expandDocument } from './expand/expander';
 import { DocTable } from './docs';
 import { loadIndex, serializeIndex } from './format';
 import { Postings } from './postings';
@@ -26,12 +27,20 @@ import { termIdf } from './rank/score';
 import type { IndexView, PendingDoc, QueryTerm, RankContext, RankedHit, RankFilter, RankOptions } from './rank/types';
 
 export class SearchIndex implements IndexView {
+  /** The retrieval components in use (document expansion applies to episodes indexed from now on). */
+  readonly features: RetrievalFeatures;
   docs = new DocTable();
   postings = new Postings();
   pending = new Map<string, PendingDoc>();
   private totalLen = 0;
   private session?: RankSession;
   private readonly acc = new Accumulators();
+  private readonly expandDoc: (terms: Iterable<string>) => string[];
+
+  constructor(features: Partial<RetrievalFeatures> = {}) {
+    this.features = { ...DEFAULT_FEATURES, ...features };
+    this.expandDoc = (terms) => expandDocument(terms, this.features);
+  }
 
   /** Any change to the documents invalidates a kept ranking session. */
   private endSession(): void {
@@ -73,7 +82,7 @@ export class SearchIndex implements IndexView {
   upsert(e: Episode): void {
     this.endSession();
     this.remove(e.id);
-    const { tf, len } = analyzeEpisode(e);
+    const { tf, len } = analyzeEpisode(e, this.expandDoc);
     const meta = metaOf(e);
     this.totalLen += len;
     if (!e.outcome) {

@@ -152,7 +152,7 @@ export class MemoryStore implements MemoryStoreApi {
       if (!readOnly) removeStaleTemps(dir, logger);
       const { snap, journal: jr } = await readConsistent(dir, readOnly, logger);
       const db = openDatabase(SQL, snap, dir, logger);
-      const index = openIndex(db, snap, logger);
+      const index = openIndex(db, snap, logger, options.retrieval);
       const journal = readOnly ? undefined : new JournalWriter(path.join(dir, JOURNAL_FILE), jr.goodEnd);
       store = new MemoryStore(dir, db, index, journal, lock, readOnly, logger, options);
       store.seq = snap?.seq ?? 0;

@@ -11,6 +11,7 @@ import { MemoryError } from '../errors';
 import { readJournal, readSnapshot } from '../files';
 import type { JournalReadResult, SnapshotContents } from '../files';
 import { SearchIndex } from '../search';
+import type { RetrievalFeatures } from '../types';
 import type { Op } from './operations';
 import { rowToEpisode } from './rows';
 import { configure, migrate } from './schema';
@@ -122,8 +123,8 @@ export function openDatabase(SQL: SqlJsStatic, snap: SnapshotContents | undefine
 }
 
 /** The search index from the snapshot, or rebuilt from the database when absent, damaged or out of step. */
-export function openIndex(db: Database, snap: SnapshotContents | undefined, logger: Logger): SearchIndex {
-  const index = new SearchIndex();
+export function openIndex(db: Database, snap: SnapshotContents | undefined, logger: Logger, features?: Partial<RetrievalFeatures>): SearchIndex {
+  const index = new SearchIndex(features);
   let indexOk = false;
   if (snap?.index) {
     try {

@@ -1,21 +1,29 @@
 /**
- * A query end to end: query terms (plus the caller's expansions), pseudo-relevance
- * feedback, ranking by the search index, repeats of a task folded into one hit
- * (repeats.ts), then the summaries and the reasons each hit matched.
+ * A query end to end: the query's terms (plus the caller's alternative phrasings) ranked
+ * first on their own; then with the related terms of the lexicon and pseudo-relevance
+ * feedback (each pass only scores the terms it adds); the two rankings
+ * fused by reciprocal rank when that feature is on (else the expanded ranking, whose lower
+ * term weights keep the query's own words first); repeats of a task folded into one hit (repeats.ts); then the
+ * summaries and the reasons each hit matched.
  */
-import type { Database } from 'sql.js';
-import type { QueryHit, QueryOptions, QueryResult, Repeats } from '../types';
+import type { Database, SqlValue } from 'sql.js';
+import type { Outcome, QueryHit, QueryOptions, QueryResult, Reflection, Repeats } from '../types';
 import type { QueryTerm, RankedHit, SearchIndex } from '../search';
+import { expandQuery, MAX_QUERY_TERMS } from '../search';
 import { queryTerms, tokenize } from '../text';
-import { jsonText } from './codec';
+import { isDerivedSummary } from '../learning';
+import { parseJson } from './codec';
 import { foldRanked, foldWindow, repeatsLine, repeatsOf } from './repeats';
 import { rowToSummary, SUMMARY_COLS } from './rows';
 import { all, placeholders, str } from './sql';
 
 type ParsedQuery = QueryOptions & { limit: number; offset: number };
 
-const EXPANSION_WEIGHT = 0.6;
+const ALTERNATIVE_WEIGHT = 0.6;
 const FEEDBACK_WEIGHT = 0.3;
+const FEEDBACK_TERMS = 5;
+/** Reciprocal rank fusion constant (Cormack et al. 2009). */
+const RRF_K = 60;
 
 export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now = Date.now()): QueryResult {
   const filter = {
@@ -26,6 +34,7 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
     untilMs: o.until ? Date.parse(o.until) : undefined,
   };
   const ctx = { ...o.context };
+  const features = index.features;
   const base = queryTerms(o.query);
   const terms: QueryTerm[] = base.map((t) => ({ term: t, weight: 1 }));
   const seen = new Set(base);
@@ -33,20 +42,35 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
     for (const t of queryTerms(x)) {
       if (seen.has(t)) continue;
       seen.add(t);
-      terms.push({ term: t, weight: EXPANSION_WEIGHT, expansion: true });
+      terms.push({ term: t, weight: ALTERNATIVE_WEIGHT, expansion: true });
     }
   }
   const window = foldWindow(o.limit, o.offset);
+  const own = terms.length;
+  let original: { hits: RankedHit[]; total: number } | undefined;
   if (base.length > 0 && index.documentCount > 3) {
-    // The first pass keeps its accumulated scores: the final ranking only adds the feedback terms.
-    const first = index.rank(terms, filter, ctx, 3, 0, now, { keep: true, accumulateFor: { limit: window, offset: 0 } });
-    for (const t of feedbackTerms(db, index, first.hits, seen)) {
-      seen.add(t);
-      terms.push({ term: t, weight: FEEDBACK_WEIGHT, expansion: true });
+    // Each pass keeps its accumulated scores: the next one only adds its own terms.
+    const keep = { keep: true, accumulateFor: { limit: window, offset: 0 } };
+    const budget = MAX_QUERY_TERMS - terms.length - (features.feedback ? FEEDBACK_TERMS : 0);
+    const related = expandQuery(base, features, (t) => (seen.has(t) ? 0 : index.idf(t)), budget);
+    for (const t of related) seen.add(t.term);
+    original = index.rank(terms, filter, ctx, window, 0, now, keep);
+    let top = original.hits;
+    if (related.length) {
+      terms.push(...related);
+      top = index.rank(terms, filter, ctx, window, 0, now, { ...keep, resume: true }).hits;
+    }
+    if (features.feedback) {
+      for (const t of feedbackTerms(db, index, top, seen)) {
+        seen.add(t);
+        terms.push({ term: t, weight: FEEDBACK_WEIGHT, expansion: true });
+      }
     }
   }
-  const ranked = index.rank(terms, filter, ctx, window, 0, now, { resume: true });
-  const byRank = new Map(ranked.hits.map((h) => [h.id, h]));
+  const added = terms.length > own || !original;
+  const ranked = added ? index.rank(terms, filter, ctx, window, 0, now, { resume: true }) : original!;
+  const fused = original && added && features.fusion ? fuse(original.hits, ranked.hits) : ranked.hits;
+  const byRank = new Map(fused.map((h) => [h.id, h]));
   const hits = foldRanked(db, [...byRank.keys()], o.offset, o.limit).map((id) => byRank.get(id)!);
   const rows = hits.length ? all(db, `SELECT ${SUMMARY_COLS} FROM episodes WHERE id IN (${placeholders(hits.length)})`, hits.map((h) => h.id)) : [];
   const byId = new Map(rows.map((r) => [str(r.id), rowToSummary(r)]));
@@ -67,22 +91,51 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
  * first pass, to be added with a low weight (closes vocabulary gaps using associations
  * the store has learned from its own episodes).
  */
+/** Reciprocal rank fusion of the original and the expanded ranking (the expanded hit's explanation kept). */
+function fuse(original: RankedHit[], expanded: RankedHit[]): RankedHit[] {
+  const score = new Map<string, number>();
+  const hit = new Map<string, RankedHit>();
+  original.forEach((h, i) => {
+    score.set(h.id, 1 / (RRF_K + i + 1));
+    hit.set(h.id, h);
+  });
+  expanded.forEach((h, i) => {
+    score.set(h.id, (score.get(h.id) ?? 0) + 1 / (RRF_K + i + 1));
+    hit.set(h.id, h);
+  });
+  return [...hit.values()].sort((a, b) => score.get(b.id)! - score.get(a.id)! || b.score - a.score);
+}
+
 function feedbackTerms(db: Database, index: SearchIndex, firstHits: RankedHit[], seen: Set<string>): string[] {
   const top = firstHits.filter((h) => h.text > 0.3).slice(0, 3);
   if (top.length === 0) return [];
   const counts = new Map<string, number>();
-  // Key terms from the task, outcome and reflection (which quotes the errors): cheap, no step parsing.
+  // Key terms from the task, the outcome's words and the reflection's insights: cheap, no step parsing.
   const rows = all(db, `SELECT id, task, outcome, reflection FROM episodes WHERE id IN (${placeholders(top.length)})`, top.map((h) => h.id));
   for (const r of rows) {
-    const text = `${str(r.task)}\n${str(r.outcome)}\n${jsonText(r.reflection)}`;
+    const text = `${str(r.task)}\n${outcomeWords(str(r.outcome))}\n${insightsOf(r.reflection)}`;
     for (const t of index.keyTermsOfText(text, 12)) if (!seen.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
   }
   const need = top.length >= 2 ? 2 : 1;
   return [...counts.entries()]
     .filter(([, n]) => n >= need)
     .sort((a, b) => b[1] - a[1] || index.idf(b[0]) - index.idf(a[0]))
-    .slice(0, 5)
+    .slice(0, FEEDBACK_TERMS)
     .map(([t]) => t);
+}
+
+/** The words of a stored outcome (its JSON keys and kind are not about the task). */
+function outcomeWords(json: string): string {
+  if (!json) return '';
+  const o = JSON.parse(json) as Outcome;
+  return o.type === 'success' ? o.verdict : o.type === 'partial_success' ? [o.verdict, ...o.completed, ...o.failed].join('\n') : o.type === 'failure' ? `${o.reason}\n${o.details ?? ''}` : o.reason;
+}
+
+/** A stored reflection's insights, without the derived step and reward summaries. */
+function insightsOf(v: SqlValue): string {
+  if (v === null || v === undefined) return '';
+  const r = parseJson<Reflection>(v);
+  return r.insights.filter((i) => !isDerivedSummary(i)).join('\n');
 }
 
 /** Human-readable reasons: matched terms and fields, related terms, context, outcome, age. */

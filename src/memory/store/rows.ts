@@ -1,5 +1,6 @@
 /** Mapping between database rows and the public types (episodes, summaries, patterns). */
 import type { Episode, EpisodeSummary, Outcome, OutcomeType, Pattern, PatternKind, Reflection, Step, TaskContext, TaskType } from '../types';
+import { isDerivedSummary } from '../learning';
 import { packJson, parseJson } from './codec';
 import type { Row } from './sql';
 import { num, optStr, str } from './sql';
@@ -16,7 +17,7 @@ export function clip(s: string, n: number): string {
 export function gistOf(outcome: Outcome | undefined, reflection: Reflection | undefined): string | undefined {
   if (!outcome) return undefined;
   const base = outcome.type === 'success' || outcome.type === 'partial_success' ? outcome.verdict : outcome.reason;
-  const insight = reflection?.insights.find((i) => !/^\d+ steps? in /.test(i) && !i.startsWith('Tool sequence'));
+  const insight = reflection?.insights.find((i) => !isDerivedSummary(i));
   return clip(insight && !base ? insight : base || insight || '', 200) || undefined;
 }
 

@@ -1,0 +1,54 @@
+import * as assert from 'node:assert/strict';
+import type { MemoryStore, RetrievalFeatures } from '../../../src/memory';
+import { synonymThesaurus } from '../../../src/memory/search/expand/synonyms';
+import { err, ok, openStore, record, rmDir, tmpDir } from './helpers';
+
+const OFF: Partial<RetrievalFeatures> = { lexicon: false, wordnet: false, feedback: false, docExpansion: false };
+
+async function fill(store: MemoryStore): Promise<Record<string, string>> {
+  const S = { type: 'success' as const, verdict: 'done' };
+  return {
+    expiry: await record(store, 'Fix session token expiry in the auth middleware', 'debugging', [['run_tests', 'auth suite', err('TokenExpiredError: jwt expired')], ['edit_file', 'refresh before expiry', ok()]], S),
+    big: await record(store, 'Resize large images before upload', 'code_generation', [['edit_file', 'sharp resize', ok()]], S),
+    users: await record(store, 'Add a users page with random avatars', 'code_generation', [['edit_file', 'users page', ok()]], S),
+    upgrade: await record(store, 'Upgrade the charting library', 'other', [['edit_file', 'charts v3', ok()]], S),
+  };
+}
+
+describe('memory retrieval: vocabulary bridging', () => {
+  let dir: string;
+  beforeEach(() => (dir = tmpDir()));
+  afterEach(() => rmDir(dir));
+
+  it('finds a reworded problem through the lexicon, and does not with expansion off', async () => {
+    for (const [features, found] of [
+      [{}, true],
+      [OFF, false],
+    ] as const) {
+      const store = await openStore(dir + (found ? '-on' : '-off'), { retrieval: features });
+      try {
+        const ids = await fill(store);
+        const r = await store.query({ query: 'users get logged out at random since the upgrade' });
+        assert.equal(r.hits[0]?.episode.id === ids.expiry, found, JSON.stringify(r.hits.map((h) => [h.episode.task, h.why])));
+        if (found) assert.ok(r.hits[0].why.some((w) => w.startsWith('related terms:')));
+      } finally {
+        await store.close();
+        rmDir(dir + (found ? '-on' : '-off'));
+      }
+    }
+  });
+
+  it('expands a query with WordNet synonyms from the built table (well-attested senses)', async () => {
+    assert.ok(synonymThesaurus().groupCount > 1000);
+    assert.ok(synonymThesaurus().related(new Set(['big'])).has('larg'));
+    const store = await openStore(dir, { retrieval: { lexicon: false, feedback: false, docExpansion: false } });
+    try {
+      const ids = await fill(store);
+      const r = await store.query({ query: 'shrink big pictures' });
+      assert.equal(r.hits[0]?.episode.id, ids.big);
+      assert.ok(r.expandedTerms?.includes('larg'));
+    } finally {
+      await store.close();
+    }
+  });
+});
