@@ -102,7 +102,7 @@ export const executeAgentCodeTool = defineTool({
   description:
     'Run a short JavaScript/TypeScript program in an isolated QuickJS sandbox (time and memory limited; no filesystem or network unless configured) and get its returned value. ' +
     'A read-only `memory` object is in scope: `await memory.query({query, domain?, task_type?, limit?})`, `memory.getEpisode(id)`, `memory.analyzePatterns({task_type?, min_success_rate?})`; filter there and return only what matters. ' +
-    'Standard web APIs: timers, URL, TextEncoder, atob/btoa, structuredClone, crypto.subtle.digest, AbortController, Response, fetch (allowlisted); console prints as Node. ' +
+    'Standard web APIs: timers, URL, TextEncoder, crypto.subtle, fetch (allowlisted); Node-style console. ' +
     'With episode_id the run is recorded as a step of that open episode.',
   input: executeAgentCodeInput,
   output: executeAgentCodeOutput,
