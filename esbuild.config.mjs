@@ -1,7 +1,7 @@
-// Bundles the extension, the sandbox worker and the standalone CLI into dist/
-// (the sandbox's guest runtime, src/sandbox/guest/, is inlined as text: scripts/guest-bundle.mjs),
-// compiles the WordNet synonym table (scripts/wordnet-table.mjs), and copies the WASM files
-// they load at run time next to them (no node_modules
+// Bundles the extension, the sandbox and memory workers, the standalone CLI and the Insights
+// webview script into dist/ (the sandbox's guest runtime, src/sandbox/guest/, is inlined as
+// text: scripts/guest-bundle.mjs), compiles the WordNet synonym table (scripts/wordnet-table.mjs),
+// and copies the WASM files they load at run time next to them (no node_modules
 // and no network at run time). `node esbuild.config.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
@@ -46,7 +46,10 @@ const common = {
 const entries = [
   { entryPoints: { extension: 'src/extension.ts' } },
   { entryPoints: { 'sandbox-worker': 'src/sandbox/worker.ts' } },
+  { entryPoints: { 'memory-worker': 'src/memory/service/worker.ts' } },
   { entryPoints: { cli: 'src/mcp/cli.ts' }, banner: { js: '#!/usr/bin/env node' } },
+  // The Insights webview's script (Chart.js bundled in; the webview loads nothing from the network).
+  { entryPoints: { 'insights-webview': 'src/webview/insights.ts' }, platform: 'browser', format: 'iife', target: 'es2022', external: [] },
 ].filter((e) => existsSync(Object.values(e.entryPoints)[0]));
 
 const copyPlugin = {

@@ -110,7 +110,7 @@ function sentence(n: number): string {
 }
 
 let idCounter = 0;
-function genEpisode(t0: number): { ep: Episode; text: string } {
+export function genEpisode(t0: number): { ep: Episode; text: string } {
   const lang = pick(LANGS);
   const fw = chance(0.7) ? pick(FRAMEWORKS[lang]) : undefined;
   const taskType = pick(TASK_TYPES);
@@ -179,7 +179,7 @@ function genEpisode(t0: number): { ep: Episode; text: string } {
   return { ep, text };
 }
 
-function genQuery(): string {
+export function genQuery(): string {
   switch (Math.floor(rnd() * 5)) {
     case 0:
       return `${pick(VERBS)} ${pick(ADJ)} ${pick(NOUNS)}`;
@@ -369,7 +369,10 @@ async function main(): Promise<void> {
   for (const n of sizes) await runSize(n);
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+// The generator is shared with memory-service.bench.ts: run only when started directly.
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

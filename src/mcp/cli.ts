@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { stderrLogger, type Logger } from '../common/logger';
-import { MemoryStore } from '../memory';
-import { PRESETS, Sandbox, validateConfig, SandboxConfigError, type SandboxConfig } from '../sandbox';
+import { MemoryClient } from '../memory';
+import { PRESETS, Sandbox, validateConfig, SandboxConfigError, withResolvedPaths, type SandboxConfig } from '../sandbox';
 import { HELP_TEXT, parseCliArgs, type CliOptions } from './cliArgs';
 import { startHttpServer } from './http';
 import { createServer, SERVER_NAME, SERVER_VERSION } from './server';
@@ -59,15 +59,16 @@ export function ensureDbDir(dir: string): void {
   }
 }
 
+/** The sandbox config the options ask for, its --allow-path folders resolved (a refused one throws SandboxConfigError). */
 export function sandboxConfigFor(options: CliOptions): SandboxConfig {
   const preset = PRESETS[options.preset];
-  return validateConfig({
+  return withResolvedPaths(validateConfig({
     ...preset,
     allowedPaths: options.allowPaths,
     allowFilesystem: preset.allowFilesystem || options.allowPaths.length > 0,
     allowedHosts: options.allowHosts,
     allowNetwork: preset.allowNetwork || options.allowHosts.length > 0,
-  });
+  }));
 }
 
 function clientConfigText(url: string, token: string): string {
@@ -90,9 +91,9 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
     if (error instanceof SandboxConfigError) throw new UsageError(error.message);
     throw error;
   }
-  let store: MemoryStore;
+  let store: MemoryClient;
   try {
-    store = await MemoryStore.open({ dir: options.db, logger, onLocked: 'readonly' });
+    store = await MemoryClient.open({ dir: options.db, logger, onLocked: 'readonly' });
   } catch (error) {
     throw new UsageError(`--db ${options.db} cannot be opened as a memory store: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -3,6 +3,7 @@
  * model can act on (which field, what was wrong, what to do next).
  */
 import type { z } from 'zod';
+import { MEMORY_ERROR_CODES } from '../memory/types';
 
 /** A failure the caller caused or can fix; its message is returned verbatim as an `isError` result. */
 export class ToolError extends Error {
@@ -12,7 +13,7 @@ export class ToolError extends Error {
   }
 }
 
-const STORE_CODES = new Set(['not_found', 'invalid', 'locked', 'corrupt', 'read_only', 'closed', 'conflict']);
+const STORE_CODES = new Set<string>(MEMORY_ERROR_CODES);
 
 /** Duck-typed check for the store's `MemoryError` (the MCP layer codes against types only). */
 export function storeErrorCode(error: unknown): string | undefined {
@@ -43,6 +44,8 @@ export function describeStoreError(error: unknown, what?: string): string | unde
       return `The memory store is locked by another process: ${detail}`;
     case 'corrupt':
       return `The memory store is damaged: ${detail}`;
+    case 'unavailable':
+      return `The memory store's worker stopped: ${detail}`;
     default:
       return detail;
   }
@@ -109,4 +112,16 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
         return `${where}: ${issue.message}`;
     }
   });
+}
+
+/** JSON-RPC code for a resource that does not exist (MCP specification). */
+export const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * An error the SDK answers as a JSON-RPC error with this code and exactly this
+ * message (an `McpError` would carry its "MCP error <code>:" prefix, which the
+ * client adds again).
+ */
+export function protocolError(code: number, message: string, data?: unknown): Error {
+  return Object.assign(new Error(message), { code, ...(data !== undefined ? { data } : {}) });
 }

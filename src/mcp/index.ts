@@ -3,7 +3,8 @@
  * in-host server with `startHttpServer({store, sandbox, logger})` and gives VS
  * Code the returned `url` plus an `Authorization: Bearer <token>` header.
  */
-export { createServer, toolDefinition, SERVER_NAME, SERVER_VERSION, SERVER_INSTRUCTIONS, type CreateServerOptions } from './server';
+export { toolDefinition } from './listing';
+export { createServer, SERVER_NAME, SERVER_VERSION, SERVER_INSTRUCTIONS, type CreateServerOptions } from './server';
 export { startHttpServer, generateToken, tokenMatches, hostAllowed, originAllowed, MCP_PATH, type HttpServerOptions, type HttpServerHandle } from './http';
 export { parseCliArgs, HELP_TEXT, DEFAULT_DB_DIR, type CliOptions, type CliParse } from './cliArgs';
 export { boundValue, DEFAULT_MAX_RESPONSE_CHARS } from './bound';

@@ -1,7 +1,9 @@
 /**
  * Episodic memory store (pure: no vscode). Public entry point for src/mcp and src/views.
+ * MemoryClient serves the store from a worker thread (what the extension and the server
+ * use); MemoryStore is the same API in the caller's thread (tests, the worker itself).
  *
- *   const store = await MemoryStore.open({ dir, logger, onLocked: 'readonly' });
+ *   const store = await MemoryClient.open({ dir, logger, onLocked: 'readonly' });
  *   const ep = await store.createEpisode({ task, taskType: 'debugging' });
  *   await store.addStep(ep.id, { tool, action, result: { status: 'success' } });
  *   await store.completeEpisode(ep.id, { outcome: { type: 'success', verdict: 'fixed' } });
@@ -11,6 +13,8 @@
 export * from './types';
 export { LIMITS } from './limits';
 export { MemoryStore, defaultWasmPath } from './store';
+export { MemoryClient, defaultMemoryWorkerPath } from './service/client';
+export type { ServiceOptions } from './service/client';
 export { MemoryError, isMemoryError } from './errors';
 export {
   TaskTypeSchema,

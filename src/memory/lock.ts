@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { MemoryError } from './errors';
 import type { Logger } from '../common/logger';
+import type { OpenOptions } from './types';
 
 export interface Holder {
   pid: number;
@@ -132,4 +133,37 @@ export async function acquireLock(
       await release();
     },
   };
+}
+
+/**
+ * The lock an opener takes, as OpenOptions ask: `access` 'readonly' takes none; 'held' none
+ * either (the caller's process holds it); 'lock' takes it, or gives a read-only view when
+ * another process holds it and `onLocked` is 'readonly'. `onLost` hears of a compromised lock.
+ */
+export async function lockForOpen(
+  dir: string,
+  options: Pick<OpenOptions, 'access' | 'onLocked' | 'holderDescription' | 'lockStaleMs'>,
+  logger: Logger,
+  onLost: (err: Error) => void,
+): Promise<{ lock?: Lock; readOnly: boolean }> {
+  const access = options.access ?? 'lock';
+  if (access !== 'lock') return { readOnly: access === 'readonly' };
+  const onCompromised = (err: Error): void => {
+    logger.error(`memory: the lock on ${dir} was compromised: ${err.message}; the store stops accepting writes`);
+    onLost(err);
+  };
+  try {
+    return { lock: await acquireLock(dir, options.holderDescription ?? `memory store (${process.title} ${process.pid})`, logger, onCompromised, options.lockStaleMs), readOnly: false };
+  } catch (e) {
+    if (e instanceof MemoryError && e.code === 'locked' && options.onLocked === 'readonly') {
+      logger.info(`memory: ${e.message} Opening a read-only view.`);
+      return { readOnly: true };
+    }
+    throw e;
+  }
+}
+
+/** Releases a lock (if any), logging rather than throwing a failure (the caller is closing). */
+export async function releaseLock(lock: Lock | undefined, logger: Logger): Promise<void> {
+  await lock?.release().catch((e: unknown) => logger.warn(`memory: releasing the lock: ${(e as Error).message}`));
 }

@@ -298,6 +298,11 @@ export interface OpenOptions {
   /** Path of `sql-wasm.wasm`; defaults to the copy next to the bundle, else node_modules. */
   wasmPath?: string;
   logger?: Logger;
+  /**
+   * 'lock' (default): take the folder's lock (see onLocked); 'held': the caller holds it already
+   * (the memory service's worker, whose process took it); 'readonly': a read-only view, no lock.
+   */
+  access?: 'lock' | 'held' | 'readonly';
   /** If the store is locked by another process: 'error' (default) or open a read-only view. */
   onLocked?: 'error' | 'readonly';
   retention?: RetentionPolicy;
@@ -326,7 +331,9 @@ export interface RetrievalFeatures {
   docExpansion: boolean;
 }
 
-export type MemoryErrorCode = 'not_found' | 'invalid' | 'locked' | 'corrupt' | 'read_only' | 'closed' | 'conflict';
+/** `unavailable`: the store's worker stopped while serving the call (it is restarted; the call may or may not have taken effect). */
+export const MEMORY_ERROR_CODES = ['not_found', 'invalid', 'locked', 'corrupt', 'read_only', 'closed', 'conflict', 'unavailable'] as const;
+export type MemoryErrorCode = (typeof MEMORY_ERROR_CODES)[number];
 
 export interface MemoryStoreApi extends Disposable {
   createEpisode(input: CreateEpisodeInput): Promise<Episode>;

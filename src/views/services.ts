@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from '../common/logger';
 import { Emitter, type Disposable } from '../common/disposable';
-import { MemoryStore, type RetentionPolicy } from '../memory';
+import { MemoryClient, type RetentionPolicy } from '../memory';
 import { Sandbox, type SandboxConfig } from '../sandbox';
 import { startHttpServer, type HttpServerHandle } from '../mcp';
 
@@ -19,10 +19,10 @@ export interface ServicesOptions {
 }
 
 export class Services implements Disposable {
-  private storePromise?: Promise<MemoryStore>;
+  private storePromise?: Promise<MemoryClient>;
   private sandboxInstance?: Sandbox;
   private serverPromise?: Promise<HttpServerHandle>;
-  private readonly storeReady = new Emitter<MemoryStore>();
+  private readonly storeReady = new Emitter<MemoryClient>();
   private readonly sandboxReady = new Emitter<Sandbox>();
   /** Fires once the store is open (views subscribe to its change event then). */
   readonly onDidOpenStore = this.storeReady.event;
@@ -38,7 +38,7 @@ export class Services implements Disposable {
   }
 
   /** The store if it is already open (views show an empty state otherwise). */
-  peekStore(): Promise<MemoryStore> | undefined {
+  peekStore(): Promise<MemoryClient> | undefined {
     return this.storePromise;
   }
 
@@ -50,12 +50,13 @@ export class Services implements Disposable {
     return this.serverPromise;
   }
 
-  store(): Promise<MemoryStore> {
+  store(): Promise<MemoryClient> {
     if (this.disposed) return Promise.reject(new Error('Agent Memory is shutting down.'));
     if (!this.storePromise) {
       const started = Date.now();
       mkdirSync(this.options.storeDir, { recursive: true });
-      const promise = MemoryStore.open({
+      // In a worker thread: nothing of the store runs on the extension host's thread.
+      const promise = MemoryClient.open({
         dir: this.options.storeDir,
         logger: this.options.logger,
         onLocked: 'readonly',

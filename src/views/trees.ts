@@ -4,7 +4,7 @@
  * store's and the sandbox's change events (debounced), never by polling.
  */
 import * as vscode from 'vscode';
-import { type EpisodeSummary, type MemoryStore, type Pattern, type PatternKind, type TaskType } from '../memory';
+import { type EpisodeSummary, type MemoryStoreApi, type Pattern, type PatternKind, type TaskType } from '../memory';
 import type { ExecutionRecord, Sandbox } from '../sandbox';
 import { age, episodeSummary, percent, truncate } from './format';
 import type { Services } from './services';
@@ -54,7 +54,7 @@ abstract class RefreshingTree implements vscode.TreeDataProvider<MemoryNode>, vs
 abstract class StoreTree extends RefreshingTree {
   constructor(protected readonly services: Services) {
     super();
-    const watch = (store: MemoryStore): void => {
+    const watch = (store: MemoryStoreApi): void => {
       this.disposables.push(store.onDidChange(() => this.refresh()));
       this.refresh();
     };

@@ -9,7 +9,7 @@ export const addEpisodeStepInput = z.strictObject({
   tool: z.string().trim().min(1, 'must not be empty').max(200).describe('The tool or command used, e.g. "edit_file", "npm test".'),
   action: z.string().trim().min(1, 'must not be empty').max(2000).describe('What the step did, in a few words.'),
   parameters: z.unknown().optional().describe('The arguments used (any JSON; kept small).'),
-  result: stepResultInput.describe('{status: "success", output?} | {status: "error", message} | {status: "timeout", message?}'),
+  result: stepResultInput,
   latency_ms: z.number().min(0).max(86_400_000).optional(),
   tokens_used: z.number().int().min(0).max(100_000_000).optional(),
 });

@@ -5,10 +5,10 @@ import { LIMITS } from '../../memory/limits';
 import type { Episode, EpisodeSummary, Heuristic, MemoryStoreApi, Pattern, Step } from '../../memory/types';
 import { describeStoreError, ToolError, unknownEpisode } from '../errors';
 
-export const episodeIdInput = z.string().trim().min(1, 'must not be empty').max(200, 'is too long (max 200 characters)').describe('Episode id as returned by create_episode, query_memory or list_episodes.');
-export const taskTypeInput = z.enum(TASK_TYPES).describe(`Kind of task: ${TASK_TYPES.join(', ')}.`);
+export const episodeIdInput = z.string().trim().min(1, 'must not be empty').max(200, 'is too long (max 200 characters)');
+export const taskTypeInput = z.enum(TASK_TYPES);
 export const domainInput = z.string().trim().min(1, 'must not be empty').max(100, 'is too long (max 100 characters)').describe('Area of work, e.g. "web-api", "cli", "data-pipeline".');
-export const offsetInput = z.number().int().min(0).max(1_000_000).default(0).describe('Skip this many results (paging).');
+export const offsetInput = z.number().int().min(0).max(1_000_000).default(0);
 
 
 export const episodeSummaryOut = z.object({

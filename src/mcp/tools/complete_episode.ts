@@ -4,10 +4,8 @@ import { episodeIdInput, outcomeInput, patternOut, patternToOut, plural, reflect
 
 export const completeEpisodeInput = z.strictObject({
   episode_id: episodeIdInput,
-  outcome: outcomeInput.describe(
-    'How it ended: {type: "success", verdict, artifacts?} | {type: "partial_success", verdict, completed: [], failed: []} | {type: "failure", reason, details?} | {type: "abstained", reason}.',
-  ),
-  reflection: reflectionInput.optional().describe('Your own lessons: {successes: [], improvements: [], insights: []}. Generated from the steps when omitted.'),
+  outcome: outcomeInput,
+  reflection: reflectionInput.optional().describe('Your own lessons; derived from the steps when omitted.'),
 });
 
 export const completeEpisodeOutput = z.object({

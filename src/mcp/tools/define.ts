@@ -1,15 +1,16 @@
 /**
  * The shape every tool file exports: zod input and output schemas, a title, a
- * description written for a model, annotations, and a typed handler. `run`
- * validates raw arguments itself so that bad arguments always come back as an
- * `isError` result naming the field and the problem.
+ * description written for a model, annotations, and a typed handler. The server
+ * registers them with the SDK (which validates arguments and answers); when the
+ * arguments are bad, `explainInvalid` words the error result: each field, the
+ * problem, the value received and the tool's parameters.
  */
 import { z } from 'zod';
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../common/logger';
 import type { MemoryStoreApi } from '../../memory/types';
 import type { SandboxEngine } from '../../sandbox/types';
-import { formatIssues, ToolError } from '../errors';
+import { formatIssues } from '../errors';
 
 export type ToolTier = 'core' | 'advanced';
 
@@ -68,12 +69,14 @@ export interface McpTool {
   input: z.ZodObject;
   output: z.ZodObject;
   annotations: ToolAnnotations;
-  /** Validates `raw` (throws `ToolError` with an exact message) and runs the handler. */
-  run(raw: unknown, ctx: ToolContext): Promise<ToolReply<Record<string, unknown>>>;
+  /** Runs the tool on arguments already validated by `input`. */
+  handler(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolReply<Record<string, unknown>>>;
+  /** The error text for arguments `input` rejects, or undefined when they are valid. */
+  explainInvalid(raw: unknown): string | undefined;
 }
 
-/** Added to every output schema: notes of what the size bound cut from the answer. */
-export const truncatedField = z.array(z.string()).optional().describe('Present when the answer was shortened to stay bounded: what was cut. Use the paging parameters for more.');
+/** Added to every output schema: notes of what the size bound cut from the answer (explained once in the server instructions). */
+export const truncatedField = z.array(z.string()).optional();
 
 function parameterHint(schema: z.ZodObject): string {
   const parts = Object.entries(schema.shape).map(([key, s]) => {
@@ -93,15 +96,12 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: T
     tier: spec.tier,
     input: spec.input,
     output,
-    annotations: { title: spec.title, ...spec.annotations },
-    async run(raw, ctx) {
+    annotations: spec.annotations,
+    handler: (args, ctx) => spec.handler(args as z.output<I>, ctx),
+    explainInvalid(raw) {
       const parsed = spec.input.safeParse(raw ?? {});
-      if (!parsed.success) {
-        const lines = formatIssues(parsed.error.issues, raw ?? {});
-        throw new ToolError(`Invalid arguments for ${spec.name}: ${lines.join('; ')}. ${hint}`);
-      }
-      const reply = await spec.handler(parsed.data, ctx);
-      return reply;
+      if (parsed.success) return undefined;
+      return `Invalid arguments for ${spec.name}: ${formatIssues(parsed.error.issues, raw ?? {}).join('; ')}. ${hint}`;
     },
   };
 }

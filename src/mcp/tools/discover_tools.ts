@@ -16,7 +16,7 @@ export const discoverToolsTool = defineTool({
   title: 'Discover more tools',
   tier: 'core',
   description:
-    'List and enable the advanced memory tools that are hidden by default: list_episodes (browse episodes by page), delete_episode (remove one episode) and export_memory (dump episodes as JSON). Enabled tools appear in tools/list (a tools/list_changed notification is sent).',
+    'Enable the advanced tools hidden by default: list_episodes (browse by page), delete_episode (remove one) and export_memory (full episodes as JSON); all of them when `tools` is omitted. They then appear in tools/list.',
   input: discoverToolsInput,
   output: discoverToolsOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -14,7 +14,7 @@ export const executeAgentCodeInput = z.strictObject({
     .string()
     .min(1, 'must not be empty')
     .max(MAX_CODE_CHARS, `is too long (max ${MAX_CODE_CHARS} characters)`)
-    .describe('JavaScript or TypeScript function body. `return` a JSON value; `await` is allowed; console.log goes to stdout. `context.task`, `context.input` and a read-only `memory` object are in scope.'),
+    .describe('Function body: `return` a JSON value; `await` works; console.log goes to stdout; `context` and `memory` are in scope.'),
   context: z
     .strictObject({
       task: z.string().min(1, 'must not be empty').max(4000).describe('What the code is for (recorded with the run).'),
@@ -100,8 +100,8 @@ export const executeAgentCodeTool = defineTool({
   title: 'Run code in the sandbox',
   tier: 'core',
   description:
-    'Run a short JavaScript/TypeScript program in an isolated QuickJS sandbox (no filesystem, network or processes unless configured; time and memory limited) and get its returned value. ' +
-    'Inside, a read-only `memory` object searches memory in code: `await memory.query({query, domain?, task_type?, limit?})`, `await memory.getEpisode(id)`, `await memory.analyzePatterns({task_type?, min_success_rate?})` - filter and aggregate there and return only what matters. ' +
+    'Run a short JavaScript/TypeScript program in an isolated QuickJS sandbox (time and memory limited; no filesystem or network unless configured) and get its returned value. ' +
+    'A read-only `memory` object is in scope: `await memory.query({query, domain?, task_type?, limit?})`, `memory.getEpisode(id)`, `memory.analyzePatterns({task_type?, min_success_rate?})`; filter there and return only what matters. ' +
     'With episode_id the run is recorded as a step of that open episode.',
   input: executeAgentCodeInput,
   output: executeAgentCodeOutput,

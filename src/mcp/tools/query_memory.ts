@@ -8,7 +8,7 @@ export const queryMemoryInput = z.strictObject({
     .array(z.string().trim().min(1, 'must not be empty').max(300, 'is too long (max 300 characters)'))
     .max(5, 'at most 5 alternatives')
     .optional()
-    .describe('Two or three other ways to say the same problem (symptoms, likely causes, error names, synonyms), searched with a lower weight.'),
+    .describe('2-3 other wordings (symptoms, likely causes, error names): past episodes may use other words.'),
   domain: domainInput.optional(),
   task_type: taskTypeInput.optional(),
   limit: z.number().int().min(1).max(50).default(10).describe('Episodes to return (1-50, default 10).'),
@@ -23,7 +23,7 @@ export const queryMemoryOutput = z.object({
       repeats: z
         .object({ count: z.number(), succeeded: z.number(), last_at: z.string(), episode_ids: z.array(z.string()).describe('Newest first, at most 10.') })
         .optional()
-        .describe('Set when the task was done more than once: all its repeats, folded into this hit.'),
+        .describe('Set when the task was done more than once: its repeats, folded into this hit.'),
     }),
   ),
   total: z.number().describe('Matching episodes in all.'),
@@ -37,10 +37,8 @@ export const queryMemoryTool = defineTool({
   title: 'Query memory',
   tier: 'core',
   description:
-    'Search episodic memory for past tasks similar to the one at hand, before starting work. Returns ranked, compact episodes (task, outcome, reward, tools used, a gist of the lesson) with a score and why each matched; ' +
-    'repeats of one task come as one hit that says how often it was done and succeeded. ' +
-    'Pass 2-3 alternatives: other wordings of the problem (symptoms, likely causes, error names), since past episodes may use other words. ' +
-    'Filter by domain or task_type; page with offset. Use get_episode for the full steps of one episode.',
+    'Search memory for past tasks like the one at hand, before starting work. Returns ranked compact episodes (task, outcome, reward, tools used, lesson gist), each with a score and why it matched; repeats of a task fold into one hit with their counts. ' +
+    'Pass 2-3 alternatives; get_episode gives one episode in full.',
   input: queryMemoryInput,
   output: queryMemoryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -67,7 +67,7 @@ import {
   parseOrThrow,
 } from '../schemas';
 import { JournalWriter, writeSnapshot } from '../files';
-import { acquireLock } from '../lock';
+import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
 import type { SearchIndex } from '../search';
 import { computeReward, deriveReflection } from '../learning';
@@ -141,21 +141,8 @@ export class MemoryStore implements MemoryStoreApi {
     fs.mkdirSync(dir, { recursive: true });
     const SQL = await loadSqlJs(options.wasmPath);
 
-    let lock: Lock | undefined;
-    let readOnly = false;
     let store: MemoryStore | undefined;
-    const onCompromised = (err: Error): void => {
-      logger.error(`memory: the lock on ${dir} was compromised: ${err.message}; the store stops accepting writes`);
-      if (store) store.compromised = err;
-    };
-    try {
-      lock = await acquireLock(dir, options.holderDescription ?? `memory store (${process.title} ${process.pid})`, logger, onCompromised, options.lockStaleMs);
-    } catch (e) {
-      if (e instanceof MemoryError && e.code === 'locked' && options.onLocked === 'readonly') {
-        logger.info(`memory: ${e.message} Opening a read-only view.`);
-        readOnly = true;
-      } else throw e;
-    }
+    const { lock, readOnly } = await lockForOpen(dir, options, logger, (err) => store?.markLockLost(err));
 
     try {
       const started = Date.now();
@@ -183,6 +170,11 @@ export class MemoryStore implements MemoryStoreApi {
       if (lock) await lock.release().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The lock held by the caller (`access: 'held'`) was lost: stop accepting writes. */
+  markLockLost(err: Error): void {
+    this.compromised ??= err;
   }
 
   // -------------------------------------------------------------------------
@@ -627,10 +619,8 @@ export class MemoryStore implements MemoryStoreApi {
       this.journal = undefined;
       this.db.close();
       this.emitter.dispose();
-      if (this.lock) {
-        await this.lock.release().catch((e: unknown) => this.logger.warn(`memory: releasing the lock: ${(e as Error).message}`));
-        this.lock = undefined;
-      }
+      await releaseLock(this.lock, this.logger);
+      this.lock = undefined;
     }
   }
 

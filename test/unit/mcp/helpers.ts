@@ -3,12 +3,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { silentLogger } from '../../../src/common/logger';
 import { MemoryStore } from '../../../src/memory';
 import { Sandbox } from '../../../src/sandbox';
-import { createServer, type CreateServerOptions } from '../../../src/mcp';
+import { createServer, startHttpServer, type CreateServerOptions, type HttpServerOptions } from '../../../src/mcp';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -76,4 +78,36 @@ export async function ok<T = Record<string, unknown>>(client: Client, name: stri
   if (r.isError) throw new Error(`${name} failed: ${textOf(r)}`);
   if (!r.structuredContent) throw new Error(`${name} returned no structuredContent`);
   return r.structuredContent as T;
+}
+
+export interface ConnectedClient {
+  client: Client;
+  close(): Promise<void>;
+}
+
+/** An SDK Client over Streamable HTTP to `startHttpServer` on the real parts, with the bearer token. */
+export async function httpClient(parts: RealParts, extra: Partial<HttpServerOptions> = {}): Promise<ConnectedClient> {
+  const http = await startHttpServer({ store: parts.store, sandbox: parts.sandbox, logger: silentLogger, ...extra });
+  const client = new Client({ name: 'mcp-test-http', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${http.token}` } } });
+  await client.connect(transport);
+  return {
+    client,
+    async close() {
+      await transport.terminateSession().catch(() => undefined);
+      await client.close();
+      await http.close();
+    },
+  };
+}
+
+/** An SDK Client over stdio to the built `memory-mcp` bin on a store in `dir`. */
+export async function stdioClient(dir: string, args: string[] = []): Promise<ConnectedClient & { stderr: () => string }> {
+  requireBuild();
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--db', dir, '--log-level', 'warn', ...args], stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'mcp-test-stdio', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, stderr: () => stderr, close: () => client.close() };
 }

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as esbuild from 'esbuild';
-import { MemoryStore, MemoryError, defaultWasmPath } from '../../../src/memory';
+import { MemoryStore, MemoryError, defaultMemoryWorkerPath, defaultWasmPath } from '../../../src/memory';
 import { tmpDir, rmDir, openStore, ok, record } from './helpers';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'crash-writer.ts');
@@ -215,7 +215,7 @@ describe('memory store: durability', () => {
     }
   });
 
-  it('crash test: 100 SIGKILLs at random moments lose no acknowledged write', async function () {
+  it('crash test: 100 SIGKILLs at random moments (half of them writing through the worker) lose no acknowledged write', async function () {
     this.timeout(240_000);
     const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mem-crash-bundle-'));
     const bundle = path.join(bundleDir, 'crash-writer.js');
@@ -224,7 +224,8 @@ describe('memory store: durability', () => {
     let acked = 0;
     let completedTotal = 0;
     let killedBeforeReady = 0;
-    // 4 lanes (one store folder each) run side by side; 25 trials per lane, 100 in all.
+    // 4 lanes (one store folder each) run side by side; 25 trials per lane, 100 in all. Lanes 2
+    // and 3 write through the memory service (the store in its worker thread, dist/memory-worker.js).
     const lane = async (laneNo: number): Promise<void> => {
       const laneDir = path.join(dir, `lane${laneNo}`);
       const created = new Set<string>();
@@ -232,7 +233,8 @@ describe('memory store: durability', () => {
       const steps = new Map<string, number>();
       for (let t = 0; t < 25; t++) {
         const trial = laneNo * 25 + t;
-        const child = spawn(process.execPath, [bundle, laneDir, String(trial), String(trial % 3 === 0 ? 5 : 40), wasm], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const viaWorker = laneNo >= 2 ? defaultMemoryWorkerPath() : '';
+        const child = spawn(process.execPath, [bundle, laneDir, String(trial), String(trial % 3 === 0 ? 5 : 40), wasm, viaWorker], { stdio: ['ignore', 'pipe', 'pipe'] });
         let buf = '';
         let stderr = '';
         let ready = false;

@@ -1,0 +1,359 @@
+/**
+ * The memory service's client: implements MemoryStoreApi by sending each call to a worker
+ * thread that owns the store (worker.ts, messages in protocol.ts), so no store work runs
+ * on the caller's thread (in VS Code, the extension host's, shared with every extension).
+ *
+ * The client's process holds the folder's lock (the worker opens the store with
+ * `access: 'held'`, or read-only when another process holds it). A worker that crashes
+ * or runs out of memory is restarted: the calls in flight fail with a MemoryError
+ * 'unavailable' saying so, later calls wait for the new worker. Writes are acknowledged
+ * only once journaled (fdatasync), so a crash loses none that was acknowledged.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { Logger } from '../../common/logger';
+import { silentLogger } from '../../common/logger';
+import { Emitter } from '../../common/disposable';
+import type { Disposable } from '../../common/disposable';
+import type { MemoryStoreApi, OpenOptions, RetentionPolicy, StoreChange } from '../types';
+import { MemoryError } from '../errors';
+import { lockForOpen, releaseLock } from '../lock';
+import type { Lock } from '../lock';
+import { RetentionPolicySchema, parseOrThrow } from '../schemas';
+import type { CallArgs, CallName, CallResult, FromWorker, ToWorker, WireError, WorkerInit } from './protocol';
+
+export interface ServiceOptions extends OpenOptions {
+  /** The bundled worker (default: memory-worker.js next to this bundle, else the repo's dist/). */
+  workerPath?: string;
+  /** V8 limits of the worker (it is restarted when it exceeds them). */
+  resourceLimits?: ResourceLimits;
+  /** Restarts allowed within a minute before the service gives up (default 3). */
+  maxRestartsPerMinute?: number;
+}
+
+/** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
+export function defaultMemoryWorkerPath(): string {
+  const beside = path.join(__dirname, 'memory-worker.js');
+  if (fs.existsSync(beside)) return beside;
+  return path.resolve(__dirname, '..', '..', '..', 'dist', 'memory-worker.js');
+}
+
+interface Pending {
+  method: CallName;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one map holds calls of every result type
+  resolve(value: any): void;
+  reject(error: Error): void;
+}
+
+function fromWire(e: WireError): Error {
+  return e.code ? new MemoryError(e.code, e.message) : new Error(e.message);
+}
+
+export class MemoryClient implements MemoryStoreApi {
+  private readonly emitter = new Emitter<StoreChange>();
+  readonly onDidChange: (listener: (change: StoreChange) => void) => Disposable = this.emitter.event;
+  private worker?: Worker;
+  private ready: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private closing?: Promise<void>;
+  private closed = false;
+  private crashes: number[] = [];
+  private lockLost?: string;
+  private retention?: RetentionPolicy;
+  private readonly decoder = new TextDecoder();
+
+  private constructor(
+    readonly dir: string,
+    readonly readOnly: boolean,
+    private lock: Lock | undefined,
+    private readonly options: ServiceOptions,
+    private readonly logger: Logger,
+  ) {
+    this.retention = options.retention;
+    this.ready = Promise.resolve();
+  }
+
+  /** Opens the store in a worker thread. Errors are those of MemoryStore.open (locked, corrupt, invalid). */
+  static async open(options: ServiceOptions): Promise<MemoryClient> {
+    if (!options || typeof options.dir !== 'string' || !options.dir) throw new MemoryError('invalid', 'OpenOptions.dir is required');
+    if (options.retention) parseOrThrow(RetentionPolicySchema, options.retention, 'retention policy');
+    const logger = options.logger ?? silentLogger;
+    const dir = path.resolve(options.dir);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const opened: { client?: MemoryClient } = {};
+    const { lock, readOnly } = await lockForOpen(dir, options, logger, (err) => opened.client?.loseLock(err.message));
+    const client = new MemoryClient(dir, readOnly, lock, options, logger);
+    opened.client = client;
+    try {
+      client.ready = client.start();
+      await client.ready;
+    } catch (e) {
+      client.closed = true;
+      await lock?.release().catch(() => undefined);
+      throw e;
+    }
+    return client;
+  }
+
+  // -------------------------------------------------------------------------
+  // The worker's life
+  // -------------------------------------------------------------------------
+
+  /** Starts a worker; resolves once its store is open. */
+  private start(): Promise<void> {
+    const workerPath = this.options.workerPath ?? defaultMemoryWorkerPath();
+    if (!fs.existsSync(workerPath)) return Promise.reject(new MemoryError('invalid', `The memory worker is missing at ${workerPath} (run \`npm run build\`)`));
+    const { logger: _logger, onLocked: _onLocked, access: _access, workerPath: _wp, resourceLimits, maxRestartsPerMinute: _mr, ...open } = this.options;
+    const init: WorkerInit = { options: { ...open, dir: this.dir, retention: this.retention }, readOnly: this.readOnly, ...(this.lockLost ? { lockLost: this.lockLost } : {}) };
+    const worker = new Worker(workerPath, {
+      workerData: init,
+      ...(resourceLimits ? { resourceLimits } : {}),
+      // A self-contained bundle: it must not inherit the host's loaders and flags (e.g. --import tsx, --inspect).
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    this.worker = worker;
+    let failure: Error | undefined;
+    return new Promise<void>((resolve, reject) => {
+      let opened = false;
+      worker.on('message', (m: FromWorker) => {
+        if (m.t === 'ready') {
+          opened = true;
+          this.updateRef();
+          resolve();
+        } else if (m.t === 'openFailed') {
+          opened = true;
+          reject(fromWire(m.error));
+          void worker.terminate();
+        } else this.onMessage(m);
+      });
+      worker.on('error', (err) => {
+        failure = err;
+      });
+      worker.on('exit', (code) => {
+        if (this.worker === worker) this.worker = undefined;
+        if (!opened) {
+          reject(new MemoryError('unavailable', `The memory worker stopped while opening ${this.dir}: ${this.describeExit(code, failure)}`));
+          return;
+        }
+        if (!this.closing) this.onCrash(code, failure);
+      });
+    });
+  }
+
+  private describeExit(code: number, err: Error | undefined): string {
+    if (err && (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') return 'it ran out of memory';
+    if (err) return `it failed (${err.message})`;
+    return `it exited with code ${code}`;
+  }
+
+  /** Fails the calls in flight with a clear error and starts a new worker (within the restart budget). */
+  private onCrash(code: number, err: Error | undefined): void {
+    const why = this.describeExit(code, err);
+    this.logger.error(`memory: the store's worker stopped (${why}); restarting it`);
+    const inFlight = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of inFlight) {
+      p.reject(
+        new MemoryError(
+          'unavailable',
+          `The memory worker stopped while serving ${p.method} (${why}). It is being restarted; the call may or may not have taken effect, so check before repeating a write. Every write acknowledged before it stopped is kept.`,
+        ),
+      );
+    }
+    const now = Date.now();
+    this.crashes = this.crashes.filter((t) => now - t < 60_000);
+    this.crashes.push(now);
+    if (this.crashes.length > (this.options.maxRestartsPerMinute ?? 3)) {
+      const e = new MemoryError('unavailable', `The memory worker stopped ${this.crashes.length} times within a minute (last: ${why}); the store is not served any more. Reopen it (reload the window or restart the server).`);
+      this.logger.error(`memory: ${e.message}`);
+      this.ready = Promise.reject(e);
+      this.ready.catch(() => undefined);
+      return;
+    }
+    this.ready = this.start();
+    this.ready.catch((e: unknown) => this.logger.error(`memory: the restarted worker could not open the store: ${(e as Error).message}`));
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.t) {
+      case 'result':
+      case 'resultJson':
+      case 'error': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        this.updateRef();
+        if (m.t === 'error') p.reject(fromWire(m.error));
+        else if (m.t === 'result') p.resolve(m.value);
+        else {
+          try {
+            p.resolve(JSON.parse(this.decoder.decode(m.bytes)));
+          } catch (e) {
+            p.reject(e as Error);
+          }
+        }
+        return;
+      }
+      case 'change':
+        this.emitter.fire(m.change);
+        return;
+      case 'log':
+        this.logger[m.level](m.message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The worker keeps the process alive only while calls are in flight (like a pending socket would). */
+  private updateRef(): void {
+    if (!this.worker) return;
+    if (this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  private loseLock(message: string): void {
+    this.lockLost = message;
+    this.worker?.postMessage({ t: 'lockLost', message } satisfies ToWorker);
+  }
+
+  private call<M extends CallName>(method: M, ...args: CallArgs<M>): Promise<CallResult<M>> {
+    if (this.closed || this.closing) return Promise.reject(new MemoryError('closed', 'The memory store is closed'));
+    return this.ready.then(
+      () =>
+        new Promise<CallResult<M>>((resolve, reject) => {
+          const worker = this.worker;
+          if (!worker) {
+            reject(new MemoryError('unavailable', `The memory worker is not running (serving ${method}); try again`));
+            return;
+          }
+          const id = ++this.nextId;
+          this.pending.set(id, { method, resolve, reject });
+          this.updateRef();
+          worker.postMessage({ t: 'call', id, method, args } satisfies ToWorker);
+        }),
+    );
+  }
+
+  /** Tests: end the worker abruptly ('exit', 'terminate') or make it exhaust its heap ('oom'); resolves once it has stopped. */
+  crashWorkerForTesting(how: 'exit' | 'oom' | 'terminate' = 'exit'): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return Promise.resolve();
+    const stopped = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    if (how === 'terminate') void worker.terminate();
+    else worker.postMessage({ t: 'crash', how } satisfies ToWorker);
+    return stopped;
+  }
+
+  /** Resolves once a worker is serving (after a restart, the new one). */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  // -------------------------------------------------------------------------
+  // MemoryStoreApi
+  // -------------------------------------------------------------------------
+
+  createEpisode(...args: CallArgs<'createEpisode'>): Promise<CallResult<'createEpisode'>> {
+    return this.call('createEpisode', ...args);
+  }
+  addStep(...args: CallArgs<'addStep'>): Promise<CallResult<'addStep'>> {
+    return this.call('addStep', ...args);
+  }
+  completeEpisode(...args: CallArgs<'completeEpisode'>): Promise<CallResult<'completeEpisode'>> {
+    return this.call('completeEpisode', ...args);
+  }
+  getEpisode(...args: CallArgs<'getEpisode'>): Promise<CallResult<'getEpisode'>> {
+    return this.call('getEpisode', ...args);
+  }
+  getEpisodePage(...args: CallArgs<'getEpisodePage'>): Promise<CallResult<'getEpisodePage'>> {
+    return this.call('getEpisodePage', ...args);
+  }
+  query(...args: CallArgs<'query'>): Promise<CallResult<'query'>> {
+    return this.call('query', ...args);
+  }
+  analyzePatterns(...args: CallArgs<'analyzePatterns'>): Promise<CallResult<'analyzePatterns'>> {
+    return this.call('analyzePatterns', ...args);
+  }
+  listPatterns(...args: CallArgs<'listPatterns'>): Promise<CallResult<'listPatterns'>> {
+    return this.call('listPatterns', ...args);
+  }
+  listEpisodes(...args: CallArgs<'listEpisodes'>): Promise<CallResult<'listEpisodes'>> {
+    return this.call('listEpisodes', ...args);
+  }
+  deleteEpisode(...args: CallArgs<'deleteEpisode'>): Promise<CallResult<'deleteEpisode'>> {
+    return this.call('deleteEpisode', ...args);
+  }
+  clear(...args: CallArgs<'clear'>): Promise<CallResult<'clear'>> {
+    return this.call('clear', ...args);
+  }
+  exportAll(...args: CallArgs<'exportAll'>): Promise<CallResult<'exportAll'>> {
+    return this.call('exportAll', ...args);
+  }
+  importAll(...args: CallArgs<'importAll'>): Promise<CallResult<'importAll'>> {
+    return this.call('importAll', ...args);
+  }
+  stats(...args: CallArgs<'stats'>): Promise<CallResult<'stats'>> {
+    return this.call('stats', ...args);
+  }
+  episodeGroups(...args: CallArgs<'episodeGroups'>): Promise<CallResult<'episodeGroups'>> {
+    return this.call('episodeGroups', ...args);
+  }
+  insights(...args: CallArgs<'insights'>): Promise<CallResult<'insights'>> {
+    return this.call('insights', ...args);
+  }
+  recordToolCall(...args: CallArgs<'recordToolCall'>): Promise<CallResult<'recordToolCall'>> {
+    return this.call('recordToolCall', ...args);
+  }
+  toolUsage(...args: CallArgs<'toolUsage'>): Promise<CallResult<'toolUsage'>> {
+    return this.call('toolUsage', ...args);
+  }
+  /** Writes a snapshot now (the worker keeps answering meanwhile only between its slices). */
+  snapshot(): Promise<void> {
+    return this.call('snapshot');
+  }
+
+  setRetention(policy: RetentionPolicy): void {
+    this.retention = parseOrThrow(RetentionPolicySchema, policy, 'retention policy');
+    this.worker?.postMessage({ t: 'retention', policy: this.retention } satisfies ToWorker);
+  }
+
+  /** Lets the calls in flight finish, closes the store (final snapshot), stops the worker, releases the lock. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    const worker = this.worker;
+    if (worker) {
+      await new Promise<void>((resolve) => {
+        const id = ++this.nextId;
+        worker.ref();
+        worker.on('exit', () => resolve());
+        worker.on('message', (m: FromWorker) => {
+          if (m.t === 'closed' && m.id === id) resolve();
+        });
+        worker.postMessage({ t: 'close', id } satisfies ToWorker);
+      });
+      await worker.terminate();
+    }
+    this.worker = undefined;
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new MemoryError('closed', `The memory store closed before ${p.method} was answered`));
+    this.pending.clear();
+    this.emitter.dispose();
+    await releaseLock(this.lock, this.logger);
+    this.lock = undefined;
+  }
+
+  dispose(): void {
+    this.close().catch((e: unknown) => this.logger.error(`memory: close failed: ${(e as Error).message}`));
+  }
+}
