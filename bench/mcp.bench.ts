@@ -242,8 +242,9 @@ async function main(): Promise<void> {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           process.stdout.write(`${line}\n`);
-          const o = JSON.parse(line) as { transport?: string; tool?: string; p50_ms?: number; clients?: number };
+          const o = JSON.parse(line) as { transport?: string; tool?: string; resource?: string; p50_ms?: number; clients?: number };
           if (o.transport && o.tool && o.p50_ms !== undefined && o.clients === undefined) results.set(`${o.transport}/${o.tool}`, o.p50_ms);
+          if (o.transport && o.resource && o.p50_ms !== undefined) results.set(`${o.transport}/(resource read)`, o.p50_ms);
         }
       });
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -274,7 +275,8 @@ async function main(): Promise<void> {
     const ping = results.get('http/(ping)') ?? NaN;
     for (const t of targets) {
       const v = results.get(t.key) ?? NaN;
-      out({ target: t.target, p50_ms: r3(v), limit_ms: t.limit, pass: v <= t.limit, over_http_ping_p50: r3(v / ping), load_avg_1m: r3(os.loadavg()[0]) });
+      const extra = t.key === 'http/(resource read)' ? { over_store_read_p50: r3(v / (results.get('direct/getEpisodePage') ?? NaN)) } : {};
+      out({ target: t.target, p50_ms: r3(v), limit_ms: t.limit, pass: v <= t.limit, over_http_ping_p50: r3(v / ping), ...extra, load_avg_1m: r3(os.loadavg()[0]) });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,7 @@ export const getEpisodeTool = defineTool({
   title: 'Get an episode',
   tier: 'core',
   description:
-    'Fetch one episode: task, context, its recorded steps with their results, the outcome, reward and reflection. Steps come a page at a time (steps_limit, default 50); when more remain the answer has next_steps_offset: call again with steps_offset set to it.',
+    'Fetch one episode: task, context, steps with their results, outcome, reward and reflection. Steps come a page at a time (steps_limit, default 50); while more remain, pass next_steps_offset as steps_offset.',
   input: getEpisodeInput,
   output: getEpisodeOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
