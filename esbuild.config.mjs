@@ -1,5 +1,6 @@
-// Bundles the extension, the sandbox and memory workers and the standalone CLI into dist/
-// (the sandbox's guest runtime, src/sandbox/guest/, is inlined as text: scripts/guest-bundle.mjs),
+// Bundles the extension, the sandbox and memory workers, the standalone CLI and the Insights
+// webview script into dist/ (the sandbox's guest runtime, src/sandbox/guest/, is inlined as
+// text: scripts/guest-bundle.mjs),
 // and copies the WASM files they load at run time next to them (no node_modules
 // and no network at run time). `node esbuild.config.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
@@ -45,6 +46,8 @@ const entries = [
   { entryPoints: { 'sandbox-worker': 'src/sandbox/worker.ts' } },
   { entryPoints: { 'memory-worker': 'src/memory/service/worker.ts' } },
   { entryPoints: { cli: 'src/mcp/cli.ts' }, banner: { js: '#!/usr/bin/env node' } },
+  // The Insights webview's script (Chart.js bundled in; the webview loads nothing from the network).
+  { entryPoints: { 'insights-webview': 'src/webview/insights.ts' }, platform: 'browser', format: 'iife', target: 'es2022', external: [] },
 ].filter((e) => existsSync(Object.values(e.entryPoints)[0]));
 
 const copyPlugin = {

@@ -110,7 +110,7 @@ function sentence(n: number): string {
 }
 
 let idCounter = 0;
-function genEpisode(t0: number): { ep: Episode; text: string } {
+export function genEpisode(t0: number): { ep: Episode; text: string } {
   const lang = pick(LANGS);
   const fw = chance(0.7) ? pick(FRAMEWORKS[lang]) : undefined;
   const taskType = pick(TASK_TYPES);
@@ -179,7 +179,7 @@ function genEpisode(t0: number): { ep: Episode; text: string } {
   return { ep, text };
 }
 
-function genQuery(): string {
+export function genQuery(): string {
   switch (Math.floor(rnd() * 5)) {
     case 0:
       return `${pick(VERBS)} ${pick(ADJ)} ${pick(NOUNS)}`;
@@ -226,7 +226,7 @@ async function runSize(n: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-bench-${n}-`));
   const t0 = Date.now();
   const texts: string[] = [];
-  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, dedupe: false });
+  const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000 });
   const tb = now();
   const CHUNK = 10_000; // big imports: one transaction and one bulk pattern update per chunk
   for (let i = 0; i < n; i += CHUNK) {
@@ -364,7 +364,10 @@ async function main(): Promise<void> {
   for (const n of sizes) await runSize(n);
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+// The generator is shared with memory-service.bench.ts: run only when started directly.
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

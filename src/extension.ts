@@ -6,6 +6,8 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { registerCommands } from './views/commands';
+import { Failures } from './views/failures';
+import { InsightsPanel } from './views/insights/panel';
 import { SERVER_SETTINGS, SECTION, readRetention, readSandboxConfig, serverEnabled } from './views/config';
 import { MemoryDocuments, SCHEME } from './views/episodeDocument';
 import { AgentMemoryMcpProvider, MCP_PROVIDER_ID } from './views/mcpProvider';
@@ -19,6 +21,8 @@ export interface AgentMemoryApi {
   readonly services: Services;
   readonly mcpProvider: AgentMemoryMcpProvider;
   readonly trees: { episodes: EpisodesTree; patterns: PatternsTree; sandbox: SandboxTree };
+  readonly failures: Failures;
+  readonly insights: InsightsPanel;
 }
 
 let active: Services | undefined;
@@ -61,11 +65,15 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
   );
 
   const status = new SandboxStatus(services);
-  context.subscriptions.push(status, ...registerCommands(services, log, status));
+  const failures = new Failures(log);
+  const insights = new InsightsPanel(services, context.extensionUri, failures);
+  context.subscriptions.push(status, failures, insights, ...registerCommands({ services, logger: log, status, failures, documents, insights }));
 
   const applySettings = (): void => {
     const effective = readSandboxConfig();
     for (const note of effective.notes) log.warn(note);
+    const refused = effective.notes.filter((n) => n.startsWith('Refused: the allowed path'));
+    if (refused.length) void vscode.window.showWarningMessage(`Agent Memory: ${refused.join(' ')} Change agentMemory.sandbox.allowedPaths.`);
     services.applySettings();
     status.update();
     trees.sandbox.refresh();
@@ -80,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
 
   const activationMs = performance.now() - started;
   log.info(`Agent Memory activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, services, mcpProvider, trees };
+  return { activationMs, services, mcpProvider, trees, failures, insights };
 }
 
 /** VS Code awaits this: the store's journal is flushed and a final snapshot written before exit. */

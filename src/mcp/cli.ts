@@ -13,7 +13,7 @@ import { format } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { stderrLogger, type Logger } from '../common/logger';
 import { MemoryClient } from '../memory';
-import { PRESETS, Sandbox, validateConfig, SandboxConfigError, type SandboxConfig } from '../sandbox';
+import { PRESETS, Sandbox, validateConfig, SandboxConfigError, withResolvedPaths, type SandboxConfig } from '../sandbox';
 import { HELP_TEXT, parseCliArgs, type CliOptions, type ConfigOptions } from './cliArgs';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './http';
 import { createServer, SERVER_NAME, SERVER_VERSION } from './server';
@@ -62,15 +62,16 @@ export function ensureDbDir(dir: string): void {
   }
 }
 
+/** The sandbox config the options ask for, its --allow-path folders resolved (a refused one throws SandboxConfigError). */
 export function sandboxConfigFor(options: CliOptions): SandboxConfig {
   const preset = PRESETS[options.preset];
-  return validateConfig({
+  return withResolvedPaths(validateConfig({
     ...preset,
     allowedPaths: options.allowPaths,
     allowFilesystem: preset.allowFilesystem || options.allowPaths.length > 0,
     allowedHosts: options.allowHosts,
     allowNetwork: preset.allowNetwork || options.allowHosts.length > 0,
-  });
+  }));
 }
 
 /** Starts the HTTP host on the chosen port; on a first start whose default port is taken, on a free one. The port used first is saved. */

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { OUTCOME_TYPES, TASK_TYPES } from '../memory/types';
 import type { MemoryStoreApi } from '../memory/types';
-import type { HostApi } from '../sandbox/types';
+import type { HostApi, HostCallScope } from '../sandbox/types';
 import { formatIssues } from './errors';
 import { episodeToOut, heuristicToOut, patternToOut, round, summaryOut } from './tools/common';
 
@@ -44,14 +44,20 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, fn: string): T {
   return r.data;
 }
 
+/** The run ended while the store answered: its answer would be dropped, so it is not converted either. */
+function ended(scope: HostCallScope | undefined, fn: string): void {
+  if (scope?.signal.aborted) throw new Error(`memory.${fn}: the execution has ended`);
+}
+
 export function memoryHostApi(store: MemoryStoreApi): HostApi {
   let calls = 0;
-  const count = (fn: string): void => {
+  const count = (fn: string, scope: HostCallScope | undefined): void => {
+    ended(scope, fn);
     if (++calls > MAX_GUEST_MEMORY_CALLS) throw new Error(`memory.${fn}: more than ${MAX_GUEST_MEMORY_CALLS} memory calls in one execution`);
   };
   return {
-    'memory.query': async (arg: unknown) => {
-      count('query');
+    'memory.query': async function (this: HostCallScope | undefined, arg: unknown) {
+      count('query', this);
       const o = typeof arg === 'string' ? { query: parse(guestQueryText, arg, 'query') } : parse(guestQuery, arg, 'query');
       const result = await store.query({
         query: o.query,
@@ -61,19 +67,21 @@ export function memoryHostApi(store: MemoryStoreApi): HostApi {
         limit: o.limit ?? 10,
         offset: o.offset ?? 0,
       });
+      ended(this, 'query');
       return {
         total: result.total,
         hits: result.hits.map((h) => ({ ...summaryOut(h.episode), score: round(h.score), why: h.why.slice(0, 6) })),
       };
     },
-    'memory.getEpisode': async (id: unknown) => {
-      count('getEpisode');
+    'memory.getEpisode': async function (this: HostCallScope | undefined, id: unknown) {
+      count('getEpisode', this);
       const episodeId = parse(z.string().min(1, 'must not be empty').max(200), id, 'getEpisode');
       const episode = await store.getEpisode(episodeId);
+      ended(this, 'getEpisode');
       return episode ? episodeToOut(episode, 0, 200) : null;
     },
-    'memory.analyzePatterns': async (arg: unknown) => {
-      count('analyzePatterns');
+    'memory.analyzePatterns': async function (this: HostCallScope | undefined, arg: unknown) {
+      count('analyzePatterns', this);
       const o = parse(guestAnalyze, arg, 'analyzePatterns') ?? {};
       const limit = o.limit ?? 20;
       const result = await store.analyzePatterns({
@@ -82,6 +90,7 @@ export function memoryHostApi(store: MemoryStoreApi): HostApi {
         minSuccessRate: o.min_success_rate ?? o.minSuccessRate ?? 0.7,
         limit,
       });
+      ended(this, 'analyzePatterns');
       return { patterns: result.patterns.slice(0, limit).map(patternToOut), heuristics: result.heuristics.slice(0, limit).map(heuristicToOut) };
     },
   };

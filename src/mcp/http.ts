@@ -8,6 +8,9 @@
  *   loopback origin (DNS-rebinding protection, as the MCP spec requires) → 403;
  * - `Authorization: Bearer <token>` must carry the random token, compared in
  *   constant time → 401.
+ * Every transport-level refusal (body over the limit → 413, a POST that is not
+ * JSON → 415, bad JSON → 400, no room for another session → 503) is answered
+ * with its status and a JSON-RPC error body before the connection is closed.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
@@ -31,7 +34,7 @@ export interface HttpServerOptions {
   port?: number;
   /** Bearer token clients must send; default: 32 random bytes, hex. */
   token?: string;
-  /** Sessions kept at once; the least recently used is closed beyond this (default 64). */
+  /** Sessions kept at once; a new one beyond this is refused with 503 until one closes or idles out (default 64). */
   maxSessions?: number;
   /** Sessions idle this long are closed (default 30 minutes). */
   sessionIdleMs?: number;
@@ -107,23 +110,46 @@ function rpcError(res: http.ServerResponse, status: number, code: number, messag
 
 class BodyTooLarge extends Error {}
 
+/** How long the rest of an oversized body is read (and dropped) after the 413, so the client sees the answer, not a reset. */
+const DRAIN_MS = 5000;
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
+        chunks.length = 0;
+        req.off('data', onData);
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
+
+/** Answers, then drops the rest of the body and closes: a client still sending gets the answer instead of ECONNRESET. */
+function refuseBody(req: http.IncomingMessage, res: http.ServerResponse, status: number, code: number, message: string): void {
+  rpcError(res, status, code, message, { connection: 'close' });
+  req.on('data', () => undefined);
+  req.resume();
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+}
+
+const isJsonContentType = (value: string | undefined): boolean => /^application\/json\s*(;|$)/i.test((value ?? '').trim());
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const { logger } = options;
@@ -135,6 +161,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const sessions = new Map<string, Session>();
   let port = 0;
   let closing = false;
+  let opening = 0;
 
   const closeSession = async (id: string, why: string): Promise<void> => {
     const s = sessions.get(id);
@@ -150,10 +177,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 
   const newSession = async (): Promise<Session> => {
-    if (sessions.size >= maxSessions) {
-      const oldest = [...sessions.entries()].sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0];
-      if (oldest) await closeSession(oldest[0], 'session limit reached');
-    }
     const server = createServer({
       store: options.store,
       sandbox: options.sandbox,
@@ -204,11 +227,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const sessionId = Array.isArray(sessionHeader) ? sessionHeader[0] : sessionHeader;
     let body: unknown;
     if (req.method === 'POST') {
+      if (!isJsonContentType(req.headers['content-type'])) {
+        return refuseBody(req, res, 415, -32000, `Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json" (got ${JSON.stringify(req.headers['content-type'] ?? '')})`);
+      }
       let raw: string;
       try {
         raw = await readBody(req, maxBody);
       } catch (error) {
-        if (error instanceof BodyTooLarge) return rpcError(res, 413, -32000, `Request body larger than ${maxBody} bytes`);
+        if (error instanceof BodyTooLarge) return refuseBody(req, res, 413, -32000, `Payload Too Large: the request body is larger than ${maxBody} bytes`);
         throw error;
       }
       try {
@@ -226,8 +252,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (req.method === 'POST' && isInitializeRequest(body)) {
-      const session = await newSession();
-      await session.transport.handleRequest(req, res, body);
+      // Sessions still initialising count too: parallel initialize requests cannot slip past the limit.
+      if (sessions.size + opening >= maxSessions) {
+        logger.warn(`MCP HTTP: refused a new session (${sessions.size} live, the limit)`);
+        return rpcError(res, 503, -32000, `Service Unavailable: ${sessions.size} sessions are open, the limit; close one (DELETE /mcp with its Mcp-Session-Id) or retry after idle ones expire`, { 'retry-after': '30' });
+      }
+      opening++;
+      try {
+        const session = await newSession();
+        await session.transport.handleRequest(req, res, body);
+      } finally {
+        opening--;
+      }
       return;
     }
     return rpcError(res, 400, -32000, 'Bad request: no Mcp-Session-Id; start with an initialize request');

@@ -210,17 +210,12 @@ export function isSuccess(o: Outcome | undefined): boolean {
 }
 
 /**
- * Key for near-identical episodes: same normalized task, domain, task type,
- * tool sequence, step statuses and outcome type.
+ * Key of repeats of one task: the same normalized task (numbers and quoted literals
+ * replaced), domain and task type, whatever the steps and outcome. Every repeat is kept
+ * and counted; query answers fold the repeats of a task into one hit ("seen 5×, 3 succeeded").
  */
-export function dedupeKey(e: Pick<Episode, 'task' | 'domain' | 'taskType' | 'steps'>, outcome: Outcome): string {
-  const sig = [
-    normalizeText(e.task),
-    e.domain,
-    e.taskType,
-    e.steps.map((s) => `${s.tool}:${s.result.status}`).join(','),
-    outcome.type,
-  ].join('\u0001');
+export function repeatKey(e: Pick<Episode, 'task' | 'domain' | 'taskType'>): string {
+  const sig = [normalizeText(e.task), e.domain, e.taskType].join('\u0001');
   return `${fnv1a(sig).toString(16)}-${fnv1a(sig.split('').reverse().join('')).toString(16)}-${sig.length}`;
 }
 

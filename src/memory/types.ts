@@ -122,6 +122,18 @@ export interface QueryHit {
   score: number;
   /** Human-readable reasons: matched terms and fields, context match, reward, recency. */
   why: string[];
+  /** Set when the task was done more than once: its repeats, folded into this hit. */
+  repeats?: Repeats;
+}
+
+/** The completed repeats of one task (same normalized task, domain and task type). */
+export interface Repeats {
+  count: number;
+  succeeded: number;
+  /** When the latest repeat ended. */
+  lastAt: string;
+  /** The repeats' ids, newest first (at most 10). */
+  ids: string[];
 }
 
 export interface QueryResult {
@@ -169,8 +181,6 @@ export interface CompleteEpisodeResult {
   reward: number;
   reflection: Reflection;
   patterns: Pattern[]; // learned or updated by this completion
-  /** Set when the episode was merged into a near-identical earlier one. */
-  duplicateOf?: string;
 }
 
 /** A page of an episode's steps: the steps after the first `offset` (default 0), at most `limit` (default 50, max 1000). */
@@ -297,8 +307,6 @@ export interface OpenOptions {
   onLocked?: 'error' | 'readonly';
   retention?: RetentionPolicy;
   snapshotDebounceMs?: number;
-  /** Merge near-identical episodes on completion (default true). */
-  dedupe?: boolean;
   /** Who holds the lock, shown to a second opener (default "memory store (<process title>)"). */
   holderDescription?: string;
   /** A lock not refreshed for this long is stale (default 10000 ms); a dead holder on this host is detected at once. */

@@ -4,23 +4,17 @@
  * Sandbox's thread as host calls; every denial is a CapabilityViolation, which
  * the Sandbox turns into a `security_violation` result.
  */
-import { constants as FS, promises as fsp } from 'node:fs';
 import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import * as path from 'node:path';
-import type { SandboxConfig, ViolationType } from './types';
+import { Budget } from './budget';
+import { ConfinedFs } from './confinedFs';
+import type { FsMethod } from './protocol';
+import type { SandboxConfig } from './types';
+import { CapabilityViolation } from './violation';
 
-export class CapabilityViolation extends Error {
-  constructor(
-    readonly violationType: ViolationType,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CapabilityViolation';
-  }
-}
+export { CapabilityViolation };
 
 export const QUOTAS = {
   fsOps: 1000,
@@ -28,12 +22,12 @@ export const QUOTAS = {
   writeBytes: 16 * 1024 * 1024,
   fetches: 50,
   responseBytes: 5 * 1024 * 1024,
+  /** All response bodies of one execution together (reserved as they arrive). */
+  fetchBodyBytes: 16 * 1024 * 1024,
   requestBodyBytes: 1024 * 1024,
   fetchTimeoutMs: 10_000,
   redirects: 5,
 } as const;
-
-const FS_NAMES = new Set(['fs.readFile', 'fs.writeFile', 'fs.readdir', 'fs.stat']);
 
 /** True for loopback, private, link-local, CGNAT, unspecified, multicast and reserved addresses. */
 export function isPrivateAddress(address: string): boolean {
@@ -66,155 +60,35 @@ export interface FetchResponse {
   body: string;
 }
 
-const within = (root: string, p: string): boolean => p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
-
-/** One execution's capabilities and quotas. */
+/**
+ * One execution's capabilities and quotas. `signal` fires when the execution
+ * ends: requests in flight are aborted and nothing more is read or written.
+ * `config.allowedPaths` are the real paths resolved when the configuration was
+ * accepted (see allowedPaths.ts).
+ */
 export class Capabilities {
-  private fsOps = 0;
-  private readBytes = 0;
-  private writeBytes = 0;
   private fetches = 0;
-  private roots?: Promise<string[]>;
-  private readonly aborter = new AbortController();
+  private readonly files?: ConfinedFs;
+  readonly fetchBodies = new Budget('fetch body budget', QUOTAS.fetchBodyBytes);
 
-  constructor(private readonly config: SandboxConfig) {}
-
-  has(name: string): boolean {
-    return (this.config.allowFilesystem && FS_NAMES.has(name)) || (this.config.allowNetwork && name === 'fetch');
+  constructor(
+    private readonly config: SandboxConfig,
+    private readonly signal: AbortSignal,
+  ) {
+    if (config.allowFilesystem) this.files = new ConfinedFs(config.allowedPaths, { ops: QUOTAS.fsOps, readBytes: QUOTAS.readBytes, writeBytes: QUOTAS.writeBytes }, signal);
   }
 
-  dispose(): void {
-    this.aborter.abort();
+  has(name: string): boolean {
+    return (this.files !== undefined && ConfinedFs.has(name)) || (this.config.allowNetwork && name === 'fetch');
   }
 
   async call(name: string, args: unknown[]): Promise<unknown> {
-    switch (name) {
-      case 'fs.readFile':
-        return this.readFile(args[0], args[1]);
-      case 'fs.writeFile':
-        return this.writeFile(args[0], args[1]);
-      case 'fs.readdir':
-        return this.readdir(args[0]);
-      case 'fs.stat':
-        return this.stat(args[0]);
-      case 'fetch':
-        return this.fetch(args[0], args[1]);
-      default:
-        throw new Error(`${name} is not a capability`);
+    if (name === 'fetch') return this.fetch(args[0], args[1]);
+    if (ConfinedFs.has(name)) {
+      if (!this.files) throw new CapabilityViolation('filesystem', 'file-system access is disabled by the sandbox configuration');
+      return this.files.call(name.slice(3) as FsMethod, args);
     }
-  }
-
-  // ---- file system ------------------------------------------------------
-
-  private countOp(): void {
-    if (!this.config.allowFilesystem) throw new CapabilityViolation('filesystem', 'file-system access is disabled by the sandbox configuration');
-    if (++this.fsOps > QUOTAS.fsOps) throw new CapabilityViolation('resource_exhaustion', `more than ${QUOTAS.fsOps} file-system operations in one execution`);
-  }
-
-  private allowedRoots(): Promise<string[]> {
-    this.roots ??= Promise.all(
-      this.config.allowedPaths.map(async (p) => {
-        try {
-          return await fsp.realpath(p);
-        } catch {
-          return undefined;
-        }
-      }),
-    ).then((r) => r.filter((x): x is string => typeof x === 'string'));
-    return this.roots;
-  }
-
-  /** Lexical and real-path checks; returns the real path (or, for a new file, real parent + name). */
-  private async resolve(input: unknown, forWrite: boolean): Promise<string> {
-    if (typeof input !== 'string' || input.length === 0) throw new CapabilityViolation('filesystem', 'a path must be a non-empty string');
-    if (input.includes('\0')) throw new CapabilityViolation('path_traversal', 'a path must not contain NUL characters');
-    let decoded = input;
-    try {
-      decoded = decodeURIComponent(input);
-    } catch {
-      // not URL-encoded
-    }
-    if ([input, decoded].some((p) => p.split(/[\\/]+/).includes('..'))) {
-      throw new CapabilityViolation('path_traversal', `'..' is not allowed in paths (${JSON.stringify(input)})`);
-    }
-    const roots = await this.allowedRoots();
-    if (roots.length === 0) throw new CapabilityViolation('filesystem', 'file-system access is enabled but no allowed path exists');
-    const abs = path.isAbsolute(input) ? path.resolve(input) : path.resolve(roots[0], input);
-    const lexicalRoots = this.config.allowedPaths;
-    if (!roots.some((r) => within(r, abs)) && !lexicalRoots.some((r) => within(r, abs))) {
-      throw new CapabilityViolation('filesystem', `${JSON.stringify(input)} is outside the allowed paths`);
-    }
-    let real: string;
-    if (forWrite) {
-      const parent = await fsp.realpath(path.dirname(abs));
-      real = path.join(parent, path.basename(abs));
-      try {
-        const st = await fsp.lstat(real);
-        if (st.isSymbolicLink()) real = await fsp.realpath(real);
-        else if (!st.isFile()) throw new CapabilityViolation('filesystem', `${JSON.stringify(input)} is not a regular file`);
-      } catch (err) {
-        if (err instanceof CapabilityViolation) throw err;
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    } else {
-      real = await fsp.realpath(abs);
-    }
-    if (!roots.some((r) => within(r, real))) {
-      throw new CapabilityViolation('path_traversal', `${JSON.stringify(input)} resolves (through a symbolic link) outside the allowed paths`);
-    }
-    if (real.startsWith('/dev/') || real.startsWith('/proc/') || real.startsWith('/sys/')) {
-      throw new CapabilityViolation('filesystem', `${JSON.stringify(input)} is a device or kernel file`);
-    }
-    return real;
-  }
-
-  private async readFile(p: unknown, encoding: unknown): Promise<string> {
-    this.countOp();
-    const real = await this.resolve(p, false);
-    const fh = await fsp.open(real, FS.O_RDONLY | FS.O_NOFOLLOW | FS.O_NONBLOCK);
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new CapabilityViolation('filesystem', `${JSON.stringify(p)} is not a regular file`);
-      const room = QUOTAS.readBytes - this.readBytes;
-      if (st.size > room) throw new CapabilityViolation('resource_exhaustion', `reading ${JSON.stringify(p)} (${st.size} bytes) would exceed the read quota of ${QUOTAS.readBytes} bytes`);
-      const buf = Buffer.alloc(Math.min(st.size, room));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      this.readBytes += bytesRead;
-      return buf.subarray(0, bytesRead).toString(encoding === 'base64' ? 'base64' : 'utf8');
-    } finally {
-      await fh.close();
-    }
-  }
-
-  private async writeFile(p: unknown, data: unknown): Promise<void> {
-    this.countOp();
-    if (typeof data !== 'string') throw new Error('fs.writeFile(path, data): data must be a string');
-    const bytes = Buffer.from(data, 'utf8');
-    if (this.writeBytes + bytes.length > QUOTAS.writeBytes) throw new CapabilityViolation('resource_exhaustion', `writing ${bytes.length} bytes would exceed the write quota of ${QUOTAS.writeBytes} bytes`);
-    const real = await this.resolve(p, true);
-    const fh = await fsp.open(real, FS.O_WRONLY | FS.O_CREAT | FS.O_NOFOLLOW | FS.O_NONBLOCK, 0o644);
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new CapabilityViolation('filesystem', `${JSON.stringify(p)} is not a regular file`);
-      await fh.truncate(0);
-      await fh.write(bytes, 0, bytes.length, 0);
-      this.writeBytes += bytes.length;
-    } finally {
-      await fh.close();
-    }
-  }
-
-  private async readdir(p: unknown): Promise<string[]> {
-    this.countOp();
-    const real = await this.resolve(p, false);
-    return (await fsp.readdir(real)).slice(0, 10_000);
-  }
-
-  private async stat(p: unknown): Promise<{ size: number; isFile: boolean; isDirectory: boolean; mtimeMs: number }> {
-    this.countOp();
-    const real = await this.resolve(p, false);
-    const st = await fsp.stat(real);
-    return { size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory(), mtimeMs: st.mtimeMs };
+    throw new Error(`${name} is not a capability`);
   }
 
   // ---- network ----------------------------------------------------------
@@ -295,7 +169,7 @@ export class Capabilities {
     return new Promise((resolve, reject) => {
       const timeout = Math.max(1, deadline - Date.now());
       const mod = url.protocol === 'https:' ? https : http;
-      const req = mod.request(url, { method, headers, lookup, signal: this.aborter.signal, timeout });
+      const req = mod.request(url, { method, headers, lookup, signal: this.signal, timeout });
       const timer = setTimeout(() => req.destroy(new Error(`fetch: timed out after ${timeout} ms`)), timeout);
       req.on('error', (err) => {
         clearTimeout(timer);
@@ -305,20 +179,26 @@ export class Capabilities {
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        // Each chunk is reserved from the execution's body budget before it is kept; what a
+        // failed request had reserved is given back.
+        const fail = (err: Error): void => {
+          clearTimeout(timer);
+          this.fetchBodies.release(size);
+          size = 0;
+          req.destroy();
+          reject(err);
+        };
         res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > QUOTAS.responseBytes) {
-            clearTimeout(timer);
-            req.destroy();
-            reject(new CapabilityViolation('resource_exhaustion', `fetch: response larger than ${QUOTAS.responseBytes} bytes`));
-            return;
+          if (size + c.length > QUOTAS.responseBytes) return fail(new CapabilityViolation('resource_exhaustion', `fetch: response larger than ${QUOTAS.responseBytes} bytes`));
+          try {
+            this.fetchBodies.reserve(c.length, `fetch: the response body of ${url.host}`);
+          } catch (err) {
+            return fail(err as Error);
           }
+          size += c.length;
           chunks.push(c);
         });
-        res.on('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
+        res.on('error', fail);
         res.on('end', () => {
           clearTimeout(timer);
           const h: Record<string, string> = {};

@@ -16,7 +16,7 @@ import {
 import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
 import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, PRELUDE_SOURCE, moduleSource, type Setup } from './runtime';
-import { CONSOLE_CAP, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
+import { CONSOLE_CAP, FS_METHODS, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
 import { moduleViolation, screenCode } from './screen';
 import { stripTypes } from './transpile';
 import type { ErrorType, ExecutionResult, ViolationType } from './types';
@@ -239,7 +239,9 @@ export class Engine {
       if (this.isCancelled(msg.id)) return this.result(job);
       let code = msg.code;
       if (msg.language === 'typescript') {
-        const ts = stripTypes(code);
+        // Within the run's limits: no more than its CPU share of the time limit, nor past its deadline.
+        const ts = stripTypes(code, Math.min(job.deadline - now, (msg.limits.timeMs * msg.limits.cpuPercent) / 100));
+        if (!ts.ok && ts.timedOut) return { kind: 'error', errorType: 'transpile_limit', message: ts.message, stdout: '', stderr: '', executionTimeMs: round(performance.now() - now) };
         if (!ts.ok) return { kind: 'error', errorType: 'syntax', message: ts.message, line: ts.line, column: ts.column, stdout: '', stderr: '', executionTimeMs: round(performance.now() - now) };
         code = ts.code;
       }
@@ -622,7 +624,8 @@ export class Engine {
     const stderr = job.out[1].join('');
     if (job.violation) return { kind: 'security_violation', violationType: job.violation.type, reason: job.violation.reason };
     if (job.cancelled) return { kind: 'error', errorType: 'cancelled', message: 'the execution was cancelled', stdout, stderr, executionTimeMs };
-    if (job.timedOut) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
+    // A result that came after the deadline (e.g. a host answer that arrived late) is a timeout, not a success.
+    if (job.timedOut || (job.outcome?.kind === 'done' && performance.now() > job.deadline)) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
     const o = job.outcome;
     if (o?.kind === 'done') return { kind: 'success', output: o.json, stdout, stderr, executionTimeMs };
     if (o?.kind === 'oversize') {
@@ -654,7 +657,6 @@ export class Engine {
   }
 }
 
-const FS_METHODS = ['readFile', 'writeFile', 'readdir', 'stat'];
 const DENIALS: Record<string, [ViolationType, string]> = {
   Function: ['code_injection', 'the Function constructor is not allowed in the sandbox'],
   eval: ['code_injection', 'eval() is not allowed in the sandbox'],

@@ -1,6 +1,13 @@
 /** Messages between the Sandbox (main thread) and its workers. Internal. */
 import type { ExecutionResult, Language, ViolationType } from './types';
 
+/**
+ * The guest's `fs` methods (the one list: the prelude installs these, as host
+ * calls or as denial stubs, and the host serves them; see confinedFs.ts).
+ */
+export const FS_METHODS = ['readFile', 'writeFile', 'readdir', 'stat', 'mkdir', 'rm', 'rename'] as const;
+export type FsMethod = (typeof FS_METHODS)[number];
+
 /** Each of stdout and stderr is capped at this many characters. */
 export const CONSOLE_CAP = 1024 * 1024;
 /** The returned value's JSON text is capped at this many characters. */

@@ -3,12 +3,15 @@
  * a backstop that terminates a worker stuck past its deadline, host calls
  * (hostApi and the fs/fetch capabilities) served on this thread, and metrics.
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Emitter, type Disposable } from '../common/disposable';
 import { silentLogger, type Logger } from '../common/logger';
+import { withResolvedPaths } from './allowedPaths';
+import { Budget } from './budget';
 import { Capabilities, CapabilityViolation } from './capabilities';
 import { PRESETS, validateConfig } from './config';
 import { SHM, type FromWorker, type HostCallMessage, type JobSpec, type ToWorker, type WorkerInit } from './protocol';
@@ -19,6 +22,7 @@ import type {
   ExecutionRecord,
   ExecutionResult,
   HostApi,
+  HostCallScope,
   SandboxConfig,
   SandboxEngine,
   SandboxMetrics,
@@ -45,6 +49,38 @@ const RESERVED_ROOTS = new Set([
 ]);
 const HOST_NAME_RE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 
+/**
+ * Bounds on the host calls (hostApi, fs, fetch) of one run, which are served on
+ * this thread: a few at a time, their answers counted against one budget, and
+ * their synchronous work here (argument parsing, the call, serialising the
+ * answer) held to a share of the run's time, so one run cannot keep the
+ * thread busy for seconds past its deadline.
+ */
+export const HOST_CALLS = {
+  /** Calls of one run being served at once; the others wait their turn. */
+  inFlight: 4,
+  /** Characters of JSON all answers of one run may total. */
+  replyChars: 32 * 1024 * 1024,
+  /** Share of the run's elapsed time its calls may keep this thread busy. */
+  threadShare: 0.2,
+  /** Thread time every run may use before the share applies (ms). */
+  threadAllowanceMs: 20,
+} as const;
+
+/** One run's host-call state. */
+interface HostCalls {
+  scope: HostCallScope;
+  aborter: AbortController;
+  waiting: HostCallMessage[];
+  inFlight: number;
+  /** This thread's time spent on them (ms). */
+  busyMs: number;
+  startedAt: number;
+  replies: Budget;
+  timer?: NodeJS.Timeout;
+  deadlineTimer?: NodeJS.Timeout;
+}
+
 interface Job {
   id: number;
   code: string;
@@ -53,6 +89,8 @@ interface Job {
   config: SandboxConfig;
   hostApi: HostApi;
   capabilities?: Capabilities;
+  /** Created with the run's first host call. */
+  host?: HostCalls;
   signal?: AbortSignal;
   onAbort?: () => void;
   resolve: (r: ExecutionResult) => void;
@@ -134,7 +172,7 @@ export class Sandbox implements SandboxEngine {
   readonly onDidExecute = this.emitter.event;
 
   constructor(options: SandboxOptions = {}) {
-    this.cfg = validateConfig(options.config ?? PRESETS.default);
+    this.cfg = acceptConfig(options.config ?? PRESETS.default);
     this.poolSize = Math.max(1, Math.floor(options.workers ?? Math.min(2, os.cpus().length || 1)));
     this.maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? 20));
     this.maxQueued = Math.max(0, Math.floor(options.maxQueued ?? 200));
@@ -147,8 +185,9 @@ export class Sandbox implements SandboxEngine {
     return { ...this.cfg, allowedPaths: [...this.cfg.allowedPaths], allowedHosts: [...this.cfg.allowedHosts] };
   }
 
+  /** Validates the config and resolves its allowed paths (throws SandboxConfigError for a refused one). */
   setConfig(config: SandboxConfig): void {
-    this.cfg = validateConfig(config);
+    this.cfg = acceptConfig(config);
   }
 
   /** Starts the workers now instead of on the first execution. */
@@ -162,7 +201,7 @@ export class Sandbox implements SandboxEngine {
     const startedAt = Date.now();
     let config: SandboxConfig;
     try {
-      config = options.config ? validateConfig(options.config) : this.cfg;
+      config = options.config ? acceptConfig(options.config) : this.cfg;
     } catch (err) {
       return Promise.resolve(this.finishEarly(startedAt, this.internalError((err as Error).message)));
     }
@@ -203,7 +242,6 @@ export class Sandbox implements SandboxEngine {
         signal: options.signal,
       };
       (job as Job & { contextJson: string }).contextJson = contextJson;
-      if (config.allowFilesystem || config.allowNetwork) job.capabilities = new Capabilities(config);
       if (options.signal) {
         job.onAbort = () => this.cancel(job);
         options.signal.addEventListener('abort', job.onAbort, { once: true });
@@ -464,7 +502,7 @@ export class Sandbox implements SandboxEngine {
         this.reply(s, m, false, 'the execution has ended');
         return;
       }
-      void this.serveCall(s, job, m);
+      this.enqueueCall(s, job, m);
     }
   }
 
@@ -473,33 +511,94 @@ export class Sandbox implements SandboxEngine {
     s.worker.postMessage({ t: 'reply', id: m.id, callId: m.callId, ok, payload, violation } satisfies ToWorker);
   }
 
-  private async serveCall(s: Slot, job: Job, m: HostCallMessage): Promise<void> {
-    let args: unknown[];
-    try {
-      const parsed: unknown = JSON.parse(m.args);
-      args = Array.isArray(parsed) ? parsed : [];
-    } catch {
-      this.reply(s, m, false, 'invalid arguments');
-      return;
+  /** The run's host-call state, made on its first call (the worker published the run's start time before it could call). */
+  private hostCalls(s: Slot, job: Job): HostCalls {
+    if (job.host) return job.host;
+    const startedAt = Atomics.load(s.i32, SHM.RUNNING) === job.id && s.startedAt[0] >= job.startedAt ? s.startedAt[0] : Date.now();
+    const aborter = new AbortController();
+    // Every request, read and host function of the run may listen to it.
+    setMaxListeners(0, aborter.signal);
+    const deadline = startedAt + job.config.maxExecutionTimeMs;
+    const host: HostCalls = { scope: { signal: aborter.signal, deadline }, aborter, waiting: [], inFlight: 0, busyMs: 0, startedAt, replies: new Budget('host-call answer budget', HOST_CALLS.replyChars, 'characters') };
+    // Past the deadline nothing more is served, whether or not the worker has noticed yet.
+    host.deadlineTimer = setTimeout(() => aborter.abort(), Math.max(0, deadline - Date.now()));
+    host.deadlineTimer.unref();
+    if (job.config.allowFilesystem || job.config.allowNetwork) job.capabilities = new Capabilities(job.config, aborter.signal);
+    job.host = host;
+    return host;
+  }
+
+  /** Queues a call; serves as many as the run's in-flight limit and thread share allow. */
+  private enqueueCall(s: Slot, job: Job, m: HostCallMessage): void {
+    const host = this.hostCalls(s, job);
+    host.waiting.push(m);
+    this.pumpCalls(s, job, host);
+  }
+
+  private pumpCalls(s: Slot, job: Job, host: HostCalls): void {
+    if (host.timer) return;
+    while (host.inFlight < HOST_CALLS.inFlight && host.waiting.length > 0) {
+      if (job.settled || host.aborter.signal.aborted) {
+        host.waiting.length = 0;
+        return;
+      }
+      const allowed = HOST_CALLS.threadAllowanceMs + HOST_CALLS.threadShare * (Date.now() - host.startedAt);
+      if (host.busyMs > allowed) {
+        // Over its share: wait until the run's elapsed time has caught up with the thread time used.
+        const waitMs = Math.ceil((host.busyMs - HOST_CALLS.threadAllowanceMs) / HOST_CALLS.threadShare - (Date.now() - host.startedAt));
+        host.timer = setTimeout(() => {
+          host.timer = undefined;
+          this.pumpCalls(s, job, host);
+        }, Math.max(1, waitMs));
+        return;
+      }
+      const m = host.waiting.shift() as HostCallMessage;
+      host.inFlight++;
+      void this.serveCall(s, job, host, m).finally(() => {
+        host.inFlight--;
+        this.pumpCalls(s, job, host);
+      });
     }
+  }
+
+  private async serveCall(s: Slot, job: Job, host: HostCalls, m: HostCallMessage): Promise<void> {
+    // This thread's time on the call: its synchronous start, then serialising the answer.
+    let t0 = performance.now();
+    const pause = (): void => {
+      if (t0 >= 0) host.busyMs += performance.now() - t0;
+      t0 = -1;
+    };
     try {
-      let value: unknown;
+      let args: unknown[];
+      try {
+        const parsed: unknown = JSON.parse(m.args);
+        args = Array.isArray(parsed) ? parsed : [];
+      } catch {
+        this.reply(s, m, false, 'invalid arguments');
+        return;
+      }
+      let pending: unknown;
       const fn = Object.prototype.hasOwnProperty.call(job.hostApi, m.name) ? job.hostApi[m.name] : undefined;
-      if (fn) value = await fn(...args);
-      else if (job.capabilities?.has(m.name)) value = await job.capabilities.call(m.name, args);
+      if (fn) pending = fn.apply(host.scope, args);
+      else if (job.capabilities?.has(m.name)) pending = job.capabilities.call(m.name, args);
       else if (m.name === 'fetch') throw new CapabilityViolation('network', 'fetch() is not allowed: network access is disabled by the sandbox configuration');
       else if (m.name.startsWith('fs.')) throw new CapabilityViolation('filesystem', `${m.name}() is not allowed: file-system access is disabled by the sandbox configuration`);
       else throw new Error(`${m.name} is not a host function`);
-      if (job.settled) return;
+      pause();
+      const value = await pending;
+      // An answer that comes after the run ended (or its deadline passed) is never delivered.
+      if (job.settled || host.aborter.signal.aborted) return;
+      t0 = performance.now();
       let json: string | undefined;
       try {
         json = value === undefined ? '' : JSON.stringify(value);
       } catch (err) {
         throw new Error(`${m.name}() returned a value that is not JSON-serialisable: ${(err as Error).message}`, { cause: err });
       }
+      host.replies.reserve((json ?? '').length, `the answer of ${m.name}()`);
       this.reply(s, m, true, json ?? '');
     } catch (err) {
-      if (job.settled) return;
+      if (job.settled || host.aborter.signal.aborted) return;
       if (err instanceof CapabilityViolation) {
         job.violation ??= { kind: 'security_violation', violationType: err.violationType, reason: err.message };
         this.reply(s, m, false, err.message, { type: err.violationType, reason: err.message });
@@ -507,6 +606,8 @@ export class Sandbox implements SandboxEngine {
       }
       const message = err instanceof Error ? err.message : String(err);
       this.reply(s, m, false, `${m.name}() failed: ${message}`);
+    } finally {
+      pause();
     }
   }
 
@@ -623,7 +724,12 @@ export class Sandbox implements SandboxEngine {
     if (wasActive) this.active--;
     if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     const final = job.violation ?? result;
-    job.capabilities?.dispose();
+    if (job.host) {
+      job.host.aborter.abort();
+      clearTimeout(job.host.timer);
+      clearTimeout(job.host.deadlineTimer);
+      job.host.waiting.length = 0;
+    }
     this.record(final, job.startedAt);
     job.resolve(final);
     this.pump();
@@ -647,6 +753,11 @@ export class Sandbox implements SandboxEngine {
     if (this.records.length > RECENT_MAX) this.records.shift();
     this.emitter.fire(rec);
   }
+}
+
+/** A config as the Sandbox holds it: validated, allowed paths resolved and checked. */
+function acceptConfig(config: SandboxConfig): SandboxConfig {
+  return withResolvedPaths(validateConfig(config));
 }
 
 export type { Disposable };

@@ -33,7 +33,18 @@ export interface ExecutionContext {
  * path: `{ 'memory.query': fn }` appears in the guest as `memory.query(...)`,
  * returning a Promise resolved by the host. Arguments and results cross as JSON.
  */
-export type HostFunction = (...args: unknown[]) => unknown;
+export type HostFunction = (this: HostCallScope, ...args: unknown[]) => unknown;
+
+/**
+ * What a host function is called with as `this`: the run's signal, which fires
+ * when the run ends (finished, timed out, cancelled), and its deadline. Work
+ * still going on when it fires is wasted: its result is never delivered.
+ */
+export interface HostCallScope {
+  readonly signal: AbortSignal;
+  /** Date.now() at which the run times out. */
+  readonly deadline: number;
+}
 export type HostApi = Record<string, HostFunction>;
 
 export interface ExecuteOptions {
@@ -50,6 +61,8 @@ export type ErrorType =
   | 'memory_limit'
   | 'stack_overflow'
   | 'output_limit'
+  /** Stripping the TypeScript types took longer than the run's CPU budget. */
+  | 'transpile_limit'
   | 'cancelled'
   | 'internal';
 

@@ -1,14 +1,15 @@
 /** The palette commands (category "Agent Memory"). Each returns its result so tests can check it. */
 import * as vscode from 'vscode';
-import type { Logger } from '../common/logger';
 import type { EpisodeSummary } from '../memory';
 import { isPresetName, type ExecutionResult, type PresetName } from '../sandbox';
 import { SECTION } from './config';
-import { METRICS_URI, episodeUri } from './episodeDocument';
+import { METRICS_URI, SANDBOX_RESULT_URI, episodeUri, type MemoryDocuments } from './episodeDocument';
+import type { CommandLogger, Failures } from './failures';
 import { episodeSummary, formatExecution, truncate } from './format';
 import type { MemoryNode } from './trees';
 import type { Services } from './services';
 import type { SandboxStatus } from './statusBar';
+import type { InsightsPanel } from './insights/panel';
 
 const SAMPLE_CODE = `// A sample run recorded as an episode: sum the squares of the input.
 const numbers = context.input.numbers;
@@ -22,9 +23,44 @@ function episodeIdOf(arg: unknown): string | undefined {
   return node && node.type === 'episode' ? node.episode.id : undefined;
 }
 
-export function registerCommands(services: Services, logger: Logger & vscode.LogOutputChannel, status: SandboxStatus): vscode.Disposable[] {
+/**
+ * Long work in a cancellable progress notification. `step` reports a stage and throws if the user
+ * (or a token the caller passed: tests, other commands) cancelled; a cancelled run resolves to
+ * undefined after telling the user what was (not) done.
+ */
+async function withCancellableProgress<T>(
+  title: string,
+  passed: unknown,
+  onCancelled: string,
+  work: (step: (message: string) => void) => Promise<T>,
+): Promise<T | undefined> {
+  const extra = passed as vscode.CancellationToken | undefined;
+  class Cancelled extends Error {}
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
+      work((message) => {
+        if (token.isCancellationRequested || extra?.isCancellationRequested === true) throw new Cancelled();
+        progress.report({ message });
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof Cancelled)) throw err;
+    void vscode.window.showInformationMessage(onCancelled);
+    return undefined;
+  }
+}
+
+export interface CommandParts {
+  services: Services;
+  logger: CommandLogger;
+  status: SandboxStatus;
+  failures: Failures;
+  documents: MemoryDocuments;
+  insights: InsightsPanel;
+}
+
+export function registerCommands({ services, logger, status, failures, documents, insights }: CommandParts): vscode.Disposable[] {
   const sandboxOutput = vscode.window.createOutputChannel('Agent Memory Sandbox');
-  const reg = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(`agentMemory.${id}`, fn);
 
   const runInSandbox = async (codeArg?: unknown): Promise<ExecutionResult | undefined> => {
     let code = typeof codeArg === 'string' ? codeArg : undefined;
@@ -57,8 +93,12 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
         }
       },
     );
-    sandboxOutput.appendLine(formatExecution(result, source));
+    const text = formatExecution(result, source);
+    sandboxOutput.appendLine(text);
     sandboxOutput.show(true);
+    // The result view: a read-only document the user can select and copy from.
+    documents.setSandboxResult(text);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(SANDBOX_RESULT_URI), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: true });
     if (result.kind === 'security_violation') void vscode.window.showWarningMessage(`Sandbox refused the code (${result.violationType}): ${result.reason}`);
     return result;
   };
@@ -97,7 +137,7 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
           alwaysShow: true,
         }));
       } catch (err) {
-        logger.warn(`Search failed: ${err instanceof Error ? err.message : String(err)}`);
+        failures.report('Search Memory', err, () => search(value));
       } finally {
         if (mine === generation) pick.busy = false;
       }
@@ -144,37 +184,51 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
     return chosen;
   };
 
-  const exportMemory = async (target?: unknown): Promise<vscode.Uri | undefined> => {
+  const exportMemory = async (target?: unknown, token?: unknown): Promise<vscode.Uri | undefined> => {
     const uri =
       target instanceof vscode.Uri
         ? target
         : await vscode.window.showSaveDialog({ filters: { 'Agent Memory export': ['json'] }, saveLabel: 'Export', defaultUri: vscode.Uri.file('agent-memory-export.json') });
     if (!uri) return undefined;
-    const data = await (await services.store()).exportAll();
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(JSON.stringify(data, null, 2)));
-    void vscode.window.showInformationMessage(`Exported ${data.episodes.length} episodes to ${uri.fsPath}.`);
+    const count = await withCancellableProgress('Agent Memory: exporting', token, 'Export cancelled; no file was written.', async (step) => {
+      step('reading the memory…');
+      const data = await (await services.store()).exportAll();
+      step(`writing ${data.episodes.length} episodes…`);
+      const bytes = Buffer.from(JSON.stringify(data, null, 2));
+      step(`writing ${uri.fsPath}…`); // the last point where cancelling leaves no file behind
+      await vscode.workspace.fs.writeFile(uri, bytes);
+      return data.episodes.length;
+    });
+    if (count === undefined) return undefined;
+    void vscode.window.showInformationMessage(`Exported ${count} episodes to ${uri.fsPath}.`);
     return uri;
   };
 
-  const importMemory = async (source?: unknown): Promise<{ imported: number; skipped: number } | undefined> => {
+  /** Reads, parses, validates and writes in one transaction: cancelled before the write, nothing changes. */
+  const importMemory = async (source?: unknown, token?: unknown): Promise<{ imported: number; skipped: number } | undefined> => {
     const uri =
       source instanceof vscode.Uri ? source : (await vscode.window.showOpenDialog({ filters: { 'Agent Memory export': ['json'] }, canSelectMany: false, openLabel: 'Import' }))?.[0];
     if (!uri) return undefined;
-    let data: unknown;
-    try {
-      data = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Import failed: ${uri.fsPath} is not JSON (${err instanceof Error ? err.message : String(err)}). Nothing was changed.`);
-      return undefined;
-    }
-    try {
-      const result = await (await services.store()).importAll(data);
-      void vscode.window.showInformationMessage(`Imported ${result.imported} episodes (${result.skipped} already present).`);
-      return result;
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Import failed: ${err instanceof Error ? err.message : String(err)} Nothing was changed.`);
-      return undefined;
-    }
+    const result = await withCancellableProgress('Agent Memory: importing', token, 'Import cancelled; nothing was changed.', async (step) => {
+      step(`reading ${uri.fsPath}…`);
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      step('parsing…');
+      let data: unknown;
+      try {
+        data = JSON.parse(Buffer.from(bytes).toString('utf8'));
+      } catch (err) {
+        throw new Error(`${uri.fsPath} is not JSON (${err instanceof Error ? err.message : String(err)}). Nothing was changed.`, { cause: err });
+      }
+      const store = await services.store();
+      step('validating and writing…'); // from here the import is one transaction: all of it or nothing
+      try {
+        return await store.importAll(data);
+      } catch (err) {
+        throw new Error(`${err instanceof Error ? err.message : String(err)} Nothing was changed.`, { cause: err });
+      }
+    });
+    if (result) void vscode.window.showInformationMessage(`Imported ${result.imported} episodes (${result.skipped} already present).`);
+    return result;
   };
 
   const clearMemory = async (confirmed?: unknown): Promise<boolean> => {
@@ -220,23 +274,25 @@ export function registerCommands(services: Services, logger: Logger & vscode.Log
     return episodeSummary(done.episode);
   };
 
+  const reg = (id: string, what: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => failures.command(id, what, fn);
   return [
     sandboxOutput,
-    reg('runInSandbox', runInSandbox),
-    reg('searchMemory', searchMemory),
-    reg('openEpisode', openEpisode),
-    reg('deleteEpisode', deleteEpisode),
-    reg('copyEpisodeId', async (arg?: unknown) => {
+    reg('runInSandbox', 'Run in Sandbox', runInSandbox),
+    reg('searchMemory', 'Search Memory', searchMemory),
+    reg('openEpisode', 'Open Episode', openEpisode),
+    reg('deleteEpisode', 'Delete Episode', deleteEpisode),
+    reg('copyEpisodeId', 'Copy Episode Id', async (arg?: unknown) => {
       const id = episodeIdOf(arg);
       if (id) await vscode.env.clipboard.writeText(id);
       return id;
     }),
-    reg('exportMemory', exportMemory),
-    reg('importMemory', importMemory),
-    reg('clearMemory', clearMemory),
-    reg('choosePreset', choosePreset),
-    reg('showMetrics', showMetrics),
-    reg('showLog', () => logger.show(true)),
-    reg('runSample', runSample),
+    reg('exportMemory', 'Export Memory', exportMemory),
+    reg('importMemory', 'Import Memory', importMemory),
+    reg('clearMemory', 'Clear Memory', clearMemory),
+    reg('choosePreset', 'Choose Sandbox Preset', choosePreset),
+    reg('showMetrics', 'Show Metrics', showMetrics),
+    reg('showInsights', 'Show Insights', () => insights.show()),
+    reg('showLog', 'Show Log', () => logger.show(true)),
+    reg('runSample', 'Run a Sample', runSample),
   ];
 }

@@ -1,4 +1,4 @@
-/** Read-only virtual documents: `agent-memory:/episode/<id>.md` and `agent-memory:/metrics.md`. */
+/** Read-only virtual documents: `agent-memory:/episode/<id>.md`, `agent-memory:/metrics.md` and the last sandbox result. */
 import * as vscode from 'vscode';
 import { episodeMarkdown } from './format';
 import type { Services } from './services';
@@ -10,12 +10,21 @@ export function episodeUri(id: string): vscode.Uri {
 }
 
 export const METRICS_URI = vscode.Uri.from({ scheme: SCHEME, path: '/metrics.md' });
+/** The last "Run in Sandbox" result: value, console and time, as text to select and copy. */
+export const SANDBOX_RESULT_URI = vscode.Uri.from({ scheme: SCHEME, path: '/Sandbox Result.log' });
 
 export class MemoryDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
+  private sandboxResult = 'No sandbox run yet in this window.\n';
+
   constructor(private readonly services: Services) {}
+
+  setSandboxResult(text: string): void {
+    this.sandboxResult = text.endsWith('\n') ? text : `${text}\n`;
+    this.changed.fire(SANDBOX_RESULT_URI);
+  }
 
   /** Re-renders open documents (after the store changed). */
   refresh(uri: vscode.Uri): void {
@@ -24,6 +33,7 @@ export class MemoryDocuments implements vscode.TextDocumentContentProvider, vsco
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     if (uri.path === METRICS_URI.path) return this.metrics();
+    if (uri.path === SANDBOX_RESULT_URI.path) return this.sandboxResult;
     const m = /^\/episode\/(.+)\.md$/.exec(uri.path);
     if (!m) return `Unknown Agent Memory document: ${uri.toString()}`;
     const episode = await (await this.services.store()).getEpisode(decodeURIComponent(m[1]));

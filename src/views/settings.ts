@@ -4,7 +4,7 @@
  * are unit-tested under plain Node; `readSandboxSettings` in config.ts feeds it.
  */
 import path from 'node:path';
-import { PRESETS, isPresetName, resolveConfig, SandboxConfigError, type PresetName, type SandboxConfig } from '../sandbox';
+import { PRESETS, isPresetName, resolveAllowedPaths, resolveConfig, SandboxConfigError, type PresetName, type SandboxConfig } from '../sandbox';
 
 export interface RawSandboxSettings {
   preset: unknown;
@@ -48,7 +48,16 @@ export function effectiveSandboxConfig(raw: RawSandboxSettings, env: { trusted: 
     });
   const allowedHosts = (raw.allowedHosts ?? []).map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
   if (base.allowFilesystem) {
-    overrides.allowedPaths = allowedPaths;
+    // Resolved now (links and all): one that is, or leads to, the root, a home folder or a system tree is refused.
+    overrides.allowedPaths = allowedPaths.flatMap((p) => {
+      try {
+        return resolveAllowedPaths([p]);
+      } catch (err) {
+        if (!(err instanceof SandboxConfigError)) throw err;
+        notes.push(`Refused: ${err.issues.join('; ')}.`);
+        return [];
+      }
+    });
   } else if (allowedPaths.length) {
     notes.push(`The "${preset}" preset grants no file system access; allowedPaths apply only to "permissive".`);
   }

@@ -6,7 +6,7 @@
  * Two passes: the whole suite in a trusted workspace, then the tests named "untrusted workspace"
  * in a workspace VS Code does not trust (workspace trust on, no startup prompt).
  *
- *   node --import tsx test/launch/headless.ts [--timeout-ms N]
+ *   node --import tsx test/launch/headless.ts [--timeout-ms N] [--trusted-only]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -101,7 +101,9 @@ async function main(): Promise<number> {
   const timeoutMs = timeoutIdx > 0 ? Number(process.argv[timeoutIdx + 1]) : 10 * 60_000;
   const runner = await buildExtensionTests();
   let worst = 0;
-  for (const pass of PASSES) {
+  // --trusted-only: the first pass alone (the views bench needs no untrusted run).
+  const passes = process.argv.includes('--trusted-only') ? PASSES.slice(0, 1) : PASSES;
+  for (const pass of passes) {
     const code = await runPass(pass, runner, timeoutMs);
     if (code !== 0) worst = code;
   }

@@ -5,48 +5,19 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { AgentMemoryApi } from '../../src/extension';
 import type { MemoryNode } from '../../src/views/trees';
 import type { ExecutionResult } from '../../src/sandbox';
-import { activateApi, screenshot } from './helpers';
+import { activateApi, call, connect, resolvedDefinition, screenshot, waitFor } from './helpers';
 
 // VS Code names MCP tools mcp_<server name>_<tool>; 1.139 turns the name's '-' into '_'.
 const TOOL_PREFIX = 'mcp_agent_memory_';
-
-async function resolvedDefinition(api: AgentMemoryApi): Promise<vscode.McpHttpServerDefinition> {
-  const defs = api.mcpProvider.provideMcpServerDefinitions();
-  assert.equal(defs.length, 1);
-  return api.mcpProvider.resolveMcpServerDefinition(defs[0]);
-}
-
-async function connect(def: vscode.McpHttpServerDefinition): Promise<Client> {
-  const client = new Client({ name: 'extension-host-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(def.uri.toString(true)), { requestInit: { headers: def.headers } }));
-  return client;
-}
-
-type Structured = Record<string, unknown>;
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Structured> {
-  const res = await client.callTool({ name, arguments: args });
-  assert.notEqual(res.isError, true, `${name} failed: ${JSON.stringify(res.content)}`);
-  return res.structuredContent as Structured;
-}
 
 async function setPreset(preset: string | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('agentMemory.sandbox').update('preset', preset, vscode.ConfigurationTarget.Workspace);
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('MCP server definition provider', () => {
   let api: AgentMemoryApi;

@@ -13,7 +13,6 @@ export const completeEpisodeOutput = z.object({
   reward: z.number().describe('0-1 score of the episode (outcome, efficiency, errors recovered).'),
   reflection: reflectionOut,
   patterns: z.array(patternOut).describe('Patterns learned or updated by this completion.'),
-  duplicate_of: z.string().optional().describe('Set when the episode was merged into a near-identical earlier one.'),
 });
 
 export const completeEpisodeTool = defineTool({
@@ -21,7 +20,7 @@ export const completeEpisodeTool = defineTool({
   title: 'Complete an episode',
   tier: 'core',
   description:
-    'Close an open episode with its outcome and optionally your reflection. The memory scores it (reward) and learns or updates the patterns that query_memory and analyze_patterns return.',
+    'Close an open episode with its outcome and optionally your reflection. The memory scores it (reward) and learns or updates the patterns that query_memory and analyze_patterns return. Every run counts, repeats of a task included.',
   input: completeEpisodeInput,
   output: completeEpisodeOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -36,7 +35,6 @@ export const completeEpisodeTool = defineTool({
         reward: round(result.reward),
         reflection: result.reflection,
         patterns,
-        ...(result.duplicateOf ? { duplicate_of: result.duplicateOf } : {}),
       },
       text: `Episode ${result.episode.id} completed (${args.outcome.type}), reward ${round(result.reward, 2)}; ${plural(patterns.length, 'pattern')} learned or updated.`,
     };

@@ -6,7 +6,18 @@ export const healthCheckInput = z.strictObject({});
 export const healthCheckOutput = z.object({
   status: z.enum(['ok', 'degraded']),
   store: z.object({ ok: z.boolean(), read_only: z.boolean(), episodes: z.number().optional(), error: z.string().optional() }),
-  sandbox: z.object({ ok: z.boolean(), workers: z.number(), active: z.number(), queued: z.number(), worker_restarts: z.number(), error: z.string().optional() }),
+  sandbox: z.object({
+    ok: z.boolean(),
+    workers: z.number(),
+    active: z.number(),
+    queued: z.number(),
+    worker_restarts: z.number(),
+    file_system: z.boolean().optional(),
+    network: z.boolean().optional(),
+    allowed_paths: z.array(z.string()).optional().describe('The folders sandboxed code may use, as resolved (real paths) when the configuration was accepted.'),
+    allowed_hosts: z.array(z.string()).optional(),
+    error: z.string().optional(),
+  }),
   server: z.object({
     name: z.string(),
     version: z.string(),
@@ -37,7 +48,18 @@ export const healthCheckTool = defineTool({
     let sandboxPart: z.output<typeof healthCheckOutput>['sandbox'];
     try {
       const m = sandbox.metrics();
-      sandboxPart = { ok: m.workers > 0 || m.total === 0, workers: m.workers, active: m.active, queued: m.queued, worker_restarts: m.workerRestarts };
+      const c = sandbox.config;
+      sandboxPart = {
+        ok: m.workers > 0 || m.total === 0,
+        workers: m.workers,
+        active: m.active,
+        queued: m.queued,
+        worker_restarts: m.workerRestarts,
+        file_system: c.allowFilesystem,
+        network: c.allowNetwork,
+        allowed_paths: c.allowFilesystem ? c.allowedPaths : [],
+        allowed_hosts: c.allowNetwork ? c.allowedHosts : [],
+      };
     } catch (error) {
       sandboxPart = { ok: false, workers: 0, active: 0, queued: 0, worker_restarts: 0, error: error instanceof Error ? error.message : String(error) };
     }

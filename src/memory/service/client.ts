@@ -283,12 +283,6 @@ export class MemoryClient implements MemoryStoreApi {
   listPatterns(...args: CallArgs<'listPatterns'>): Promise<CallResult<'listPatterns'>> {
     return this.call('listPatterns', ...args);
   }
-  episodeGroups(...args: CallArgs<'episodeGroups'>): Promise<CallResult<'episodeGroups'>> {
-    return this.call('episodeGroups', ...args);
-  }
-  insights(...args: CallArgs<'insights'>): Promise<CallResult<'insights'>> {
-    return this.call('insights', ...args);
-  }
   listEpisodes(...args: CallArgs<'listEpisodes'>): Promise<CallResult<'listEpisodes'>> {
     return this.call('listEpisodes', ...args);
   }
@@ -306,6 +300,12 @@ export class MemoryClient implements MemoryStoreApi {
   }
   stats(...args: CallArgs<'stats'>): Promise<CallResult<'stats'>> {
     return this.call('stats', ...args);
+  }
+  episodeGroups(...args: CallArgs<'episodeGroups'>): Promise<CallResult<'episodeGroups'>> {
+    return this.call('episodeGroups', ...args);
+  }
+  insights(...args: CallArgs<'insights'>): Promise<CallResult<'insights'>> {
+    return this.call('insights', ...args);
   }
   recordToolCall(...args: CallArgs<'recordToolCall'>): Promise<CallResult<'recordToolCall'>> {
     return this.call('recordToolCall', ...args);

@@ -31,6 +31,10 @@ export const CALLS = [
 ] as const;
 export type CallName = (typeof CALLS)[number];
 
+type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T];
+/** Compile-time check: an async method added to MemoryStoreApi must be listed in CALLS (close is the client's own). */
+export const UNSERVED_CALLS: Record<Exclude<AsyncMethods<MemoryStoreApi>, CallName | 'close'>, never> = {};
+
 /** What the worker's store offers: the API's calls plus an immediate snapshot. */
 export type ServiceMethods = Pick<MemoryStoreApi, Exclude<CallName, 'snapshot'>> & { snapshot(): Promise<void> };
 export type CallArgs<M extends CallName> = Parameters<ServiceMethods[M]>;

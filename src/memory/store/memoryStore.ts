@@ -70,7 +70,7 @@ import { JournalWriter, writeSnapshot } from '../files';
 import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
 import type { SearchIndex } from '../search';
-import { computeReward, dedupeKey, deriveReflection } from '../learning';
+import { computeReward, deriveReflection } from '../learning';
 import { allEpisodes, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
 import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
@@ -111,7 +111,6 @@ export class MemoryStore implements MemoryStoreApi {
   private retentionTimer?: NodeJS.Timeout;
   private retention: RetentionPolicy;
   private readonly debounceMs: number;
-  private readonly dedupe: boolean;
   private readonly toolFlushMs: number;
 
   private constructor(
@@ -126,7 +125,6 @@ export class MemoryStore implements MemoryStoreApi {
   ) {
     this.retention = options.retention ?? {};
     this.debounceMs = options.snapshotDebounceMs ?? 5000;
-    this.dedupe = options.dedupe ?? true;
     this.toolFlushMs = options.toolUsageFlushMs ?? 2000;
   }
 
@@ -349,13 +347,9 @@ export class MemoryStore implements MemoryStoreApi {
       const endedAt = new Date(Math.max(Date.now(), Date.parse(ep.startedAt))).toISOString();
       const reward = computeReward(v.outcome, ep.steps, ep.startedAt, endedAt);
       const reflection = v.reflection ?? deriveReflection(ep, v.outcome, endedAt, reward);
-      const dKey = dedupeKey(ep, v.outcome);
-      const dup = this.dedupe
-        ? one(this.db, 'SELECT id FROM episodes WHERE dedupe_key = ? AND id <> ? AND outcome_type IS NOT NULL ORDER BY started_at LIMIT 1', [dKey, id])
-        : undefined;
-      const res = this.commit({ t: 'complete', id, endedAt, outcome: v.outcome, reward, reflection, dedupeKey: dKey, ...(dup ? { dupOf: str(dup.id) } : {}) });
+      // Every completion stays, repeats included: they are the evidence patterns and success rates count.
+      const res = this.commit({ t: 'complete', id, endedAt, outcome: v.outcome, reward, reflection });
       this.runRetention();
-      if (dup) return { episode: res.episode!, reward, reflection, patterns: [], duplicateOf: str(dup.id) };
       return { episode: res.episode!, reward, reflection, patterns: patternsByKeys(this.db, res.patternKeys ?? []) };
     });
   }

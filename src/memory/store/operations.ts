@@ -1,13 +1,13 @@
 /**
  * Journal operations: each write is one operation carrying every generated value and
- * decision (ids, timestamps, reward, reflection, duplicate and retention choices), so
+ * decision (ids, timestamps, reward, reflection, retention choices), so
  * replaying the journal is deterministic. `applyOp` applies one to the database (inside
  * the caller's transaction) and returns the index updates to run after COMMIT.
  */
 import type { Database } from 'sql.js';
 import type { Episode, Outcome, Reflection, Step, StoreChange } from '../types';
 import { MemoryError } from '../errors';
-import { dedupeKey } from '../learning';
+import { repeatKey } from '../learning';
 import type { SearchIndex } from '../search';
 import { packJson } from './codec';
 import { addPatterns, removePatterns } from './patterns';
@@ -20,7 +20,17 @@ export type NewEpisode = Pick<Episode, 'id' | 'task' | 'domain' | 'taskType' | '
 export type OpBody =
   | { t: 'create'; ep: NewEpisode }
   | { t: 'step'; id: string; step: Step }
-  | { t: 'complete'; id: string; endedAt: string; outcome: Outcome; reward: number; reflection: Reflection; dedupeKey: string; dupOf?: string }
+  | {
+      t: 'complete';
+      id: string;
+      endedAt: string;
+      outcome: Outcome;
+      reward: number;
+      reflection: Reflection;
+      /** Journals written before schema 4 only: their merge key (unused) and the episode this one was merged into. */
+      dedupeKey?: string;
+      dupOf?: string;
+    }
   | { t: 'delete'; ids: string[]; reason?: 'retention' }
   | { t: 'clear' }
   | { t: 'import'; episodes: Episode[] }
@@ -52,8 +62,8 @@ export function requireEpisode(db: Database, id: string): Episode {
   return e;
 }
 
-function insertEpisode(db: Database, ep: Episode, dKey: string | null): void {
-  db.run(EPISODE_INSERT, episodeRow(ep, dKey));
+function insertEpisode(db: Database, ep: Episode): void {
+  db.run(EPISODE_INSERT, episodeRow(ep, ep.outcome ? repeatKey(ep) : null));
   insertSteps(db, ep.id, ep.steps);
 }
 
@@ -63,7 +73,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
     case 'create': {
       const ep: Episode = { ...op.ep, steps: [] };
       if (one(db, 'SELECT 1 AS x FROM episodes WHERE id = ?', [ep.id])) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
-      insertEpisode(db, ep, null);
+      insertEpisode(db, ep);
       return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_created', episodeId: ep.id }], episode: ep };
     }
     case 'step': {
@@ -80,6 +90,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
       const ep = requireEpisode(db, op.id);
       if (ep.outcome) throw new MemoryError('invalid', `Episode ${op.id} is already completed`);
       if (op.dupOf) {
+        // Replaying a merge recorded by an earlier version: reproduce it (the journal is history).
         const survivor = requireEpisode(db, op.dupOf);
         db.run('UPDATE episodes SET dup_count = dup_count + 1 WHERE id = ?', [op.dupOf]);
         db.run('DELETE FROM episodes WHERE id = ?', [op.id]);
@@ -97,14 +108,14 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
       ep.outcome = op.outcome;
       ep.reward = op.reward;
       ep.reflection = op.reflection;
-      db.run('UPDATE episodes SET ended_at = ?, outcome = ?, outcome_type = ?, reward = ?, reflection = ?, gist = ?, dedupe_key = ? WHERE id = ?', [
+      db.run('UPDATE episodes SET ended_at = ?, outcome = ?, outcome_type = ?, reward = ?, reflection = ?, gist = ?, repeat_key = ? WHERE id = ?', [
         op.endedAt,
         JSON.stringify(op.outcome),
         op.outcome.type,
         op.reward,
         packJson(op.reflection),
         gistOf(op.outcome, op.reflection) ?? null,
-        op.dedupeKey,
+        repeatKey(ep),
         op.id,
       ]);
       const keys = addPatterns(db, [ep]);
@@ -138,7 +149,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
           const found = exists.step();
           exists.reset();
           if (found) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
-          insertEpisode(db, ep, ep.outcome ? dedupeKey(ep, ep.outcome) : null);
+          insertEpisode(db, ep);
         }
       } finally {
         exists.free();

@@ -1,13 +1,14 @@
 /**
  * A query end to end: query terms (plus the caller's expansions), pseudo-relevance
- * feedback, ranking by the search index, then the summaries and the reasons each hit
- * matched.
+ * feedback, ranking by the search index, repeats of a task folded into one hit
+ * (repeats.ts), then the summaries and the reasons each hit matched.
  */
 import type { Database } from 'sql.js';
-import type { QueryHit, QueryOptions, QueryResult } from '../types';
+import type { QueryHit, QueryOptions, QueryResult, Repeats } from '../types';
 import type { QueryTerm, RankedHit, SearchIndex } from '../search';
 import { queryTerms, tokenize } from '../text';
 import { jsonText } from './codec';
+import { foldRanked, foldWindow, repeatsLine, repeatsOf } from './repeats';
 import { rowToSummary, SUMMARY_COLS } from './rows';
 import { all, placeholders, str } from './sql';
 
@@ -35,25 +36,30 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
       terms.push({ term: t, weight: EXPANSION_WEIGHT, expansion: true });
     }
   }
+  const window = foldWindow(o.limit, o.offset);
   if (base.length > 0 && index.documentCount > 3) {
     // The first pass keeps its accumulated scores: the final ranking only adds the feedback terms.
-    const first = index.rank(terms, filter, ctx, 3, 0, now, { keep: true, accumulateFor: { limit: o.limit, offset: o.offset } });
+    const first = index.rank(terms, filter, ctx, 3, 0, now, { keep: true, accumulateFor: { limit: window, offset: 0 } });
     for (const t of feedbackTerms(db, index, first.hits, seen)) {
       seen.add(t);
       terms.push({ term: t, weight: FEEDBACK_WEIGHT, expansion: true });
     }
   }
-  const { hits, total } = index.rank(terms, filter, ctx, o.limit, o.offset, now, { resume: true });
+  const ranked = index.rank(terms, filter, ctx, window, 0, now, { resume: true });
+  const byRank = new Map(ranked.hits.map((h) => [h.id, h]));
+  const hits = foldRanked(db, [...byRank.keys()], o.offset, o.limit).map((id) => byRank.get(id)!);
   const rows = hits.length ? all(db, `SELECT ${SUMMARY_COLS} FROM episodes WHERE id IN (${placeholders(hits.length)})`, hits.map((h) => h.id)) : [];
   const byId = new Map(rows.map((r) => [str(r.id), rowToSummary(r)]));
+  const repeats = repeatsOf(db, hits.map((h) => h.id));
   const out: QueryHit[] = [];
   for (const h of hits) {
     const summary = byId.get(h.id);
     if (!summary) continue;
-    out.push({ episode: summary, score: h.score, why: whyLines(h, summary, now) });
+    const rep = repeats.get(h.id);
+    out.push({ episode: summary, score: h.score, why: whyLines(h, summary, now, rep), ...(rep ? { repeats: rep } : {}) });
   }
   const expanded = terms.filter((t) => t.expansion).map((t) => t.term);
-  return { hits: out, total, expandedTerms: [...base, ...expanded] };
+  return { hits: out, total: ranked.total, expandedTerms: [...base, ...expanded] };
 }
 
 /**
@@ -80,8 +86,9 @@ function feedbackTerms(db: Database, index: SearchIndex, firstHits: RankedHit[],
 }
 
 /** Human-readable reasons: matched terms and fields, related terms, context, outcome, age. */
-function whyLines(h: RankedHit, summary: QueryHit['episode'], now: number): string[] {
+function whyLines(h: RankedHit, summary: QueryHit['episode'], now: number, repeats: Repeats | undefined): string[] {
   const why: string[] = [];
+  if (repeats) why.push(repeatsLine(repeats, now));
   const direct = h.matched.filter((m) => !m.startsWith('~'));
   const via = h.matched.filter((m) => m.startsWith('~')).map((m) => m.slice(1));
   if (direct.length) {

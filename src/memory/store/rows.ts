@@ -80,7 +80,7 @@ export function rowToPattern(r: Row): Pattern {
 }
 
 /** The episodes row of an episode, as INSERT parameters (its steps go to their own rows: steps.ts). */
-export function episodeRow(ep: Episode, dedupeKey: string | null): (string | number | Uint8Array | null)[] {
+export function episodeRow(ep: Episode, repeatKey: string | null): (string | number | Uint8Array | null)[] {
   return [
     ep.id,
     ep.task,
@@ -97,9 +97,9 @@ export function episodeRow(ep: Episode, dedupeKey: string | null): (string | num
     ep.reward ?? null,
     ep.reflection ? packJson(ep.reflection) : null,
     gistOf(ep.outcome, ep.reflection) ?? null,
-    dedupeKey,
+    repeatKey,
   ];
 }
 
-export const EPISODE_INSERT = `INSERT INTO episodes(id, task, domain, task_type, context, started_at, ended_at, steps, step_count, tools, outcome, outcome_type, reward, reflection, gist, dedupe_key)
+export const EPISODE_INSERT = `INSERT INTO episodes(id, task, domain, task_type, context, started_at, ended_at, steps, step_count, tools, outcome, outcome_type, reward, reflection, gist, repeat_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;

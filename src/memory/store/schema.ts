@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import initSqlJs from 'sql.js';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { MemoryError } from '../errors';
+import { repeatKey } from '../learning';
+import type { TaskType } from '../types';
 import { packJson, parseJson } from './codec';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
@@ -35,7 +37,7 @@ export function loadSqlJs(wasmPath = defaultWasmPath()): Promise<SqlJsStatic> {
   return p;
 }
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Page size of new databases. */
 const PAGE_SIZE = 16384;
@@ -101,6 +103,24 @@ const MIGRATIONS: ((db: Database) => void)[] = [
       insert.free();
     }
     db.exec("UPDATE episodes SET steps = '[]'");
+  },
+  // 4: completions no longer merge near-duplicates (every repeat is evidence); the merge key
+  // becomes the key of a task's repeats (learning.ts repeatKey), which query answers fold by.
+  // dup_count stays: repeats merged away by earlier versions, still counted when folding.
+  (db) => {
+    db.exec('DROP INDEX IF EXISTS episodes_dedupe; ALTER TABLE episodes RENAME COLUMN dedupe_key TO repeat_key; UPDATE episodes SET repeat_key = NULL;');
+    const upd = db.prepare('UPDATE episodes SET repeat_key = ? WHERE id = ?');
+    const sel = db.prepare('SELECT id, task, domain, task_type FROM episodes WHERE outcome_type IS NOT NULL');
+    try {
+      while (sel.step()) {
+        const [id, task, domain, taskType] = sel.get() as string[];
+        upd.run([repeatKey({ task, domain, taskType: taskType as TaskType }), id]);
+      }
+    } finally {
+      sel.free();
+      upd.free();
+    }
+    db.exec('CREATE INDEX episodes_repeat ON episodes(repeat_key)');
   },
 ];
 

@@ -19,7 +19,7 @@ export interface Setup {
   /** Globals replaced by denial stubs. */
   d: string[];
   /** The `fs` methods: host calls when `fs` is on, denial stubs when it is off. */
-  f: string[];
+  f: readonly string[];
   /** Host function names (dotted paths). */
   n: string[];
   fs: boolean;

@@ -34,19 +34,22 @@ export async function runWholeFlow(client: Client): Promise<void> {
     await ok(client, 'add_episode_step', { episode_id, tool: 'run_tests', action: 'reproduce the crash', result: { status: 'error', message: 'TypeError: cannot read properties of undefined' } });
     const step = await ok<{ step_number: number }>(client, 'add_episode_step', { episode_id, tool: 'edit_file', action: 'guard against a missing section', parameters: { file: 'loader.ts' }, result: { status: 'success' } });
     assert.equal(step.step_number, 3);
-    const done = await ok<{ reward: number; reflection: { insights: string[] }; patterns: unknown[]; duplicate_of?: string }>(client, 'complete_episode', {
+    const done = await ok<{ episode_id: string; reward: number; reflection: { insights: string[] }; patterns: unknown[] }>(client, 'complete_episode', {
       episode_id,
       outcome: { type: 'success', verdict: 'crash fixed, tests pass' },
     });
     assert.ok(done.reward > 0 && done.reward <= 1, `reward ${done.reward}`);
     assert.ok(Array.isArray(done.reflection.insights));
-    assert.equal(done.duplicate_of, undefined);
+    assert.equal(done.episode_id, episode_id, 'answers with the id it was given');
   }
 
   const q = await ok<{ hits: { episode_id: string; score: number; why: string[] }[]; total: number }>(client, 'query_memory', { query: 'YAML config parsing crash', limit: 5 });
   assert.ok(q.total >= 2, `query total ${q.total}`);
   assert.ok(ids.includes(q.hits[0].episode_id));
   assert.ok(q.hits[0].why.length > 0);
+  // An agent's alternative wording finds what its own words miss.
+  const alt = await ok<{ hits: { episode_id: string; why: string[] }[] }>(client, 'query_memory', { query: 'settings file blows up on load', alternatives: ['YAML parsing crash', 'TypeError in config loader'], limit: 5 });
+  assert.ok(ids.includes(alt.hits[0]?.episode_id), JSON.stringify(alt.hits));
 
   const got = await ok<{ episode: { steps: unknown[]; outcome: { type: string } } }>(client, 'get_episode', { episode_id: ids[0] });
   assert.equal(got.episode.steps.length, 3);

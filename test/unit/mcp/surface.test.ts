@@ -112,7 +112,7 @@ for (const transport of transports()) {
       assert.match(text, /^Invalid arguments for query_memory: /);
       assert.match(text, /"query": expected string, got number 5/);
       assert.match(text, /"limit": must be at most 50, got number 500/);
-      assert.match(text, /Parameters: query, domain\?, task_type\?, limit\?, offset\?\./);
+      assert.match(text, /Parameters: query, alternatives\?, domain\?, task_type\?, limit\?, offset\?\./);
       assert.doesNotMatch(text, /MCP error|Input validation error/);
       const extra = await call(c.client, 'create_episode', { task: 'x', task_type: 'debugging', colour: 'red' });
       assert.match(textOf(extra), /unknown field "colour"/);

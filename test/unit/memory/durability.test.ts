@@ -46,7 +46,7 @@ describe('memory store: durability', () => {
     }
   });
 
-  it('replays interleaved episodes, deletions and merges to the same state as the live store', async () => {
+  it('replays interleaved episodes, deletions and repeats to the same state as the live store', async () => {
     let store = await openStore(dir);
     await record(store, 'echo before the snapshot', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
     await store.snapshot();
@@ -62,8 +62,9 @@ describe('memory store: durability', () => {
     await store.deleteEpisode(c);
     const d1 = await record(store, 'delta twin', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
     const d2 = await record(store, 'delta twin', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
-    assert.equal(d2, d1, 'merged into the first twin');
+    assert.notEqual(d2, d1, 'a repeat is kept as its own episode');
     const live = {
+      twins: await store.query({ query: 'delta twin' }),
       a: await store.getEpisode(a.id),
       b: await store.getEpisode(b.id),
       list: await store.listEpisodes({ limit: 50 }),
@@ -88,6 +89,9 @@ describe('memory store: durability', () => {
       );
       assert.equal(q.total, live.q.total);
       assert.equal((await store.query({ query: 'alpha progress' })).hits[0]?.episode.id, a.id);
+      const twins = await store.query({ query: 'delta twin' });
+      assert.deepEqual(twins.hits[0].repeats, live.twins.hits[0].repeats);
+      assert.equal(twins.hits[0].repeats?.count, 2);
     } finally {
       await store.close();
       rmDir(copy);

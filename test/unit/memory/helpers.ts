@@ -1,3 +1,4 @@
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -44,7 +45,8 @@ export async function record(
   });
   for (const [tool, action, result] of steps) await store.addStep(ep.id, { tool, action, result, latencyMs: 10 });
   const res = await store.completeEpisode(ep.id, { outcome });
-  return res.duplicateOf ?? ep.id;
+  assert.equal(res.episode.id, ep.id, 'completing answers with the id it was given');
+  return ep.id;
 }
 
 /** Mocha hooks giving each test of the suite a fresh store in a fresh folder (`ctx.store`, `ctx.dir`). */

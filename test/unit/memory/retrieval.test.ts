@@ -20,7 +20,7 @@ describe('memory store: retrieval', () => {
   const ids: Record<string, string> = {};
   before(async () => {
     dir = tmpDir();
-    store = await openStore(dir, { dedupe: false });
+    store = await openStore(dir);
     const S = { type: 'success' as const, verdict: 'done' };
     const F = { type: 'failure' as const, reason: 'gave up' };
     ids.jwt = await record(store, 'Fix JWT token expiry check in the auth middleware', 'debugging', [['read_file', 'open authMiddleware.ts', ok()], ['run_tests', 'npm test auth', err('AssertionError: expected 401 to equal 200 in verifyToken')], ['edit_file', 'compare exp with Date.now()/1000', ok()]], S, { language: 'typescript', framework: 'express', tags: ['auth'] });
@@ -33,8 +33,9 @@ describe('memory store: retrieval', () => {
     ids.refactor = await record(store, 'Refactor getUserProfile into smaller functions', 'refactoring', [['read_file', 'userService.ts getUserProfile', ok()], ['edit_file', 'extract loadAvatar and formatName', ok()]], F, { language: 'typescript', tags: ['tech-debt'] });
     ids.rust = await record(store, 'Rust borrow checker error in the parser loop', 'debugging', [['run_build', 'cargo build', err('error[E0502]: cannot borrow `tokens` as mutable because it is also borrowed as immutable')], ['edit_file', 'clone the peeked token', ok()]], S, { language: 'rust' });
     ids.i18n = await record(store, 'Add German translations to the settings page', 'code_generation', [['edit_file', 'de.json settings keys', ok()]], S, { language: 'typescript', framework: 'react', tags: ['i18n'] });
+    const PACKAGES = ['lodash', 'chalk', 'yargs', 'zod', 'mocha', 'express', 'react', 'axios', 'dayjs', 'uuid', 'commander', 'debug', 'semver', 'glob', 'rimraf'];
     for (let i = 0; i < 15; i++) {
-      await record(store, `Unrelated chore number ${i}: bump dependency ${['lodash', 'chalk', 'yargs', 'zod', 'mocha'][i % 5]} to the next minor`, 'other', [['run_terminal', `npm install pkg${i}`, ok()]], S, { language: 'javascript' });
+      await record(store, `Unrelated chore number ${i}: bump dependency ${PACKAGES[i]} to the next minor`, 'other', [['run_terminal', `npm install pkg${i}`, ok()]], S, { language: 'javascript' });
     }
   });
   after(async () => {
@@ -254,9 +255,32 @@ describe('memory store: retention and schema', () => {
     await again.close();
   });
 
+  it('migrates a schema 3 database: merge keys become repeat keys, merged repeats still count', async () => {
+    const store = await openStore(dir);
+    const a = await record(store, 'Flush the CDN cache for release 41', 'other', [['run_terminal', 'purge', ok()]], { type: 'success', verdict: 'purged' });
+    const b = await record(store, 'Flush the CDN cache for release 42', 'other', [['run_terminal', 'purge', ok()]], { type: 'success', verdict: 'purged' });
+    // As an earlier version left it: the old column and key, and one repeat merged into `a`.
+    const db = (store as unknown as { db: { run(sql: string, p?: unknown[]): void } }).db;
+    db.run('DROP INDEX episodes_repeat');
+    db.run('ALTER TABLE episodes RENAME COLUMN repeat_key TO dedupe_key');
+    db.run("UPDATE episodes SET dedupe_key = 'old-' || id, dup_count = CASE WHEN id = ? THEN 1 ELSE 0 END", [a]);
+    db.run('CREATE INDEX episodes_dedupe ON episodes(dedupe_key)');
+    db.run("UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+    await store.recordToolCall('forces a snapshot on close');
+    await store.close();
+    const again = await openStore(dir);
+    try {
+      assert.equal(_schemaVersion(again), '4');
+      const hit = (await again.query({ query: 'flush cdn cache' })).hits[0];
+      assert.deepEqual([hit.repeats?.count, hit.repeats?.succeeded, [...hit.repeats!.ids].sort()], [3, 3, [a, b].sort()]);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('records the schema version and refuses a newer one', async () => {
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '3');
+    assert.equal(_schemaVersion(store), '4');
     (store as unknown as { db: { run(sql: string): void } }).db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     await store.createEpisode({ task: 'force a snapshot', taskType: 'other' });
     await store.close();

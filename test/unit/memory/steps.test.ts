@@ -90,7 +90,7 @@ describe('memory store: steps as rows', () => {
     db.close();
 
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '3');
+    assert.equal(_schemaVersion(store), '4');
     assert.deepEqual((await store.getEpisode('ep_small'))?.steps, small);
     assert.deepEqual((await store.getEpisode('ep_large'))?.steps, large);
     assert.deepEqual((await store.getEpisodePage('ep_large', { offset: 28 }))?.episode.steps.map((s) => s.n), [29, 30]);

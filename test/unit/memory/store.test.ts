@@ -127,27 +127,41 @@ describe('memory store: episodes', () => {
     assert.deepEqual(seen.map((c) => c.type), ['episode_created', 'episode_updated', 'episode_completed', 'episode_deleted', 'cleared']);
   });
 
-  it('merges near-identical episodes on completion', async () => {
+  it('keeps every repeat: 5 runs of one task (3 succeed) are 5 episodes, counted 3 of 5 in patterns, folded into one query hit', async () => {
     const steps: [string, string, ReturnType<typeof ok>][] = [['grep', 'search', ok()], ['edit', 'fix', ok()]];
-    const a = await record(store, 'Fix typo in README line 12', 'documentation', steps, { type: 'success', verdict: 'fixed' });
-    const ep = await store.createEpisode({ task: 'fix typo in  README line 40', taskType: 'documentation' });
-    for (const [tool, action, result] of steps) await store.addStep(ep.id, { tool, action, result });
-    const res = await store.completeEpisode(ep.id, { outcome: { type: 'success', verdict: 'fixed again' } });
-    assert.equal(res.duplicateOf, a);
-    assert.equal(res.episode.id, a);
-    assert.equal(await store.getEpisode(ep.id), undefined);
-    assert.equal((await store.stats()).episodes, 1);
-    // A different tool sequence is not a duplicate.
-    const c = await record(store, 'Fix typo in README line 99', 'documentation', [['edit', 'fix', ok()]], { type: 'success', verdict: 'fixed' });
-    assert.notEqual(c, a);
-  });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const ep = await store.createEpisode({ task: `Fix typo in README line ${10 + i}`, taskType: 'documentation' });
+      for (const [tool, action, result] of steps) await store.addStep(ep.id, { tool, action, result });
+      const outcome = i < 3 ? { type: 'success' as const, verdict: 'fixed' } : { type: 'failure' as const, reason: 'wrong line' };
+      const res = await store.completeEpisode(ep.id, { outcome });
+      assert.equal(res.episode.id, ep.id, 'never answers with another id');
+      ids.push(ep.id);
+    }
+    await record(store, 'Rename the build script', 'documentation', [['edit', 'rename', ok()]], { type: 'success', verdict: 'renamed' });
+    assert.equal((await store.stats()).completedEpisodes, 6);
+    for (const id of ids) assert.ok(await store.getEpisode(id));
+    const seq = (await store.listPatterns({ kind: 'tool_sequence' })).find((p) => p.description === 'Tool sequence grep → edit')!;
+    assert.equal(seq.occurrences, 5);
+    assert.equal(seq.successRate, 0.6);
+    assert.deepEqual([...seq.evidence].sort(), [...ids].sort());
 
-  it('can disable de-duplication', async () => {
-    await store.close();
-    store = await openStore(dir, { dedupe: false });
-    const a = await record(store, 'same task', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
-    const b = await record(store, 'same task', 'other', [['t', 'a', ok()]], { type: 'success', verdict: 'v' });
-    assert.notEqual(a, b);
+    const r = await store.query({ query: 'typo in the readme' });
+    const typos = r.hits.filter((h) => h.episode.task.startsWith('Fix typo'));
+    assert.equal(typos.length, 1, 'the repeats are one hit');
+    const hit = typos[0];
+    assert.equal(r.hits[0], hit);
+    assert.ok(ids.includes(hit.episode.id));
+    assert.deepEqual(
+      { count: hit.repeats?.count, succeeded: hit.repeats?.succeeded, ids: [...(hit.repeats?.ids ?? [])].sort() },
+      { count: 5, succeeded: 3, ids: [...ids].sort() },
+    );
+    assert.ok(hit.why.some((w) => /^seen 5×, 3 succeeded, last today/.test(w)), hit.why.join(' / '));
+    // Deleting a repeat takes it out of the count and of the patterns.
+    await store.deleteEpisode(ids[4]);
+    assert.equal((await store.query({ query: 'typo in the readme' })).hits[0].repeats?.count, 4);
+    const after = (await store.listPatterns({ kind: 'tool_sequence' })).find((p) => p.description === 'Tool sequence grep → edit')!;
+    assert.deepEqual([after.occurrences, after.successRate], [4, 0.75]);
   });
 
   it('exports and imports with validation; a bad file changes nothing', async () => {

@@ -60,6 +60,24 @@ describe('sandbox pattern screen', () => {
     if (r.ok) assert.equal(r.code.split('\n').length, 4);
     const bad = stripTypes('const a: number = 1;\nconst b: = 2;');
     assert.ok(!bad.ok);
-    if (!bad.ok) assert.equal(bad.line, 2);
+    if (!bad.ok && !bad.timedOut) assert.equal(bad.line, 2);
+  });
+
+  it('time-boxes an input that makes the type stripper backtrack, and caches the answer', () => {
+    // 82 characters that keep sucrase's parser busy for tens of seconds unbounded.
+    const evil = 'x=' + '<T>('.repeat(20);
+    let t = performance.now();
+    const r = stripTypes(evil, 100);
+    const first = performance.now() - t;
+    assert.ok(!r.ok && r.timedOut, JSON.stringify(r));
+    assert.match(r.message, /took more than 100 ms/);
+    assert.ok(first < 2000, `stopped after ${first} ms`);
+    t = performance.now();
+    assert.deepEqual(stripTypes(evil, 100), r);
+    assert.ok(performance.now() - t < 50, 'the second time comes from the cache');
+    // A normal input is unaffected and also cached.
+    const ok = stripTypes('const a: number = 1; return a', 100);
+    assert.ok(ok.ok);
+    assert.equal(stripTypes('const a: number = 1; return a', 100), ok);
   });
 });

@@ -226,7 +226,8 @@ describe('sandbox security', function () {
       await expectHealthy(sb);
     });
     it('2 a memory bomb stops at the memory limit', async () => {
-      const r = await run('const a = []; for (let i = 0; ; i++) a.push({ i, s: "x" + i }); ', cfg({ maxMemoryMb: 32 }));
+      // A generous deadline: on a loaded machine the memory limit must still be what stops it.
+      const r = await run('const a = []; for (let i = 0; ; i++) a.push({ i, s: "x" + i }); ', cfg({ maxMemoryMb: 32, maxExecutionTimeMs: 30_000 }));
       expectError(r, 'memory_limit');
       await expectHealthy(sb);
     });

@@ -1,8 +1,15 @@
 import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import * as os from 'node:os';
 import path from 'node:path';
 import { effectiveSandboxConfig } from '../../../src/views/settings';
 
-const ws = path.resolve('/work/project');
+// A real workspace folder: allowed paths are resolved (real paths) when the settings are read.
+const ws = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'settings-ws-')));
+const abs = path.join(ws, 'abs', 'dir');
+mkdirSync(path.join(ws, 'data'));
+mkdirSync(abs, { recursive: true });
+after(() => rmSync(ws, { recursive: true, force: true }));
 
 describe('views/settings: effective sandbox config from settings', () => {
   it('uses the chosen preset in a trusted workspace', () => {
@@ -29,14 +36,27 @@ describe('views/settings: effective sandbox config from settings', () => {
   });
 
   it('resolves workspace-relative allowed paths and grants them only under permissive', () => {
-    const permissive = effectiveSandboxConfig({ preset: 'permissive', allowedPaths: ['data', '/abs/dir'], allowedHosts: ['API.example.com'] }, { trusted: true, workspaceFolders: [ws] });
-    assert.deepEqual(permissive.config.allowedPaths, [path.join(ws, 'data'), '/abs/dir']);
+    const permissive = effectiveSandboxConfig({ preset: 'permissive', allowedPaths: ['data', abs], allowedHosts: ['API.example.com'] }, { trusted: true, workspaceFolders: [ws] });
+    assert.deepEqual(permissive.config.allowedPaths, [path.join(ws, 'data'), abs]);
     assert.equal(permissive.config.allowNetwork, true);
     assert.deepEqual(permissive.config.allowedHosts, ['api.example.com']);
     const def = effectiveSandboxConfig({ preset: 'default', allowedPaths: ['data'], allowedHosts: ['example.com'] }, { trusted: true, workspaceFolders: [ws] });
     assert.equal(def.config.allowFilesystem, false);
     assert.equal(def.config.allowNetwork, false);
     assert.equal(def.notes.length, 2);
+  });
+
+  it('refuses, with a note, an allowed path that is or leads to the root, the home folder or a system tree, and one that does not exist', () => {
+    symlinkSync('/', path.join(ws, 'to-root'));
+    symlinkSync('/etc', path.join(ws, 'to-etc'));
+    const r = effectiveSandboxConfig({ preset: 'permissive', allowedPaths: ['to-root', 'to-etc', os.homedir(), 'missing', 'data'] }, { trusted: true, workspaceFolders: [ws] });
+    assert.deepEqual(r.config.allowedPaths, [path.join(ws, 'data')]);
+    const notes = r.notes.join('\n');
+    assert.match(notes, /to-root" resolves to "\/", which is the file-system root/);
+    assert.match(notes, /to-etc" resolves to "\/etc", which is the system tree \/etc/);
+    assert.match(notes, /home folder/);
+    assert.match(notes, /missing" does not exist/);
+    assert.equal(r.notes.filter((n) => n.startsWith('Refused: the allowed path')).length, 4);
   });
 
   it('applies valid overrides and ignores invalid ones with a note, keeping the preset', () => {

@@ -1,0 +1,139 @@
+/**
+ * The memory service (the store in its worker thread, MemoryClient) against the same store
+ * in the caller's thread (MemoryStore, the baseline), measured in the same run: how long the
+ * caller's event loop is blocked (perf_hooks.monitorEventLoopDelay max and p99) during each
+ * phase, and the phase's latency. `npm run bench:memory` runs it after memory.bench.ts.
+ *   BENCH_SIZES=10000,100000   episodes (default 10000; add 100000 for the large tier)
+ *   BENCH_STEPS=10000          add_episode_step calls into one episode (default 10000)
+ * Phases: import (chunks of 500), open (cold, from the snapshot), the first query, 1,000
+ * queries 50 at a time, BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the last
+ * 10), a snapshot and an export.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { MemoryClient, MemoryStore } from '../src/memory';
+import type { Episode, MemoryStoreApi } from '../src/memory';
+import { genEpisode, genQuery } from './memory.bench';
+
+type Store = MemoryStoreApi & { snapshot(): Promise<void> };
+type Kind = 'worker' | 'in_process';
+
+const now = (): number => performance.now();
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return r1(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]);
+}
+
+/** Runs a phase with the caller's event-loop delay monitored; returns its wall time and the delay's max and p99 (ms). */
+async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; eld_max_ms: number; eld_p99_ms: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const t = now();
+  const value = await fn();
+  const ms = now() - t;
+  // Let the monitor see the loop once more after the phase's last callback.
+  await new Promise((r) => setTimeout(r, 5));
+  h.disable();
+  return { value, ms: r1(ms), eld_max_ms: r1(h.max / 1e6), eld_p99_ms: r1(h.percentile(99) / 1e6) };
+}
+
+function open(kind: Kind, dir: string): Promise<Store> {
+  const options = { dir, snapshotDebounceMs: 3_600_000, dedupe: false };
+  return kind === 'worker' ? MemoryClient.open(options) : MemoryStore.open(options);
+}
+
+async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-svc-bench-${kind}-${n}-`));
+  const t0 = Date.now();
+  const out: Record<string, unknown> = { bench: 'memory_service', store: kind, episodes: n };
+  try {
+    let store = await open(kind, dir);
+    // Generated beforehand: only the store's work falls inside the phase.
+    const chunks: Episode[][] = [];
+    for (let i = 0; i < n; i += 500) chunks.push(Array.from({ length: Math.min(500, n - i) }, () => genEpisode(t0).ep));
+    const imp = await phase(async () => {
+      for (const episodes of chunks) await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
+    });
+    chunks.length = 0;
+    out.import = { ms: imp.ms, eld_max_ms: imp.eld_max_ms, eld_p99_ms: imp.eld_p99_ms };
+    await store.close();
+
+    const opened = await phase(() => open(kind, dir));
+    store = opened.value;
+    out.open = { ms: opened.ms, eld_max_ms: opened.eld_max_ms, eld_p99_ms: opened.eld_p99_ms };
+    const queries = Array.from({ length: 1000 }, () => genQuery());
+    const first = await phase(() => store.query({ query: queries[0] }));
+    out.first_query = { ms: first.ms, eld_max_ms: first.eld_max_ms, eld_p99_ms: first.eld_p99_ms };
+
+    const lat: number[] = [];
+    const many = await phase(async () => {
+      for (let i = 0; i < queries.length; i += 50) {
+        await Promise.all(
+          queries.slice(i, i + 50).map(async (q) => {
+            const t = now();
+            await store.query({ query: q, limit: 10 });
+            lat.push(now() - t);
+          }),
+        );
+      }
+    });
+    out.queries_1000_by_50 = { ms: many.ms, per_query_p50_ms: pct(lat, 50), per_query_p99_ms: pct(lat, 99), eld_max_ms: many.eld_max_ms, eld_p99_ms: many.eld_p99_ms };
+    const serial: number[] = [];
+    for (const q of queries.slice(0, 200)) {
+      const t = now();
+      await store.query({ query: q, limit: 10 });
+      serial.push(now() - t);
+    }
+    out.query_serial_p50_ms = pct(serial, 50);
+    out.query_serial_p99_ms = pct(serial, 99);
+
+    const stepLat: number[] = [];
+    const ep = await store.createEpisode({ task: 'one very long session of edits', taskType: 'refactoring' });
+    const st = await phase(async () => {
+      for (let i = 1; i <= steps; i++) {
+        const t = now();
+        await store.addStep(ep.id, { tool: i % 3 ? 'edit_file' : 'run_tests', action: `change ${i}`, parameters: { path: `src/f${i % 50}.ts` }, result: { status: 'success', output: `ok ${i}` } });
+        stepLat.push(now() - t);
+      }
+    });
+    out.add_steps = {
+      steps,
+      ms: st.ms,
+      p50_first_10_ms: pct(stepLat.slice(0, 10), 50),
+      p50_last_10_ms: pct(stepLat.slice(-10), 50),
+      p50_first_500_ms: pct(stepLat.slice(0, 500), 50),
+      p50_last_500_ms: pct(stepLat.slice(-500), 50),
+      ratio_last_to_first_500: r1(pct(stepLat.slice(-500), 50) / pct(stepLat.slice(0, 500), 50)),
+      eld_max_ms: st.eld_max_ms,
+      eld_p99_ms: st.eld_p99_ms,
+    };
+    const snap = await phase(() => store.snapshot());
+    out.snapshot = { ms: snap.ms, eld_max_ms: snap.eld_max_ms, eld_p99_ms: snap.eld_p99_ms };
+    const exp = await phase(() => store.exportAll());
+    out.export = { ms: exp.ms, episodes: exp.value.episodes.length, eld_max_ms: exp.eld_max_ms, eld_p99_ms: exp.eld_p99_ms };
+    out.rss_mb = Math.round(process.memoryUsage().rss / 1048576);
+    await store.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  emit(out);
+}
+
+async function main(): Promise<void> {
+  const sizes = (process.env.BENCH_SIZES ?? '10000').split(',').map(Number);
+  const steps = Number(process.env.BENCH_STEPS ?? 10_000);
+  emit({ bench: 'memory_service', node: process.version, cpus: os.cpus().length, load: os.loadavg().map(r1) });
+  for (const n of sizes) {
+    await runKind('worker', n, steps);
+    await runKind('in_process', n, steps);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
