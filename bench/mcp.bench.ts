@@ -3,6 +3,8 @@
  * One JSON object per line:
  *  - {"bench":"mcp","transport","tool","calls","p50_ms","p99_ms","mean_ms"}: sequential tools/call round trips;
  *  - {"bench":"mcp","transport","tool","clients":10,"calls","calls_per_s"}: throughput with 10 concurrent clients;
+ *  - {"bench":"mcp","transport","resource","reads","p50_ms"}: resources/read of a 1,000-step episode (Markdown);
+ *  - {"bench":"mcp","setup":"tools/list",...}: the listing's size in characters (and ~tokens at 4 characters a token);
  *  - {"bench":"mcp","target",...,"pass"}: the issue's targets.
  * Real parts: a MemoryStore in a temp folder seeded with BENCH_EPISODES (default 10,000) episodes,
  * the Sandbox with the bundled worker, and the built dist/cli.js for stdio.
@@ -40,10 +42,16 @@ const DOMAINS = ['web-api', 'cli', 'data-pipeline', 'frontend', 'infra', 'mobile
 const TOOLS = ['read_file', 'edit_file', 'run_tests', 'grep_search', 'run_terminal', 'git_diff', 'run_build'];
 const TYPES: TaskType[] = ['code_generation', 'debugging', 'refactoring', 'testing', 'analysis', 'documentation'];
 
-function genEpisode(i: number, t0: number): Episode {
+/** The episode the resource read is measured on: LONG_STEPS steps, completed. */
+const LONG_ID = 'bench_long';
+const LONG_STEPS = 1000;
+const LONG_URI = `memory://episodes/${LONG_ID}`;
+const READS = Number(process.env.BENCH_READS ?? 100);
+
+function genEpisode(i: number, t0: number, stepCount = 3 + Math.floor(rnd() * 5)): Episode {
   const started = t0 - Math.floor(rnd() * 90 * 86_400_000);
   const task = `${pick(VERBS)} the ${pick(NOUNS)} that ${pick(ISSUES)} (${pick(DOMAINS)} ticket ${1000 + i})`;
-  const steps = Array.from({ length: 3 + Math.floor(rnd() * 5) }, (_, n) => {
+  const steps = Array.from({ length: stepCount }, (_, n) => {
     const fails = rnd() < 0.15;
     return {
       n: n + 1,
@@ -120,6 +128,24 @@ async function sequential(transport: string, client: Client): Promise<void> {
     results.set(`${transport}/${label(w, i)}`, p50);
     out({ transport, tool: label(w, i), episodes: EPISODES, calls: CALLS, p50_ms: r3(p50), p99_ms: r3(pct(times, 99)), mean_ms: r3(times.reduce((a, b) => a + b, 0) / times.length) });
   }
+  {
+    const read = async (): Promise<number> => {
+      const r = await client.readResource({ uri: LONG_URI });
+      const text = (r.contents[0] as { text?: string }).text ?? '';
+      if (!text.includes(`${LONG_STEPS}. \``)) throw new Error(`the ${LONG_STEPS}-step episode read back without its last step`);
+      return text.length;
+    };
+    for (let k = 0; k < 10; k++) await read();
+    const times: number[] = [];
+    let chars = 0;
+    for (let k = 0; k < READS; k++) {
+      const t = performance.now();
+      chars = await read();
+      times.push(performance.now() - t);
+    }
+    results.set(`${transport}/(resource read)`, pct(times, 50));
+    out({ transport, resource: `episode with ${LONG_STEPS} steps`, episodes: EPISODES, reads: READS, markdown_chars: chars, p50_ms: r3(pct(times, 50)), p99_ms: r3(pct(times, 99)) });
+  }
 }
 
 async function concurrent(transport: string, clients: Client[], note?: string): Promise<void> {
@@ -145,6 +171,7 @@ async function main(): Promise<void> {
     const ts = performance.now();
     for (let i = 0; i < EPISODES; i += 2000) {
       const episodes = Array.from({ length: Math.min(2000, EPISODES - i) }, (_, j) => genEpisode(i + j, t0));
+      if (i === 0) episodes[0] = { ...genEpisode(0, t0, LONG_STEPS), id: LONG_ID };
       await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
     }
     out({ setup: 'seed', episodes: (await store.stats()).episodes, ms: Math.round(performance.now() - ts) });
@@ -167,6 +194,15 @@ async function main(): Promise<void> {
         x.push(performance.now() - t);
       }
       out({ transport: 'direct (no MCP)', tool: 'store.query', episodes: EPISODES, calls: CALLS, p50_ms: r3(pct(q, 50)), p99_ms: r3(pct(q, 99)) });
+      const g: number[] = [];
+      for (let k = 0; k < 10; k++) await store.getEpisodePage(LONG_ID, { limit: LONG_STEPS });
+      for (let k = 0; k < READS; k++) {
+        const t = performance.now();
+        await store.getEpisodePage(LONG_ID, { limit: LONG_STEPS });
+        g.push(performance.now() - t);
+      }
+      results.set('direct/getEpisodePage', pct(g, 50));
+      out({ transport: 'direct (no MCP)', tool: `store.getEpisodePage (${LONG_STEPS} steps)`, episodes: EPISODES, calls: READS, p50_ms: r3(pct(g, 50)), p99_ms: r3(pct(g, 99)) });
       out({ transport: 'direct (no MCP)', tool: 'sandbox.execute', calls: CALLS, p50_ms: r3(pct(x, 50)), p99_ms: r3(pct(x, 99)) });
     }
 
@@ -180,6 +216,10 @@ async function main(): Promise<void> {
         await client.connect(a);
         return { server, client };
       }));
+      const { tools } = await pairs[0].client.listTools();
+      const listChars = JSON.stringify({ tools }).length;
+      results.set('tools/list chars', listChars);
+      out({ setup: 'tools/list', tools: tools.length, note: 'core tools, as listed before discover_tools', chars: listChars, tokens_est: Math.round(listChars / 4) });
       await sequential('in-memory', pairs[0].client);
       await concurrent('in-memory', pairs.map((p) => p.client));
       for (const p of pairs) await p.client.close();
@@ -202,8 +242,9 @@ async function main(): Promise<void> {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           process.stdout.write(`${line}\n`);
-          const o = JSON.parse(line) as { transport?: string; tool?: string; p50_ms?: number; clients?: number };
+          const o = JSON.parse(line) as { transport?: string; tool?: string; resource?: string; p50_ms?: number; clients?: number };
           if (o.transport && o.tool && o.p50_ms !== undefined && o.clients === undefined) results.set(`${o.transport}/${o.tool}`, o.p50_ms);
+          if (o.transport && o.resource && o.p50_ms !== undefined) results.set(`${o.transport}/(resource read)`, o.p50_ms);
         }
       });
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -226,12 +267,16 @@ async function main(): Promise<void> {
     const targets = [
       { target: 'execute_agent_code (simple script) over HTTP p50', key: 'http/execute_agent_code', limit: 5 },
       { target: `query_memory at ${EPISODES} episodes over HTTP p50`, key: 'http/query_memory', limit: 10 },
+      { target: `resources/read of a ${LONG_STEPS}-step episode at ${EPISODES} episodes over HTTP p50`, key: 'http/(resource read)', limit: 20 },
     ];
+    const listChars = results.get('tools/list chars') ?? NaN;
+    out({ target: 'tools/list for the core tools ≤ 12,000 characters', chars: listChars, tokens_est: Math.round(listChars / 4), pass: listChars <= 12_000 });
     // Timings scale with the machine's load: the same run's HTTP ping is the reference.
     const ping = results.get('http/(ping)') ?? NaN;
     for (const t of targets) {
       const v = results.get(t.key) ?? NaN;
-      out({ target: t.target, p50_ms: r3(v), limit_ms: t.limit, pass: v <= t.limit, over_http_ping_p50: r3(v / ping), load_avg_1m: r3(os.loadavg()[0]) });
+      const extra = t.key === 'http/(resource read)' ? { over_store_read_p50: r3(v / (results.get('direct/getEpisodePage') ?? NaN)) } : {};
+      out({ target: t.target, p50_ms: r3(v), limit_ms: t.limit, pass: v <= t.limit, over_http_ping_p50: r3(v / ping), ...extra, load_avg_1m: r3(os.loadavg()[0]) });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

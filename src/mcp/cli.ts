@@ -2,8 +2,10 @@
  * `memory-mcp`: the standalone MCP server (bundled to dist/cli.js with a shebang).
  * stdio by default (stdout carries only protocol; logs and anything printed go
  * to stderr); `--http [PORT]` serves Streamable HTTP on 127.0.0.1 and prints
- * the URL, the token and a client configuration. Exit codes: 0 ok, 1 runtime
- * failure, 2 bad arguments or an unusable --db path.
+ * the URL, the token and a client configuration, both kept in the store folder
+ * so they stay the same at the next start (standalone.ts); `config --client
+ * NAME` prints a client's configuration. Exit codes: 0 ok, 1 runtime failure,
+ * 2 bad arguments, an unusable --db path or a port in use.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,10 +16,11 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { stderrLogger, type Logger } from '../common/logger';
 import { MemoryClient } from '../memory';
 import { PRESETS, Sandbox, validateConfig, SandboxConfigError, withResolvedPaths, type SandboxConfig } from '../sandbox';
-import { HELP_TEXT, parseCliArgs, parseExchangeArgs, type CliOptions, type ExchangeParse } from './cliArgs';
+import { HELP_TEXT, parseCliArgs, parseExchangeArgs, type CliOptions, type ConfigOptions, type ExchangeParse } from './cliArgs';
 import { exportJsonl, importFile } from './jsonl';
-import { startHttpServer } from './http';
+import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './http';
 import { createServer, SERVER_NAME, SERVER_VERSION } from './server';
+import { choosePort, clientConfig, loadToken, savePort, SERVER_FILE, serverUrl, type ClientTarget, type TokenSource } from './standalone';
 
 class UsageError extends Error {}
 
@@ -74,15 +77,56 @@ export function sandboxConfigFor(options: CliOptions): SandboxConfig {
   }));
 }
 
-function clientConfigText(url: string, token: string): string {
-  const headers = { Authorization: `Bearer ${token}` };
-  return [
-    'VS Code (.vscode/mcp.json):',
-    JSON.stringify({ servers: { [SERVER_NAME]: { type: 'http', url, headers } } }, null, 2),
-    '',
-    'Cursor, Claude Code and other clients (mcpServers):',
-    JSON.stringify({ mcpServers: { [SERVER_NAME]: { type: 'http', url, headers } } }, null, 2),
-  ].join('\n');
+/** Starts the HTTP host on the chosen port; on a first start whose default port is taken, on a free one. The port used first is saved. */
+async function startStandaloneHttp(options: CliOptions, deps: Pick<HttpServerOptions, 'store' | 'sandbox' | 'logger' | 'disclosure'>): Promise<HttpServerHandle> {
+  const { port, remember } = choosePort(options.db, options.http?.port);
+  let token: TokenSource;
+  try {
+    token = loadToken(options.db, options.tokenFile, process.env);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (token.tightened) deps.logger.warn(`The token file ${token.from} was readable by others: its mode is now 0600.`);
+  let handle: HttpServerHandle;
+  try {
+    handle = await startHttpServer({ ...deps, port, token: token.token });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    if (!remember) {
+      const where = options.http?.port !== undefined ? 'given with --port/--http' : `saved in ${path.join(options.db, SERVER_FILE)}`;
+      throw new UsageError(`port ${port} (${where}) is in use: stop what listens there (another memory-mcp?) or pass --port PORT`, { cause: error });
+    }
+    deps.logger.warn(`The default port ${port} is in use: serving on a free port instead (saved for the next starts).`);
+    handle = await startHttpServer({ ...deps, port: 0, token: token.token });
+  }
+  if (remember) savePort(options.db, handle.port);
+  return handle;
+}
+
+/** `memory-mcp config --client NAME`: the configuration a client needs, printed to stdout. */
+function printConfig(options: ConfigOptions): void {
+  ensureDbDir(options.db);
+  let target: ClientTarget;
+  if (options.transport === 'stdio') {
+    target = { kind: 'stdio', command: process.execPath, args: [path.resolve(process.argv[1] ?? 'memory-mcp'), '--db', options.db, ...options.passOn] };
+  } else {
+    const { port, remember } = choosePort(options.db, options.port);
+    if (remember) savePort(options.db, port); // pinned: a later first start uses this port rather than moving
+    let token: TokenSource;
+    try {
+      token = loadToken(options.db, options.tokenFile, process.env);
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    target = { kind: 'http', url: serverUrl(port), token: token.token };
+  }
+  process.stdout.write(`${clientConfig(options.client, target)}
+`);
+  if (target.kind === 'http') {
+    const start = ['memory-mcp --http', '--db', options.db, ...(options.port !== undefined ? ['--port', String(options.port)] : []), ...(options.tokenFile ? ['--token-file', options.tokenFile] : [])];
+    process.stderr.write(`Start the server with: ${start.join(' ')}
+`);
+  }
 }
 
 async function run(options: CliOptions, logger: Logger): Promise<void> {
@@ -106,7 +150,13 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
 
   let stop: () => Promise<void>;
   if (options.http) {
-    const handle = await startHttpServer({ store, sandbox, logger, port: options.http.port, token: process.env.MEMORY_MCP_TOKEN || undefined, disclosure });
+    let handle: HttpServerHandle;
+    try {
+      handle = await startStandaloneHttp(options, { store, sandbox, logger, disclosure });
+    } catch (error) {
+      await Promise.allSettled([sandbox.close(), store.close()]);
+      throw error;
+    }
     process.stdout.write(
       [
         `${SERVER_NAME} ${SERVER_VERSION}: MCP over Streamable HTTP`,
@@ -114,8 +164,9 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
         `  Token: ${handle.token}`,
         `  Store: ${options.db}`,
         '',
-        clientConfigText(handle.url, handle.token),
+        clientConfig('vscode', { kind: 'http', url: handle.url, token: handle.token }),
         '',
+        'For Claude Code or Cursor: memory-mcp config --client claude|cursor. The URL and token stay the same at the next start.',
         'Press Ctrl+C to stop.',
         '',
       ].join('\n'),
@@ -165,6 +216,15 @@ export async function main(argv: string[]): Promise<number | undefined> {
   if (parsed.kind === 'error') {
     process.stderr.write(`memory-mcp: ${parsed.message}\nRun "memory-mcp --help" for usage.\n`);
     return 2;
+  }
+  if (parsed.kind === 'config') {
+    try {
+      printConfig(parsed.options);
+      return 0;
+    } catch (error) {
+      process.stderr.write(`memory-mcp: ${error instanceof Error ? error.message : String(error)}\n`);
+      return error instanceof UsageError ? 2 : 1;
+    }
   }
   const options = parsed.options;
   if (!options.http) {

@@ -10,21 +10,47 @@ export interface CliOptions {
   preset: PresetName;
   allowPaths: string[];
   allowHosts: string[];
-  /** Set for `--http [PORT]`; port 0 means an ephemeral port. */
-  http?: { port: number };
+  /** Set for `--http [PORT]` or `--port PORT`; no port: the saved (or default) one; 0: an ephemeral port. */
+  http?: { port?: number };
+  /** `--token-file PATH`, absolute. */
+  tokenFile?: string;
   allTools: boolean;
   logLevel: LogLevel;
 }
 
-export type CliParse = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'version' } | { kind: 'error'; message: string };
+export type ClientKind = 'vscode' | 'claude' | 'cursor';
+export const CLIENT_KINDS: readonly ClientKind[] = ['vscode', 'claude', 'cursor'];
+
+/** `memory-mcp config --client NAME`: print a configuration for that client. */
+export interface ConfigOptions {
+  client: ClientKind;
+  /** 'http' (default): the URL and token of `memory-mcp --http`; 'stdio': a command line. */
+  transport: 'http' | 'stdio';
+  db: string;
+  port?: number;
+  tokenFile?: string;
+  /** The server options a stdio configuration passes on (preset, allowed paths and hosts, --all-tools). */
+  passOn: string[];
+}
+
+export type CliParse =
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'config'; options: ConfigOptions }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'error'; message: string };
 
 export const DEFAULT_DB_DIR = '.memory-mcp';
+/** The documented default port of `memory-mcp --http` (kept in the store folder after the first start). */
+export const DEFAULT_HTTP_PORT = 48600;
+const DEFAULT_HTTP_PORT_TEXT = String(DEFAULT_HTTP_PORT);
 
 export const HELP_TEXT = `memory-mcp - MCP server with an episodic memory and a QuickJS code sandbox
 
 Usage:
   memory-mcp [--db PATH] [--preset restrictive|default|permissive]
              [--allow-path DIR]... [--allow-host HOST]... [--http [PORT]]
+  memory-mcp config --client vscode|claude|cursor [--stdio] [--db PATH] [--port PORT]
   memory-mcp export [--db PATH] [FILE|-]
   memory-mcp import [--db PATH] [--skip-invalid] FILE|-
 
@@ -36,9 +62,18 @@ Export and import (JSON Lines: a header line, then one episode a line):
 
 Transports:
   (default)            stdio: stdout carries only MCP protocol, logs go to stderr.
-  --http [PORT]        Streamable HTTP on 127.0.0.1 (PORT omitted or 0: a free port).
-                       Prints the URL, a bearer token and a client configuration.
-                       Set MEMORY_MCP_TOKEN to use a fixed token.
+  --http [PORT]        Streamable HTTP on 127.0.0.1. Without PORT: the port saved in
+                       the store folder (server.json), else ${DEFAULT_HTTP_PORT_TEXT} on the first
+                       start (a free port if taken), then saved. 0: a free port, not saved.
+  --port PORT          Same as --http PORT.
+  --token-file PATH    Bearer token file (created with mode 0600 if missing).
+                       Default: token in the store folder. MEMORY_MCP_TOKEN overrides both.
+                       The URL and token stay the same from one start to the next.
+
+Client configuration:
+  config --client NAME Print a ready-to-paste configuration for vscode, claude or cursor
+                       (the HTTP URL and token a later --http start will use; with
+                       --stdio a command line instead).
 
 Options:
   --db PATH            Folder of the memory store (created if missing).
@@ -56,6 +91,12 @@ Example client configuration (stdio), e.g. Claude Desktop or Cursor:
   {"mcpServers": {"agent-memory": {"command": "npx", "args": ["memory-mcp", "--db", "/home/me/.memory-mcp"]}}}
 `;
 
+function portValue(flag: string, text: string): number | { error: string } {
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return { error: `${flag} must be a number from 0 to 65535 (got "${text}")` };
+  return port;
+}
+
 const PRESETS: readonly PresetName[] = ['restrictive', 'default', 'permissive'];
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
@@ -65,10 +106,16 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   const allowPaths: string[] = [];
   const allowHosts: string[] = [];
   let httpPort: number | undefined;
+  let http = false;
   let allTools = false;
   let logLevel: LogLevel = 'info';
+  let tokenFile: string | undefined;
+  let client: string | undefined;
+  let stdio = false;
+  const passOn: string[] = [];
 
-  const args = [...argv];
+  const isConfig = argv[0] === 'config';
+  const args = isConfig ? argv.slice(1) : [...argv];
   for (let i = 0; i < args.length; i++) {
     let arg = args[i];
     let inline: string | undefined;
@@ -102,35 +149,63 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
         if (typeof v !== 'string') return { kind: 'error', message: v.error };
         if (!PRESETS.includes(v as PresetName)) return { kind: 'error', message: `--preset must be restrictive, default or permissive (got "${v}")` };
         preset = v as PresetName;
+        passOn.push('--preset', v);
         break;
       }
       case '--allow-path': {
         const v = value('--allow-path');
         if (typeof v !== 'string') return { kind: 'error', message: v.error };
         allowPaths.push(path.resolve(cwd, v));
+        passOn.push('--allow-path', path.resolve(cwd, v));
         break;
       }
       case '--allow-host': {
         const v = value('--allow-host');
         if (typeof v !== 'string') return { kind: 'error', message: v.error };
         allowHosts.push(v);
+        passOn.push('--allow-host', v);
         break;
       }
       case '--http': {
         let portText = inline;
         if (portText === undefined && args[i + 1] !== undefined && /^\d+$/.test(args[i + 1])) portText = args[++i];
-        if (portText === undefined) {
-          httpPort = 0;
-        } else {
-          const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
-          if (!Number.isInteger(port) || port < 0 || port > 65535) return { kind: 'error', message: `--http PORT must be a number from 0 to 65535 (got "${portText}")` };
+        http = true;
+        if (portText !== undefined) {
+          const port = portValue('--http PORT', portText);
+          if (typeof port !== 'number') return { kind: 'error', message: port.error };
           httpPort = port;
         }
         break;
       }
+      case '--port': {
+        const v = value('--port');
+        if (typeof v !== 'string') return { kind: 'error', message: v.error };
+        const port = portValue('--port', v);
+        if (typeof port !== 'number') return { kind: 'error', message: port.error };
+        http = true;
+        httpPort = port;
+        break;
+      }
+      case '--token-file': {
+        const v = value('--token-file');
+        if (typeof v !== 'string') return { kind: 'error', message: v.error };
+        tokenFile = path.resolve(cwd, v);
+        break;
+      }
+      case '--client': {
+        const v = value('--client');
+        if (typeof v !== 'string') return { kind: 'error', message: v.error };
+        client = v;
+        break;
+      }
+      case '--stdio':
+        if (inline !== undefined) return { kind: 'error', message: '--stdio takes no value' };
+        stdio = true;
+        break;
       case '--all-tools':
         if (inline !== undefined) return { kind: 'error', message: '--all-tools takes no value' };
         allTools = true;
+        passOn.push('--all-tools');
         break;
       case '--log-level': {
         const v = value('--log-level');
@@ -144,9 +219,29 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     }
   }
   const dbDir = path.resolve(cwd, db ?? env.MEMORY_MCP_DB ?? DEFAULT_DB_DIR);
+  if (isConfig) {
+    if (client === undefined) return { kind: 'error', message: `config needs --client ${CLIENT_KINDS.join('|')}` };
+    if (!CLIENT_KINDS.includes(client as ClientKind)) return { kind: 'error', message: `--client must be ${CLIENT_KINDS.join(', ')} (got "${client}")` };
+    if (stdio && (http || tokenFile !== undefined)) return { kind: 'error', message: '--stdio prints a command line: it takes no --http, --port or --token-file' };
+    return {
+      kind: 'config',
+      options: { client: client as ClientKind, transport: stdio ? 'stdio' : 'http', db: dbDir, ...(httpPort !== undefined ? { port: httpPort } : {}), ...(tokenFile ? { tokenFile } : {}), passOn },
+    };
+  }
+  if (client !== undefined || stdio) return { kind: 'error', message: `${client !== undefined ? '--client' : '--stdio'} belongs to the config command: memory-mcp config --client NAME` };
+  if (tokenFile !== undefined && !http) return { kind: 'error', message: '--token-file is for the HTTP transport: add --http' };
   return {
     kind: 'run',
-    options: { db: dbDir, preset, allowPaths, allowHosts, ...(httpPort !== undefined ? { http: { port: httpPort } } : {}), allTools, logLevel },
+    options: {
+      db: dbDir,
+      preset,
+      allowPaths,
+      allowHosts,
+      ...(http ? { http: httpPort !== undefined ? { port: httpPort } : {} } : {}),
+      ...(tokenFile ? { tokenFile } : {}),
+      allTools,
+      logLevel,
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * An episode as Markdown, the text of its `memory://episodes/{id}` resource: a
  * person or a model reads it top to bottom (task, context, steps, errors and
  * how they were recovered, outcome, reflection, the patterns it contributed to).
- * One pass over the steps; long values are cut so a 1,000-step episode stays readable.
+ * One pass over the steps shown (at most one page of them); long values are cut
+ * so a 1,000-step episode stays readable.
  */
 import type { Episode, Outcome, Pattern, Step } from '../memory/types';
 import { patternsUri } from './links';
@@ -78,14 +79,15 @@ function list(title: string, items: readonly string[]): string[] {
   return items.length ? [`**${title}**`, ...items.map((i) => `- ${i}`)] : [];
 }
 
-export function episodeMarkdown(e: Episode, patterns: readonly Pattern[]): string {
+/** `e` holds the first steps of `stepCount` (a bounded page); the rest are named, not rendered. */
+export function episodeMarkdown(e: Episode, stepCount: number, patterns: readonly Pattern[]): string {
   const out: string[] = [`# ${clip(e.task, 200)}`, ''];
   const status = e.outcome ? e.outcome.type : 'open (in progress)';
   out.push(
     `- Episode: \`${e.id}\``,
     `- Status: ${status}${e.reward !== undefined ? `, reward ${e.reward.toFixed(2)}` : ''}`,
     `- Task type: ${e.taskType}; domain: ${e.domain}`,
-    `- Started ${e.startedAt}${e.endedAt ? `, ended ${e.endedAt}` : ''}; ${e.steps.length} step${e.steps.length === 1 ? '' : 's'}`,
+    `- Started ${e.startedAt}${e.endedAt ? `, ended ${e.endedAt}` : ''}; ${stepCount} step${stepCount === 1 ? '' : 's'}`,
   );
   if (e.task.length > 200) out.push('', e.task);
 
@@ -96,6 +98,7 @@ export function episodeMarkdown(e: Episode, patterns: readonly Pattern[]): strin
   out.push('', '## Steps', '');
   if (e.steps.length) for (const s of e.steps) out.push(stepLine(s));
   else out.push('No steps recorded yet.');
+  if (stepCount > e.steps.length) out.push('', `Steps ${e.steps.length + 1}-${stepCount} are not shown: get_episode with steps_offset ${e.steps.length} pages through them.`);
 
   const rec = recoveries(e.steps);
   out.push('', '## Errors and recoveries', '', ...(rec.length ? rec : ['No errors.']));

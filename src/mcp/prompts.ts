@@ -15,7 +15,7 @@ import type { Logger } from '../common/logger';
 import { TASK_TYPES, type MemoryStoreApi, type TaskType } from '../memory/types';
 import { protocolError } from './errors';
 import { episodeUri } from './links';
-import { completeDomain, completeEpisodeId, readEpisode } from './resources';
+import { completeDomain, completeEpisodeId, readEpisode, RESOURCE_STEPS } from './resources';
 import type { HandlerWrapper } from './sdkHandlers';
 
 export const PROMPT_NAMES = ['recall', 'retrospective', 'start_task'] as const;
@@ -78,13 +78,15 @@ async function recall(store: MemoryStoreApi, task: string): Promise<GetPromptRes
 }
 
 async function retrospective(store: MemoryStoreApi, id: string): Promise<GetPromptResult> {
-  const episode = await store.getEpisode(id);
-  if (!episode) throw protocolError(ErrorCode.InvalidParams, `Unknown episode "${id}": no episode has this id. Complete the episode_id argument, or find ids with query_memory or resources/list.`);
-  const errors = episode.steps.filter((s) => s.result.status !== 'success').length;
+  const page = await store.getEpisodePage(id, { limit: RESOURCE_STEPS });
+  if (!page) throw protocolError(ErrorCode.InvalidParams, `Unknown episode "${id}": no episode has this id. Complete the episode_id argument, or find ids with query_memory or resources/list.`);
+  const { episode, stepCount } = page;
+  const failed = episode.steps.filter((s) => s.result.status !== 'success').length;
+  const errors = `${failed} failed${stepCount > episode.steps.length ? ` among the first ${episode.steps.length}` : ''}`;
   const intro = episode.outcome
     ? `Episode ${id} ("${episode.task}") is already completed as ${episode.outcome.type}. Review it honestly: what would you do differently? It cannot be completed again; record a lesson in your next episode instead.`
     : [
-        `Let us complete episode ${id}: "${episode.task}" (${episode.steps.length} steps recorded, ${errors} failed). Its record is attached.`,
+        `Let us complete episode ${id}: "${episode.task}" (${stepCount} steps recorded, ${errors}). Its record is attached.`,
         '',
         'Judge the outcome honestly, from what was actually achieved rather than what was attempted:',
         '- success: the task is done and verified (say how: tests, a run, a review);',

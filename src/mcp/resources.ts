@@ -26,6 +26,8 @@ import { describeStoreError, protocolError, RESOURCE_NOT_FOUND } from './errors'
 import { EPISODE_URI_PREFIX, EPISODE_URI_TEMPLATE, episodeUri, MARKDOWN, PATTERNS_URI_PREFIX, PATTERNS_URI_TEMPLATES, patternsUri, type PatternScope } from './links';
 import { patternsMarkdown } from './patternsMarkdown';
 
+/** Steps an episode resource shows (one store page; get_episode pages through longer ones). */
+export const RESOURCE_STEPS = 1000;
 /** Episodes per `resources/list` page. */
 export const RESOURCE_PAGE_SIZE = 50;
 /** Recent episodes an id prefix is completed against (a bounded window, not the whole store). */
@@ -80,12 +82,13 @@ async function patternsOf(store: MemoryStoreApi, id: string, taskType: TaskType,
 }
 
 export async function readEpisode(store: MemoryStoreApi, id: string): Promise<ReadResourceResult> {
-  const episode = await store.getEpisode(id).catch(storeFailure);
-  if (!episode) {
+  const page = await store.getEpisodePage(id, { limit: RESOURCE_STEPS }).catch(storeFailure);
+  if (!page) {
     throw protocolError(RESOURCE_NOT_FOUND, `Unknown episode "${id}": no episode has this id (it may have been deleted). Find ids with resources/list, query_memory or list_episodes.`, { uri: episodeUri(id) });
   }
+  const { episode, stepCount } = page;
   const patterns = episode.outcome ? await patternsOf(store, id, episode.taskType, episode.domain).catch(storeFailure) : [];
-  return markdown(episodeUri(id), episodeMarkdown(episode, patterns));
+  return markdown(episodeUri(id), episodeMarkdown(episode, stepCount, patterns));
 }
 
 async function readPatterns(store: MemoryStoreApi, scope: PatternScope, value: string): Promise<ReadResourceResult> {

@@ -19,7 +19,7 @@ export const analyzePatternsTool = defineTool({
   title: 'Analyze patterns',
   tier: 'core',
   description:
-    'List what has worked before: tool sequences, error recoveries and decision points learned from completed episodes, with success rate and occurrences, plus derived heuristics ("when X, do Y"). Filter by task_type and domain.',
+    'What has worked before: tool sequences, error recoveries and decision points learned from completed episodes (success rate, occurrences) and heuristics ("when X, do Y"), by task_type and domain.',
   input: analyzePatternsInput,
   output: analyzePatternsOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

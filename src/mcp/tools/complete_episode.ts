@@ -20,7 +20,7 @@ export const completeEpisodeTool = defineTool({
   title: 'Complete an episode',
   tier: 'core',
   description:
-    'Close an open episode with its outcome (success, partial_success, failure or abstained) and optionally your reflection. The memory scores it (reward), reflects on it and learns or updates patterns that later queries and analyze_patterns return. Every run is kept, repeats of the same task included: each counts in patterns and success rates.',
+    'Close an open episode with its outcome and optionally your reflection. The memory scores it (reward) and learns or updates the patterns that query_memory and analyze_patterns return. Every run counts, repeats of a task included.',
   input: completeEpisodeInput,
   output: completeEpisodeOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

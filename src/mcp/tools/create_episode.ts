@@ -27,7 +27,7 @@ export const createEpisodeTool = defineTool({
   title: 'Start an episode',
   tier: 'core',
   description:
-    'Start recording a new episode when you begin a task. Returns the episode_id to pass to add_episode_step for each significant action and to complete_episode at the end, so the memory can learn from the outcome.',
+    'Start recording an episode when you begin a task. Returns the episode_id for add_episode_step (each significant action) and complete_episode (at the end), so the memory learns from the outcome.',
   input: createEpisodeInput,
   output: createEpisodeOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

@@ -39,7 +39,7 @@ export const getMetricsTool = defineTool({
   name: 'get_metrics',
   title: 'Metrics',
   tier: 'core',
-  description: 'Report sandbox execution statistics (runs by result, p50/p95 time, pool state), memory store statistics (episodes, steps, patterns, size) and how often each tool has been called.',
+  description: 'Sandbox statistics (runs by result, p50/p95 time, pool), store statistics (episodes, steps, patterns, size) and calls per tool.',
   input: getMetricsInput,
   output: getMetricsOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

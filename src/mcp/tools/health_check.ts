@@ -33,7 +33,7 @@ export const healthCheckTool = defineTool({
   name: 'health_check',
   title: 'Health check',
   tier: 'core',
-  description: 'Check that the memory store answers (and whether it is read-only), the sandbox worker pool state, and the server status. Use when another tool fails unexpectedly.',
+  description: 'Whether the store answers (and is read-only), the sandbox pool state and the server status. Use when another tool fails unexpectedly.',
   input: healthCheckInput,
   output: healthCheckOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -38,11 +38,20 @@ describe('mcp: memory-mcp argument parsing', () => {
     });
   });
 
-  it('--http without a port means an ephemeral port, also before other flags', () => {
+  it('--http without a port means the saved (or default) port, also before other flags; 0 an ephemeral one; --port N is --http N', () => {
     const r = parseCliArgs(['--http', '--db', '/x'], {}, cwd);
-    assert.ok(r.kind === 'run' && r.options.http?.port === 0 && r.options.db === '/x');
-    const s = parseCliArgs(['--http'], {}, cwd);
+    assert.ok(r.kind === 'run' && r.options.http !== undefined && r.options.http.port === undefined && r.options.db === '/x');
+    const s = parseCliArgs(['--http', '0'], {}, cwd);
     assert.ok(s.kind === 'run' && s.options.http?.port === 0);
+    const p = parseCliArgs(['--port', '9123', '--token-file', 'tok'], {}, cwd);
+    assert.ok(p.kind === 'run' && p.options.http?.port === 9123 && p.options.tokenFile === path.resolve(cwd, 'tok'));
+  });
+
+  it('config --client NAME: http by default (with --port, --token-file), --stdio passes the server options on', () => {
+    const r = parseCliArgs(['config', '--client', 'vscode', '--db', 'store', '--port', '9000'], {}, cwd);
+    assert.deepEqual(r, { kind: 'config', options: { client: 'vscode', transport: 'http', db: path.resolve(cwd, 'store'), port: 9000, passOn: [] } });
+    const s = parseCliArgs(['config', '--client=cursor', '--stdio', '--preset', 'restrictive', '--all-tools'], { MEMORY_MCP_DB: '/env/db' }, cwd);
+    assert.deepEqual(s, { kind: 'config', options: { client: 'cursor', transport: 'stdio', db: '/env/db', passOn: ['--preset', 'restrictive', '--all-tools'] } });
   });
 
   it('help and version', () => {
@@ -51,6 +60,8 @@ describe('mcp: memory-mcp argument parsing', () => {
     assert.equal(parseCliArgs(['--version']).kind, 'version');
     assert.match(HELP_TEXT, /--db PATH/);
     assert.match(HELP_TEXT, /--http \[PORT\]/);
+    assert.match(HELP_TEXT, /48600/);
+    assert.match(HELP_TEXT, /config --client vscode\|claude\|cursor/);
   });
 
   const bad: [string[], RegExp][] = [
@@ -65,6 +76,12 @@ describe('mcp: memory-mcp argument parsing', () => {
     [['--allow-path'], /--allow-path needs a value/],
     [['--log-level', 'loud'], /--log-level must be one of/],
     [['--all-tools=yes'], /--all-tools takes no value/],
+    [['--port', 'x'], /--port must be a number from 0 to 65535 \(got "x"\)/],
+    [['--token-file', 'tok'], /--token-file is for the HTTP transport: add --http/],
+    [['config'], /config needs --client vscode\|claude\|cursor/],
+    [['config', '--client', 'emacs'], /--client must be vscode, claude, cursor \(got "emacs"\)/],
+    [['config', '--client', 'vscode', '--stdio', '--port', '1'], /--stdio prints a command line/],
+    [['--client', 'vscode'], /--client belongs to the config command/],
   ];
   for (const [argv, message] of bad) {
     it(`rejects ${JSON.stringify(argv)} with a clear message`, () => {

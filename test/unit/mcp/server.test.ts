@@ -186,4 +186,21 @@ describe('mcp: server behaviour (real store and sandbox)', function () {
       await close();
     }
   });
+
+  it('an episode resource renders one bounded page of steps and says how to page through the rest', async () => {
+    const startedAt = new Date().toISOString();
+    const steps = Array.from({ length: 1003 }, (_, i) => ({ n: i + 1, timestamp: startedAt, tool: 'run_tests', action: `run ${i + 1}`, parameters: {}, result: { status: 'success' as const } }));
+    const episode = { id: 'ep_long_one', task: 'A very long episode', domain: 'general', taskType: 'testing' as const, context: { tags: [] }, startedAt, steps };
+    await parts.store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: startedAt, episodes: [episode] });
+    const { client, close } = await inMemoryClient(parts);
+    try {
+      const text = ((await client.readResource({ uri: `memory://episodes/${episode.id}` })).contents[0] as { text: string }).text;
+      assert.match(text, /1003 steps/);
+      assert.match(text, /^1000\. `run_tests` run 1000 → ok$/m);
+      assert.doesNotMatch(text, /^1001\. /m);
+      assert.match(text, /Steps 1001-1003 are not shown: get_episode with steps_offset 1000 pages through them\./);
+    } finally {
+      await close();
+    }
+  });
 });
