@@ -129,7 +129,7 @@ describe('UI: Insights and messages with a way forward', function () {
     assert.deepEqual(light.trend.datasets.map((d) => d.label), ['code_generation']);
     assert.ok(light.patterns.labels.length > 0, 'no patterns drawn');
     // The table behind the outcomes chart carries the same numbers.
-    const table = await frame.locator('#outcomes-table').innerText();
+    const table = (await frame.locator('#outcomes-table').textContent()) ?? '';
     assert.match(table, /Success/);
     assert.match(await frame.locator('#tiles').innerText(), /4\s*Episodes/);
     // Keyboard: Tab reaches the first chart, Enter opens its table.
