@@ -17,12 +17,13 @@ import { Workbench } from './workbench';
 
 /** The extension's store folder, from its activation line in the log (VS Code names it by a hash). */
 async function storeFolder(wb: Workbench): Promise<string> {
-  const line = wb.page.locator('.part.panel .view-lines', { hasText: 'memory store folder:' }).first();
+  const line = wb.page.locator('.part.panel .view-lines', { hasText: 'Agent Memory activated' }).first();
   await wb.runUntilVisible('Agent Memory: Show Log', line);
-  const text = (await line.innerText()).replace(/\s+/g, ' ');
-  const m = /memory store folder: (\/\S+)/.exec(text);
+  // The Output view wraps long lines: take everything up to the next log line, without the breaks.
+  const text = await wb.page.locator('.part.panel .view-lines').first().innerText();
+  const m = /memory\s+store\s+folder:\s*([\s\S]+?)(?=\s+\d{4}-\d{2}-\d{2} \d|$)/.exec(text);
   assert.ok(m, `no store folder in: ${text}`);
-  return m[1];
+  return m[1].replace(/\s+/g, '');
 }
 
 /** Records episodes through the memory-mcp server over stdio on the given store folder. */
@@ -128,7 +129,7 @@ describe('UI: Insights and messages with a way forward', function () {
     assert.deepEqual(light.trend.datasets.map((d) => d.label), ['code_generation']);
     assert.ok(light.patterns.labels.length > 0, 'no patterns drawn');
     // The table behind the outcomes chart carries the same numbers.
-    const table = await frame.locator('#outcomes-table').innerText();
+    const table = (await frame.locator('#outcomes-table').textContent()) ?? '';
     assert.match(table, /Success/);
     assert.match(await frame.locator('#tiles').innerText(), /4\s*Episodes/);
     // Keyboard: Tab reaches the first chart, Enter opens its table.
