@@ -143,7 +143,9 @@ export async function importFile(store: MemoryStoreApi, file: string, options: {
   if (first === undefined) throw new ImportFileError(`${file} is empty: expected a header line {"format":"${EXPORT_FORMAT}","version":1,…}`, []);
   if (!isHeader(first)) {
     if (first.trimStart().startsWith('{')) return importWholeJson(store, file);
-    throw new ImportFileError(`Line 1 of ${file} is not an export header: expected {"format":"${EXPORT_FORMAT}","version":1,…}`, [{ line: 1, message: 'not an export header' }]);
+    throw new ImportFileError(`${file} is not JSON Lines with an export header (line 1 should be {"format":"${EXPORT_FORMAT}","version":1,…}). Nothing was changed.`, [
+      { line: 1, message: 'not an export header' },
+    ]);
   }
   const header = JSON.parse(first) as { version?: unknown };
   if (header.version !== EXPORT_VERSION) {

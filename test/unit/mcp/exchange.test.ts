@@ -112,7 +112,7 @@ describe('memory-mcp export / import (JSON Lines)', function () {
     fs.writeFileSync(junk, 'hello\nworld\n');
     const r = cli(['import', '--db', target, junk]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /Line 1 of .* is not an export header/);
+    assert.match(r.stderr, /junk\.txt is not JSON Lines with an export header .*Nothing was changed\./);
     assert.equal(cli(['import', '--db', target]).status, 2);
   });
 });
