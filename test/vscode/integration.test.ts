@@ -153,12 +153,12 @@ describe('a scripted agent session reaches the Memory explorer', function () {
     const item = episodesTree.getTreeItem(episodes[0]);
     assert.match(String(item.description), /reward \d\.\d\d/);
 
-    // Patterns: kind → pattern → evidence.
+    // Patterns: kind → pattern → evidence (this domain's: earlier suites record run_tests steps too).
     const kinds = await api.trees.patterns.getChildren();
     const seq = kinds.find((n) => n.type === 'patternKind' && n.kind === 'tool_sequence');
     assert.ok(seq, `no tool sequences learned: ${JSON.stringify(kinds)}`);
     const patterns = await api.trees.patterns.getChildren(seq);
-    const learned = patterns.find((n): n is Extract<MemoryNode, { type: 'pattern' }> => n.type === 'pattern' && /run_tests/.test(n.pattern.description));
+    const learned = patterns.find((n): n is Extract<MemoryNode, { type: 'pattern' }> => n.type === 'pattern' && n.pattern.domain === 'parser' && /run_tests/.test(n.pattern.description));
     assert.ok(learned, JSON.stringify(patterns.map((p) => (p.type === 'pattern' ? p.pattern.description : p.type))));
     const evidence = await api.trees.patterns.getChildren(learned);
     assert.ok(evidence.some((n) => n.type === 'episode' && ids.includes(n.episode.id)));
