@@ -15,6 +15,7 @@ import type { AgentMemoryApi } from '../../src/extension';
 import { TASK_TYPES, type Episode } from '../../src/memory';
 import type { InsightsHandle } from '../../src/views/insights/panel';
 import { activateApi, screenshot } from './helpers';
+import { sampleOutcome } from '../fixtures/outcomes';
 import { OUTPUT_MARKER } from './markers';
 
 const EPISODES = Number(process.env.AGENT_MEMORY_BENCH_EPISODES ?? 10_000);
@@ -54,14 +55,7 @@ function episodes(n: number): Episode[] {
       startedAt: new Date(start).toISOString(),
       endedAt: new Date(start + 60_000).toISOString(),
       steps,
-      outcome:
-        kind === 'success'
-          ? { type: 'success', verdict: 'done' }
-          : kind === 'partial_success'
-            ? { type: 'partial_success', verdict: 'half', completed: ['a'], failed: ['b'] }
-            : kind === 'failure'
-              ? { type: 'failure', reason: 'broke' }
-              : { type: 'abstained', reason: 'not mine' },
+      outcome: sampleOutcome(kind),
       reward: (i % 100) / 100,
     } satisfies Episode;
   });

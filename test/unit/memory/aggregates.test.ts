@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { MemoryError, TASK_TYPES, type Episode, type OutcomeType } from '../../../src/memory';
 import { chooseBucket } from '../../../src/memory/store/aggregates';
 import { ok, openStore, record, useFreshStore } from './helpers';
+import { sampleOutcome } from '../../fixtures/outcomes';
 
 const OUTCOMES: OutcomeType[] = ['success', 'partial_success', 'failure', 'abstained'];
 const DAY = 86_400_000;
@@ -27,14 +28,7 @@ function generated(n: number, days: number, seed = 7): Episode[] {
     if (!inProgress) {
       ep.endedAt = new Date(start + 60_000).toISOString();
       ep.reward = Math.round(rand() * 1000) / 1000;
-      ep.outcome =
-        kind === 'success'
-          ? { type: 'success', verdict: 'done' }
-          : kind === 'partial_success'
-            ? { type: 'partial_success', verdict: 'half', completed: ['a'], failed: ['b'] }
-            : kind === 'failure'
-              ? { type: 'failure', reason: 'broke' }
-              : { type: 'abstained', reason: 'not mine' };
+      ep.outcome = sampleOutcome(kind);
     }
     return ep;
   });
