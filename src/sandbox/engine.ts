@@ -17,7 +17,7 @@ import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
 import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, PRELUDE_SOURCE, moduleSource, type Setup } from './runtime';
 import { CONSOLE_CAP, FS_METHODS, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
-import { LAZY_GLOBALS } from './guest/modules';
+import { CAPTURED, LAZY_GLOBALS } from './guest/modules';
 import { secureRandom, urlOp, urlSetOp } from './hostops';
 import { moduleViolation, screenCode } from './screen';
 import { stripTypes } from './transpile';
@@ -736,6 +736,7 @@ function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['lim
     fs,
     net,
     l: LAZY_GLOBALS,
+    c: CAPTURED,
   };
   s = JSON.stringify(setup);
   if (setupCache.size > 100) setupCache.clear();

@@ -28,6 +28,8 @@ export interface Setup {
   net: boolean;
   /** Lazily installed globals by module (guest/modules.ts). */
   l: Readonly<Record<string, readonly string[]>>;
+  /** The built-ins to capture, by the name modules use: each one's path from globalThis (guest/modules.ts). */
+  c: Readonly<Record<string, string>>;
 }
 
 /** How a value failed to become the run's result: 0 thrown, 1 not JSON-serialisable, 2 not a string / too large. */
