@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { Sandbox, resolveConfig, type ExecutionResult } from '../src/sandbox';
+import { plainQuickJS } from './plain-quickjs';
 
 const WORKER = path.resolve(__dirname, '..', 'dist', 'sandbox-worker.js');
 const SIMPLE = 'const xs = context.input.xs; return xs.map((x) => x * 2).reduce((a, b) => a + b, 0)';
@@ -42,6 +43,44 @@ async function main(): Promise<void> {
     check(r, 'success');
   }
   emit('simple_warm_latency', { n: lat.length, p50Ms: r3(pct(lat, 50)), p99Ms: r3(pct(lat, 99)), targetP50Ms: 1 });
+
+  // Against plain QuickJS (issue 17): a fresh runtime and context per run on this thread, same script,
+  // interleaved rounds; and its serial rate, the bar for the sandbox's throughput below.
+  const plain = await plainQuickJS();
+  const plainRun = (): void => {
+    if (plain.run(SIMPLE, { task: 'plain', input: INPUT }) !== '30') throw new Error('plain QuickJS gave a wrong result');
+  };
+  for (let i = 0; i < 500; i++) plainRun();
+  const vsPlain: { sandbox: number[]; plain: number[]; plainPerSecond: number[] } = { sandbox: [], plain: [], plainPerSecond: [] };
+  for (let round = 0; round < 6; round++) {
+    const xs: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      check(await sb.execute(SIMPLE, { task: 'lat', input: INPUT }), 'success');
+      xs.push(performance.now() - t);
+    }
+    vsPlain.sandbox.push(pct(xs, 50));
+    const ys: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      plainRun();
+      ys.push(performance.now() - t);
+    }
+    vsPlain.plainPerSecond.push(300 / ((performance.now() - t0) / 1000));
+    vsPlain.plain.push(pct(ys, 50));
+  }
+  const plainP50 = pct(vsPlain.plain, 50);
+  const plainSerialPerSecond = Math.round(pct(vsPlain.plainPerSecond, 50));
+  emit('simple_warm_latency_vs_plain_quickjs', {
+    rounds: 6,
+    sandboxP50Ms: r3(pct(vsPlain.sandbox, 50)),
+    plainQuickjsP50Ms: r3(plainP50),
+    ratio: r3(pct(vsPlain.sandbox, 50) / plainP50),
+    target: '<= 1.5',
+    plainSerialPerSecond,
+    note: 'median of 6 interleaved rounds of 300 runs each; plain QuickJS: a fresh runtime + context per run on this thread (bench/plain-quickjs.ts)',
+  });
 
   // The guest runtime (issue 13): what the first touch of a lazily installed global adds to a run, and a
   // 1,000-timer script; each against a run that touches none, interleaved in the same rounds.
@@ -151,6 +190,9 @@ async function main(): Promise<void> {
     perSecond,
     note: 'median of the three rounds; cpuUsPerExecution is the whole process (workers + main thread)',
     targetPerSecond: 2000,
+    plainSerialPerSecond,
+    ratioToPlainSerial: r3(perSecond / plainSerialPerSecond),
+    targetRatioToPlainSerial: '>= 1',
   });
   emit('event_loop_delay_during_100_parallel', { p50Ms: r3(h.percentile(50) / 1e6), p99Ms: r3(h.percentile(99) / 1e6), maxMs: r3(h.max / 1e6), targetP99Ms: 20 });
 

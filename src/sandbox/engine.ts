@@ -17,7 +17,7 @@ import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
 import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, PRELUDE_SOURCE, moduleSource, type Setup } from './runtime';
 import { CONSOLE_CAP, FS_METHODS, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
-import { LAZY_GLOBALS } from './guest/modules';
+import { CAPTURED, LAZY_GLOBALS } from './guest/modules';
 import { secureRandom, urlOp, urlSetOp } from './hostops';
 import { moduleViolation, screenCode } from './screen';
 import { stripTypes } from './transpile';
@@ -321,7 +321,7 @@ export class Engine {
     switch (op) {
       case 'log': {
         const stream = args[1] !== undefined && ctx.typeof(args[1]) === 'number' && ctx.getNumber(args[1]) === 1 ? 1 : 0;
-        return this.append(job, stream, str(2)) ? undefined : ctx.false;
+        return this.append(job, stream, args[3] !== undefined && ctx.typeof(args[3]) === 'number' ? jsonText(str(2)) : str(2)) ? undefined : ctx.false;
       }
       case 'call': {
         if (job.callSeq >= MAX_HOST_CALLS) throw new Error(`too many host calls (limit ${MAX_HOST_CALLS})`);
@@ -736,11 +736,22 @@ function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['lim
     fs,
     net,
     l: LAZY_GLOBALS,
+    c: CAPTURED,
   };
   s = JSON.stringify(setup);
   if (setupCache.size > 100) setupCache.clear();
   setupCache.set(key, s);
   return s;
+}
+
+/** Text the guest sent as JSON (it holds a NUL, which the bridge's C strings cannot carry). */
+function jsonText(json: string): string {
+  try {
+    const v: unknown = JSON.parse(json);
+    return typeof v === 'string' ? v : '';
+  } catch {
+    return '';
+  }
 }
 
 function hostErrorType(message: string): ErrorType {

@@ -44,7 +44,9 @@ export default function consoleModule(I: Intrinsics): Readonly<Record<string, (.
       text = '';
       for (let i = 0; i < lines.length; i++) text += (i ? '\n' : '') + indent + lines[i];
     }
-    if (h('log', stream, text) === false) full[stream] = true;
+    // The bridge reads strings as C strings, which end at a NUL: such text goes as JSON (NUL escaped).
+    const sent = apply(I.indexOf, text, ['\0']) < 0 ? h('log', stream, text) : h('log', stream, I.stringify(text), 1);
+    if (sent === false) full[stream] = true;
   };
   const out = (stream: 0 | 1) =>
     function (...args: unknown[]): void {

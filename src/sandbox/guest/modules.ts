@@ -18,3 +18,40 @@ export const LAZY_GLOBALS: Readonly<Record<string, readonly string[]>> = {
 
 /** Modules compiled on first need that install no lazy global of their own. */
 export const INTERNAL_MODULES = ['cold', 'host', 'console', 'inspect'] as const;
+
+/**
+ * The built-ins the prelude captures before any guest code runs (modules get
+ * them as Intrinsics, whatever the guest has done to the globals since): the
+ * name modules use, and the path from globalThis. A table rather than code,
+ * because the prelude is compiled in every context and JSON costs far less.
+ */
+export const CAPTURED = {
+  freeze: 'Object.freeze',
+  defineProperty: 'Object.defineProperty',
+  getOwnPropertyNames: 'Object.getOwnPropertyNames',
+  getOwnPropertyDescriptor: 'Object.getOwnPropertyDescriptor',
+  getPrototypeOf: 'Object.getPrototypeOf',
+  keys: 'Object.keys',
+  entries: 'Object.entries',
+  hasOwnProperty: 'Object.prototype.hasOwnProperty',
+  stringify: 'JSON.stringify',
+  parse: 'JSON.parse',
+  apply: 'Reflect.apply',
+  String: 'String',
+  Error: 'Error',
+  TypeError: 'TypeError',
+  Promise: 'Promise',
+  then: 'Promise.prototype.then',
+  Map: 'Map',
+  mapGet: 'Map.prototype.get',
+  mapSet: 'Map.prototype.set',
+  mapDelete: 'Map.prototype.delete',
+  isArray: 'Array.isArray',
+  join: 'Array.prototype.join',
+  indexOf: 'String.prototype.indexOf',
+  slice: 'String.prototype.slice',
+  split: 'String.prototype.split',
+  toLowerCase: 'String.prototype.toLowerCase',
+  charCodeAt: 'String.prototype.charCodeAt',
+  fnToString: 'Function.prototype.toString',
+} as const satisfies Readonly<Record<string, string>>;

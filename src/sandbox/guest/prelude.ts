@@ -7,52 +7,48 @@
  * functions and, as accessors, `console` and the lazily installed globals.
  * Everything that crosses to the host is a string or a number.
  *
- * QuickJS parses this in every fresh context, so it holds only what every run
- * needs. Every other module (modules.ts) is compiled on first need from source
- * the host serves through the bridge (`h('src', name)`), evaluated with the
- * `eval` captured here and handed the captured intrinsics, so guest changes to
- * globals cannot reach it.
+ * QuickJS compiles this in every fresh context, and compiling is most of a
+ * small run's cost (about 0.2 µs a byte of minified source on these machines,
+ * against far less to run it), so it is kept to what every run needs and is
+ * driven by data: the intrinsics it captures and the lazy globals come as
+ * tables in the setup JSON (modules.ts). Every other module is compiled on
+ * first need from source the host serves through the bridge (`h('src', name)`),
+ * evaluated with the `eval` captured here and handed the captured intrinsics,
+ * so guest changes to globals cannot reach it.
  *
- * `run(setupJson)` installs the environment (see Setup); `run(fn, contextJson)`
- * installs `context`, calls the guest function and returns the driver the
- * engine calls with host replies and when a timer is due.
+ * `run(setupJson)` installs the environment (see Setup): nothing guest-controlled
+ * has run yet, so it may use the globals as they are. What runs later (the
+ * accessors, `need`, the run itself) uses only what it captured. `run(fn,
+ * contextJson)` installs `context`, calls the guest function and returns the
+ * driver the engine calls with host replies and when a timer is due.
  */
 import { OUTPUT_CAP } from './limits';
 import type { Bridge, Cold, Driver, FailKind, HostModule, Intrinsics, Run, Setup } from './types';
 
 export default function prelude(h: Bridge): Run {
   const G = globalThis;
-  const O = Object;
-  const freeze = O.freeze;
-  const defineProperty = O.defineProperty;
-  const getOwnPropertyNames = O.getOwnPropertyNames;
-  const getPrototypeOf = O.getPrototypeOf;
-  const hasOwnProperty = O.prototype.hasOwnProperty;
-  const parse = JSON.parse;
-  const stringify = JSON.stringify;
-  const apply = Reflect.apply;
-  const then = Promise.prototype.then;
-  const Err = Error;
-  const indirectEval = G.eval;
-  const hasOwn = (o: object, k: PropertyKey): boolean => apply(hasOwnProperty, o, [k]);
+  /** Filled by install from the setup's table, before any guest code runs. */
+  const I = { h, G } as Intrinsics & { hasOwnProperty: (k: PropertyKey) => boolean };
+  /** Compiled modules by name, for this run. */
+  const modules: Record<string, unknown> = {};
+  let indirectEval: (source: string) => unknown;
+  let fireTimer: ((now: number) => void) | undefined;
+  let timerTurn: (() => void) | undefined;
+  let settle: HostModule['settle'] | undefined;
+  const descriptor = (value: unknown, writable: boolean): PropertyDescriptor => ({ value, writable, enumerable: false, configurable: writable });
   const lock = (o: object, k: string, v: unknown): void => {
-    defineProperty(o, k, { value: v, writable: false, enumerable: false, configurable: false });
+    I.defineProperty(o, k, descriptor(v, false));
   };
   const deepFreeze = <T>(v: T): T => {
     if (v !== null && typeof v === 'object') {
-      freeze(v);
-      const keys = getOwnPropertyNames(v);
+      const keys = I.getOwnPropertyNames(I.freeze(v));
       for (let i = 0; i < keys.length; i++) deepFreeze((v as Record<string, unknown>)[keys[i]]);
     }
     return v;
   };
-  /** Compiled modules by name, for this run. */
-  const modules: Record<string, unknown> = {};
   const need = <T>(name: string): T => {
-    if (hasOwn(modules, name)) return modules[name] as T;
-    const exports = (indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I);
-    defineProperty(modules, name, { value: exports });
-    return exports;
+    if (!I.hasOwn(modules, name)) I.defineProperty(modules, name, { value: (indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I) });
+    return modules[name] as T;
   };
   const fail = (e: unknown, kind?: FailKind, json?: unknown): void => {
     let cold: Cold;
@@ -64,90 +60,10 @@ export default function prelude(h: Bridge): Run {
     }
     cold.fail(e, kind, json);
   };
-  let fireTimer: ((now: number) => void) | undefined;
-  let timerTurn: (() => void) | undefined;
-  const I: Intrinsics = {
-    h,
-    G,
-    freeze,
-    defineProperty,
-    getOwnPropertyNames,
-    hasOwn,
-    entries: O.entries,
-    stringify,
-    parse,
-    String,
-    apply,
-    Error: Err,
-    TypeError,
-    Promise,
-    then,
-    join: Array.prototype.join,
-    indexOf: String.prototype.indexOf,
-    slice: String.prototype.slice,
-    split: String.prototype.split,
-    toLowerCase: String.prototype.toLowerCase,
-    Map,
-    mapGet: Map.prototype.get,
-    mapSet: Map.prototype.set,
-    mapDelete: Map.prototype.delete,
-    lock,
-    deepFreeze,
-    getOwnPropertyDescriptor: O.getOwnPropertyDescriptor,
-    getPrototypeOf,
-    keys: O.keys,
-    isArray: Array.isArray,
-    charCodeAt: String.prototype.charCodeAt,
-    fnToString: Function.prototype.toString,
-    need,
-    fail,
-    setTimerDriver: (fire, turn) => {
-      fireTimer = fire;
-      timerTurn = turn;
-    },
-  };
-  let settle: HostModule['settle'] | undefined;
-  const drive: Driver = (id, ok, payload) => {
-    if (id === 0) return fireTimer?.(ok as number);
-    timerTurn?.();
-    settle?.(id, ok as boolean, payload as string);
-  };
-
-  /** A denial stub: calling it records a violation (the host's message says why). */
-  const stub = (what: string, proto?: object): (() => never) => {
-    const f = function (): never {
-      throw new Err('SecurityViolation: ' + (h('deny', what) as string));
-    };
-    if (proto) {
-      f.prototype = proto;
-      lock(proto, 'constructor', f);
-    }
-    return f;
-  };
-  /** Until first touched, a global is an accessor; touching it installs its whole module's globals (`names`) as plain values. */
-  const lazy = (name: string, module: string, names: readonly string[]): void => {
-    const own = (v: unknown): void => {
-      defineProperty(G, name, { value: v, writable: true, enumerable: false, configurable: true });
-    };
-    defineProperty(G, name, {
-      configurable: true,
-      enumerable: false,
-      get() {
-        const exports = need<Record<string, unknown>>(module);
-        for (let i = 0; i < names.length; i++) {
-          const d = I.getOwnPropertyDescriptor(G, names[i]);
-          // Only globals still untouched: a value the guest assigned meanwhile stays.
-          if (d && d.get && !hasOwn(d, 'value')) defineProperty(G, names[i], { value: exports[names[i]], writable: true, enumerable: false, configurable: true });
-        }
-        return exports[name];
-      },
-      set: own,
-    });
-  };
   const finish = (v: unknown): void => {
     let json: string | undefined;
     try {
-      json = v === undefined ? 'null' : stringify(v);
+      json = v === undefined ? 'null' : I.stringify(v);
     } catch (e) {
       fail(e, 1);
       return;
@@ -155,28 +71,68 @@ export default function prelude(h: Bridge): Run {
     if (typeof json === 'string' && json.length <= OUTPUT_CAP) h('done', json);
     else fail(v, 2, json);
   };
+  const drive: Driver = (id, ok, payload) => {
+    if (id === 0) return fireTimer?.(ok as number);
+    timerTurn?.();
+    settle?.(id, ok as boolean, payload as string);
+  };
+  /** A denial stub: calling it records a violation (the host's message says why). */
+  const stub = (what: string): (() => never) =>
+    function (): never {
+      throw new I.Error('SecurityViolation: ' + (h('deny', what) as string));
+    };
+  /** Until first touched, a global is an accessor; touching it installs its whole module's globals (`names`) as plain values. */
+  const lazy = (name: string, module: string, names: readonly string[]): void => {
+    I.defineProperty(G, name, {
+      configurable: true,
+      get() {
+        const exports = need<Record<string, unknown>>(module);
+        for (let i = 0; i < names.length; i++) {
+          const d = I.getOwnPropertyDescriptor(G, names[i]);
+          // Only globals still untouched: a value the guest assigned meanwhile stays.
+          if (d && d.get && !I.hasOwn(d, 'value')) I.defineProperty(G, names[i], descriptor(exports[names[i]], true));
+        }
+        return exports[name];
+      },
+      set: (v: unknown) => I.defineProperty(G, name, descriptor(v, true)),
+    });
+  };
 
   function install(setup: Setup): void {
-    let konsole: unknown;
-    defineProperty(G, 'console', { get: () => (konsole ??= need('console')), enumerable: false, configurable: false });
-    const protos = [Function.prototype, getPrototypeOf(async function () {}) as object, getPrototypeOf(function* () {}) as object, getPrototypeOf(async function* () {}) as object];
-    for (let i = 0; i < protos.length; i++) {
-      const s = stub('Function', protos[i]);
-      if (i === 0) lock(G, 'Function', s);
+    for (const [name, path] of Object.entries(setup.c)) {
+      let v: unknown = G;
+      for (const key of path.split('.')) v = (v as Record<string, unknown>)[key];
+      (I as unknown as Record<string, unknown>)[name] = v;
     }
-    for (let i = 0; i < setup.d.length; i++) lock(G, setup.d[i], stub(setup.d[i]));
+    indirectEval = G.eval;
+    Object.assign(I, {
+      hasOwn: (o: object, k: PropertyKey) => I.apply(I.hasOwnProperty, o, [k]),
+      lock,
+      deepFreeze,
+      need,
+      fail,
+      setTimerDriver: (fire: (now: number) => void, turn: () => void) => {
+        fireTimer = fire;
+        timerTurn = turn;
+      },
+    });
+    let konsole: unknown;
+    I.defineProperty(G, 'console', { get: () => (konsole ??= need('console')) });
+    const gp = Object.getPrototypeOf;
+    for (const proto of [Function.prototype, gp(async function () {}), gp(function* () {}), gp(async function* () {})] as object[]) {
+      const s = stub('Function');
+      s.prototype = proto;
+      lock(proto, 'constructor', s);
+      if (proto === Function.prototype) lock(G, 'Function', s);
+    }
+    for (const name of setup.d) lock(G, name, stub(name));
     if (!setup.fs) {
       const fs: Record<string, unknown> = {};
-      for (let i = 0; i < setup.f.length; i++) fs[setup.f[i]] = stub('fs.' + setup.f[i]);
-      lock(G, 'fs', freeze(fs));
+      for (const m of setup.f) fs[m] = stub('fs.' + m);
+      lock(G, 'fs', Object.freeze(fs));
     }
     lock(G, 'require', (name: unknown) => need<Cold>('cold').req(name));
-    // The table comes with the setup (JSON parses far faster than this source would).
-    const lazyModules = getOwnPropertyNames(setup.l);
-    for (let i = 0; i < lazyModules.length; i++) {
-      const names = setup.l[lazyModules[i]];
-      for (let j = 0; j < names.length; j++) lazy(names[j], lazyModules[i], names);
-    }
+    for (const [module, names] of Object.entries(setup.l)) for (const name of names) lazy(name, module, names);
     settle = undefined;
     if (setup.h) {
       const host = need<HostModule>('host');
@@ -187,10 +143,10 @@ export default function prelude(h: Bridge): Run {
 
   return function run(a, contextJson) {
     if (typeof a === 'string') {
-      install(parse(a) as Setup);
+      install(JSON.parse(a) as Setup);
       return undefined;
     }
-    lock(G, 'context', deepFreeze(parse(contextJson as string)));
+    lock(G, 'context', deepFreeze(I.parse(contextJson as string)));
     let p: unknown;
     try {
       p = a();
@@ -198,7 +154,7 @@ export default function prelude(h: Bridge): Run {
       fail(e);
       return drive;
     }
-    void apply(then, p, [finish, fail]);
+    void I.apply(I.then, p, [finish, fail]);
     return drive;
   };
 }

@@ -6,7 +6,7 @@
 /**
  * The single host bridge function, handed to the prelude in a closure (never a
  * global). Every argument is a string or a number; the host checks types again.
- * Ops: 'log' stream text → false when full; 'call' name argsJson → call id;
+ * Ops: 'log' stream text [1: text is JSON, for text holding a NUL] → false when full; 'call' name argsJson → call id;
  * 'deny' what → reason; 'require' name → message; 'done' json; 'fail' name
  * message stack; 'oversize' length; 'src' module → its source; 'now' → ms
  * since the run started; 'timer' due → the earliest timer is due at `due`
@@ -28,6 +28,8 @@ export interface Setup {
   net: boolean;
   /** Lazily installed globals by module (guest/modules.ts). */
   l: Readonly<Record<string, readonly string[]>>;
+  /** The built-ins to capture, by the name modules use: each one's path from globalThis (guest/modules.ts). */
+  c: Readonly<Record<string, string>>;
 }
 
 /** How a value failed to become the run's result: 0 thrown, 1 not JSON-serialisable, 2 not a string / too large. */

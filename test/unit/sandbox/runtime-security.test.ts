@@ -120,4 +120,29 @@ describe('sandbox runtime security', function () {
     expectSuccess(await run(code.replace("let ctor = ''; try { (() => {}).constructor('return 1') } catch (e) { ctor = 'refused' }", "const ctor = 'skipped';")), JSON.stringify(['/etc/passwd', false, false, 'skipped']));
     await hostUnharmed();
   });
+  it('leaves nothing for the next run: globals, built-ins, lazy globals, console, timers, pending work and the symbol registry are fresh', async () => {
+    // One worker, so the next run gets the very next context of the same QuickJS module. Each way a
+    // run could leave state behind is tried, in a run that succeeds, one that throws and one that times out.
+    const tamper = `globalThis.stash = 'secret'; var leakedVar = 1; Array.prototype.leak = 1; Object.prototype.leak = 1;
+      String.prototype.trim = () => 'patched'; JSON.stringify = () => '"patched"'; Math.random = () => 4;
+      Object.defineProperty(Promise.prototype, 'then', { value: () => 'patched', writable: true, configurable: true });
+      URL = 'replaced'; new TextEncoder(); console.log = () => {}; Object.freeze(Array.prototype);
+      Symbol.for('stash').description; const weak = new WeakMap(); weak.set(Object, 'secret');
+      setTimeout(() => { globalThis.late = 1 }, 0); setInterval(() => {}, 1);
+      Promise.resolve().then(function again() { globalThis.micro = (globalThis.micro || 0) + 1; if (globalThis.micro < 1e6) Promise.resolve().then(again) });
+      new FinalizationRegistry(() => { globalThis.finalized = 1 }).register({}, 'x');`;
+    const check = `const seen = [typeof stash, typeof leakedVar, [].leak, ({}).leak, ' a '.trim(), JSON.stringify(1), Math.random() < 1,
+      typeof Promise.prototype.then, typeof URL, new TextEncoder().encode('a').length, Object.isFrozen(Array.prototype),
+      typeof late, typeof micro, typeof finalized, new WeakMap().has(Object)];
+      console.log('printed'); return seen`;
+    const fresh = JSON.stringify(['undefined', 'undefined', null, null, 'a', '1', true, 'function', 'function', 1, false, 'undefined', 'undefined', 'undefined', false]);
+    for (const ending of ['return 1', "throw new Error('after tampering')", 'for (let i = 0; i >= 0; i++) {}']) {
+      const t = await run(tamper + ending, cfg({ maxExecutionTimeMs: 300 }));
+      assert.notEqual(t.kind, 'security_violation', JSON.stringify(t));
+      const r = await run(check);
+      expectSuccess(r, fresh);
+      assert.equal(r.stdout, 'printed\n');
+    }
+    await hostUnharmed();
+  });
 });

@@ -237,6 +237,12 @@ describe('sandbox runtime', function () {
       assert.deepEqual(lines.slice(13), ['default: 1', 'default: 2', 'x: 1', 'default: 1', 'G', '  in', '  side', '    deeper', 'out', '{ a: [Object] }', '']);
       assert.equal(r.stderr, "Warning: No such label 'nope' for console.timeEnd()\nAssertion failed: x 1\nAssertion failed\n");
     });
+    it('prints text holding a NUL character whole, on either stream', async () => {
+      const r = await run("console.log('a\\0b', 'c\\u0000'); console.error(['x\\0y']); console.log('after'); return 'a\\0b'");
+      expectSuccess(r, JSON.stringify('a\0b'));
+      assert.equal(r.stdout, 'a\0b c\0\nafter\n');
+      assert.equal(r.stderr, "[ 'x\\x00y' ]\n");
+    });
     it('keeps the output budget', async () => {
       const r = await run("const line = 'x'.repeat(1000); for (let i = 0; i < 1100; i++) console.log({ line }); for (let i = 0; i < 1e5; i++) console.log({ i }); return 'ok'", cfg({ maxExecutionTimeMs: 20_000, maxCpuPercent: 100 }));
       expectSuccess(r, '"ok"');
