@@ -72,12 +72,23 @@ interface Prepared {
   ref: { job?: Job };
 }
 
+/**
+ * One QuickJS module instance with its own capped WebAssembly.Memory (QuickJS's
+ * own memory limit is no byte cap under emscripten: the memory's maximum is).
+ * A run holds one for its whole life, so runs waiting side by side in a worker
+ * each keep their own cap; an idle one serves the next run.
+ */
 interface Holder {
   mod: QuickJSWASMModule;
   memory: WasmMemory;
   memoryMb: number;
   broken: boolean;
+  /** The last run's clean-up, done when the result has been sent (see flush) or before the next run here. */
+  deferred?: () => void;
 }
+
+/** Idle module instances a worker keeps for the next runs (more are let go: each holds its WASM memory). */
+const IDLE_HOLDERS = 2;
 
 type Outcome =
   | { kind: 'done'; json: string }
@@ -111,6 +122,10 @@ interface Job {
   wake?: () => void;
   /** When the guest's earliest timer is due, in Date.now() time (-1: no timer). */
   nextTimer: number;
+  /** Date.now() when the run started (published with RUNNING for the pool's backstop). */
+  startedAtWall: number;
+  /** performance.now() when its code stopped (the result is read later, maybe after other runs). */
+  end?: number;
 }
 
 export interface EngineOptions {
@@ -122,6 +137,8 @@ export interface EngineOptions {
   onBusy?: () => void;
   /** Called before the engine waits for the host (a host call or a duty-cycle sleep): nothing may be held back then. */
   onWait?: () => void;
+  /** Called when a run starts waiting (its module stays with it): the worker may start the next run. */
+  onPause?: () => void;
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
@@ -146,13 +163,15 @@ export class Engine {
   private readonly i32: Int32Array;
   private readonly started: Float64Array;
   private wasmModule?: WebAssembly.Module;
-  private holder?: Holder;
+  /** Module instances no run holds, the most recently used last. */
+  private readonly idle: Holder[] = [];
   private next?: { memoryMb: number; promise: Promise<Holder> };
-  private current?: Job;
+  /** Runs started and not finished: one executing, the others waiting (a timer, a host call, a module). */
+  private readonly jobs = new Map<number, Job>();
+  private waiting = 0;
   private prepared?: Prepared;
   /** The last run's settings: the next context is prepared with them. */
   private lastSetup = setupJson({ hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } });
-  private deferred?: () => void;
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
 
@@ -163,20 +182,32 @@ export class Engine {
   }
 
   /** Creates the module ahead of the first job. */
-  warm(memoryMb: number): Promise<void> {
-    return this.module(memoryMb).then(() => this.prepare());
+  async warm(memoryMb: number): Promise<void> {
+    const h = await this.acquire(memoryMb);
+    this.release(h);
+    this.prepare();
+  }
+
+  /** Runs started and not finished. */
+  get resident(): number {
+    return this.jobs.size;
+  }
+
+  /** Runs started, not finished and not waiting: they finish or wait within this turn. */
+  get runnable(): number {
+    return this.jobs.size - this.waiting;
   }
 
   onReply(message: HostReplyMessage): void {
-    const job = this.current;
-    if (!job || job.id !== message.id) return;
+    const job = this.jobs.get(message.id);
+    if (!job) return;
     job.replies.push(message);
     job.wake?.();
   }
 
   onCancel(id: number): void {
-    const job = this.current;
-    if (job && job.id === id) {
+    const job = this.jobs.get(id);
+    if (job) {
       job.cancelled = true;
       job.stop = true;
       job.wake?.();
@@ -197,17 +228,72 @@ export class Engine {
     return { memoryMb, promise };
   }
 
-  private async module(memoryMb: number): Promise<Holder> {
-    const h = this.holder;
-    if (h && h.memoryMb === memoryMb && !h.broken) return h;
-    if (h) this.recycled++;
-    this.holder = undefined;
+  /** An idle module instance for this memory limit (at once), else a new one (a promise). */
+  private acquire(memoryMb: number): Holder | Promise<Holder> {
+    this.flush();
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const h = this.idle[i];
+      if (h.memoryMb === memoryMb && !h.broken) return this.idle.splice(i, 1)[0];
+    }
     let next = this.next;
     this.next = undefined;
     if (!next || next.memoryMb !== memoryMb) next = this.createHolder(memoryMb);
     this.options.onWait?.();
-    this.holder = await next.promise;
-    return this.holder;
+    return next.promise;
+  }
+
+  /** Gives a module instance back after a run: kept for the next runs (the fewest that help), else let go. */
+  private release(h: Holder): void {
+    if (h.broken) return this.drop(h);
+    this.idle.push(h);
+    // Instances for another memory limit first (a limit change makes them useless), then the least recently used.
+    while (this.idle.length > IDLE_HOLDERS) {
+      const stale = this.idle.findIndex((x) => x.memoryMb !== h.memoryMb);
+      this.drop(this.idle.splice(stale >= 0 ? stale : 0, 1)[0]);
+    }
+  }
+
+  /** Lets a module instance go (its memory is freed with it). */
+  private drop(h: Holder): void {
+    this.recycled++;
+    const i = this.idle.indexOf(h);
+    if (i >= 0) this.idle.splice(i, 1);
+    const d = h.deferred;
+    h.deferred = undefined;
+    d?.();
+    if (this.prepared?.holder === h) {
+      const p = this.prepared;
+      this.prepared = undefined;
+      try {
+        disposePrepared(p);
+      } catch {
+        // The instance is being dropped anyway.
+      }
+    }
+  }
+
+  /** The run executes on this thread from now on: publish it (start time first) for the pool's backstop. */
+  private enter(job: Job): void {
+    Atomics.store(this.i32, SHM.RUNNING, 0);
+    this.started[0] = job.startedAtWall;
+    Atomics.store(this.i32, SHM.RUNNING, job.id);
+  }
+
+  private leave(job: Job): void {
+    if (Atomics.load(this.i32, SHM.RUNNING) === job.id) Atomics.store(this.i32, SHM.RUNNING, 0);
+  }
+
+  /** Awaits `p` with the run marked waiting, so other runs of this worker execute meanwhile. */
+  private async pause<T>(job: Job, p: Promise<T>): Promise<T> {
+    this.leave(job);
+    Atomics.store(this.i32, SHM.WAITING, ++this.waiting);
+    this.options.onPause?.();
+    try {
+      return await p;
+    } finally {
+      Atomics.store(this.i32, SHM.WAITING, --this.waiting);
+      this.enter(job);
+    }
   }
 
   async run(msg: JobSpec): Promise<ExecutionResult> {
@@ -232,14 +318,13 @@ export class Engine {
       pending: new Set(),
       replies: [],
       nextTimer: -1,
+      startedAtWall: Date.now(),
     };
-    this.current = job;
-    // Start time first: the Atomics.store below publishes it, so the pool's watchdog never pairs
-    // this job's id with the previous job's (or no) start time.
-    this.started[0] = Date.now();
+    this.jobs.set(job.id, job);
+    // Start time first (enter): the pool's watchdog never pairs this job's id with another's start time.
     Atomics.store(this.i32, SHM.PREPARED, 0);
     Atomics.store(this.i32, SHM.LAST_STARTED, msg.id);
-    Atomics.store(this.i32, SHM.RUNNING, msg.id);
+    this.enter(job);
     try {
       if (this.isCancelled(msg.id)) return this.result(job);
       let code = msg.code;
@@ -252,15 +337,16 @@ export class Engine {
       }
       const hit = screenCode(code, { allowNetwork: msg.limits.allowNetwork });
       if (hit) return { kind: 'security_violation', violationType: hit.violationType, reason: hit.reason };
-      const holder = await this.module(msg.limits.memoryMb);
+      const got = this.acquire(msg.limits.memoryMb);
+      const holder = got instanceof Promise ? await this.pause(job, got) : got;
       await this.execute(holder, job, code, msg);
       return this.result(job);
     } catch (err) {
       const e = err as Error;
       return this.internal(job, `sandbox worker failure: ${e?.message ?? String(err)}`);
     } finally {
-      this.current = undefined;
-      Atomics.store(this.i32, SHM.RUNNING, 0);
+      this.jobs.delete(job.id);
+      this.leave(job);
     }
   }
 
@@ -492,8 +578,8 @@ export class Engine {
    */
   prepare(): void {
     this.flush();
-    const holder = this.holder;
-    if (this.prepared || this.current || !holder || holder.broken) return;
+    const holder = this.idle[this.idle.length - 1];
+    if (this.prepared || Atomics.load(this.i32, SHM.RUNNING) !== 0 || !holder || holder.broken) return;
     try {
       this.prepared = this.createContext(holder, this.lastSetup);
       Atomics.store(this.i32, SHM.PREPARED, 1);
@@ -514,9 +600,9 @@ export class Engine {
       // in it) is freed.
       const setup = setupJson(msg);
       this.lastSetup = setup;
-      let p = this.prepared;
-      this.prepared = undefined;
-      if (p && p.holder !== holder) p = undefined;
+      // A context prepared in another instance stays there for the run that takes that one.
+      let p = this.prepared?.holder === holder ? this.prepared : undefined;
+      if (p) this.prepared = undefined;
       if (p && p.setup !== setup) {
         disposePrepared(p);
         p = undefined;
@@ -572,7 +658,7 @@ export class Engine {
         }
         if (job.pending.size > 0 || job.nextTimer >= 0) {
           this.options.onWait?.();
-          const reply = await this.waitReply(job, job.nextTimer >= 0 ? now + (job.nextTimer - wall) : job.deadline);
+          const reply = await this.pause(job, this.waitReply(job, job.nextTimer >= 0 ? now + (job.nextTimer - wall) : job.deadline));
           job.sliceStart = performance.now();
           if (job.stop) break;
           if (!reply) continue;
@@ -594,6 +680,7 @@ export class Engine {
       const e = err as Error;
       job.hostError = { name: e?.name ?? 'Error', message: e?.message ?? String(err), stack: '' };
     } finally {
+      job.end = performance.now();
       const dispose = (): void => {
         try {
           settle?.dispose();
@@ -613,10 +700,11 @@ export class Engine {
         this.recycle(holder);
       } else {
         // The usual case: free the runtime after the result has been posted (see flush), off the caller's wait.
-        this.deferred = () => {
+        holder.deferred = () => {
           dispose();
           if (holder.broken) this.recycle(holder);
         };
+        this.release(holder);
       }
     }
   }
@@ -637,18 +725,20 @@ export class Engine {
   /** Replaces a module that is broken, out of memory or grown, now, so the next run does not pay for it. */
   private recycle(holder: Holder): void {
     holder.broken = true;
-    if (this.holder !== holder) return;
-    this.holder = undefined;
-    this.recycled++;
+    this.drop(holder);
+    if (this.next || this.idle.some((h) => h.memoryMb === holder.memoryMb && !h.broken)) return;
     this.next = this.createHolder(holder.memoryMb);
     this.next.promise.catch(() => undefined);
   }
 
-  /** Finishes the last run's clean-up (disposal deferred until its result was sent). */
+  /** Finishes the last runs' clean-up (disposal deferred until their results were sent). */
   flush(): void {
-    const d = this.deferred;
-    this.deferred = undefined;
-    d?.();
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const h = this.idle[i];
+      const d = h.deferred;
+      h.deferred = undefined;
+      d?.();
+    }
   }
 
   private internal(job: Job, message: string): ExecutionResult {
@@ -656,13 +746,14 @@ export class Engine {
   }
 
   private result(job: Job): ExecutionResult {
-    const executionTimeMs = round(performance.now() - job.start);
+    const end = job.end ?? performance.now();
+    const executionTimeMs = round(end - job.start);
     const stdout = job.out[0].join('');
     const stderr = job.out[1].join('');
     if (job.violation) return { kind: 'security_violation', violationType: job.violation.type, reason: job.violation.reason };
     if (job.cancelled) return { kind: 'error', errorType: 'cancelled', message: 'the execution was cancelled', stdout, stderr, executionTimeMs };
     // A result that came after the deadline (e.g. a host answer that arrived late) is a timeout, not a success.
-    if (job.timedOut || (job.outcome?.kind === 'done' && performance.now() > job.deadline)) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
+    if (job.timedOut || (job.outcome?.kind === 'done' && end > job.deadline)) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
     const o = job.outcome;
     if (o?.kind === 'done') return { kind: 'success', output: o.json, stdout, stderr, executionTimeMs };
     if (o?.kind === 'oversize') {

@@ -20,7 +20,7 @@ export const RESULT_BATCH_MAX = 16;
 
 /** Shared-memory layout per worker (Int32 indexes; the Float64 slot is at byte START_BYTE). */
 export const SHM = {
-  /** Id of the job the worker is executing synchronously right now, 0 when idle. */
+  /** Id of the job the worker is executing synchronously right now, 0 when none is (idle, or every run waiting). */
   RUNNING: 0,
   /** Always 0: the duty cycle sleeps on it with Atomics.wait; cancellation notifies it. */
   SLEEP: 1,
@@ -34,8 +34,10 @@ export const SHM = {
   LAST_STARTED: 66,
   /** 1 while the worker is idle with the next run's context prepared (the pool prefers such a worker). */
   PREPARED: 67,
+  /** How many of the worker's started runs are waiting (a timer, a host call): they take no CPU, so placement does not count them. */
+  WAITING: 68,
   /** Int32 slots in the shared block. */
-  INTS: 68,
+  INTS: 69,
   /** Byte offset of a Float64: Date.now() when RUNNING's job started. */
   START_BYTE: 512,
   BYTES: 520,

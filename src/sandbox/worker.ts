@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry (bundled to dist/sandbox-worker.js). Receives jobs from
- * the Sandbox, runs them one at a time on the Engine, forwards host calls.
+ * the Sandbox, runs them on the Engine (several at once while they wait), forwards host calls.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from './engine';
@@ -32,35 +32,58 @@ function sendStaleResults(): void {
   if (batch.length > 0 && performance.now() - batchSince >= maxAgeMs) sendResults();
 }
 
-const engine = new Engine({ shared: init.shared, wasmModule: init.wasmModule, wasmPath: init.wasmPath, post, onBusy: sendStaleResults, onWait: sendResults });
+const engine = new Engine({ shared: init.shared, wasmModule: init.wasmModule, wasmPath: init.wasmPath, post, onBusy: sendStaleResults, onWait: sendResults, onPause: () => started?.() });
 
 const queue: JobSpec[] = [];
-let busy = false;
+let starting = false;
+/** Resolves the wait of startQueued for the run it started: that run now waits or has finished. */
+let started: (() => void) | undefined;
 
-async function drain(): Promise<void> {
-  busy = true;
+/**
+ * Starts the queued runs in the order they came, one at a time: each executes
+ * on this thread until it finishes or waits (a timer, a host call). A waiting
+ * run holds its own QuickJS module and the next one starts meanwhile, so runs
+ * that wait do not queue behind each other.
+ */
+async function startQueued(): Promise<void> {
+  if (starting) return;
+  starting = true;
   try {
     for (let m = queue.shift(); m; m = queue.shift()) {
-      let result: ExecutionResult;
-      try {
-        result = await engine.run(m);
-      } catch (err) {
-        result = { kind: 'error', errorType: 'internal', message: `sandbox worker failure: ${(err as Error)?.message ?? String(err)}`, stdout: '', stderr: '', executionTimeMs: 0 };
-      }
-      if (batch.length === 0) batchSince = performance.now();
-      batch.push({ id: m.id, result });
-      // Take in what arrived meanwhile (Node would deliver it only after this loop ends), so the
-      // queue tells whether more jobs are waiting.
-      receivePending();
-      if (queue.length === 0 || batch.length >= RESULT_BATCH_MAX) sendResults();
-      else sendStaleResults();
-      engine.flush();
+      const id = m.id;
+      const job = m;
+      await new Promise<void>((next) => {
+        started = next;
+        void engine
+          .run(job)
+          .catch((err: unknown): ExecutionResult => ({ kind: 'error', errorType: 'internal', message: `sandbox worker failure: ${(err as Error)?.message ?? String(err)}`, stdout: '', stderr: '', executionTimeMs: 0 }))
+          .then((result) => {
+            finished(id, result);
+            next();
+          });
+      });
     }
   } finally {
-    busy = false;
+    starting = false;
+    started = undefined;
   }
   // Idle: set up the next run's context while the result travels back.
-  engine.prepare();
+  if (engine.resident === 0) engine.prepare();
+}
+
+function finished(id: number, result: ExecutionResult): void {
+  if (batch.length === 0) batchSince = performance.now();
+  batch.push({ id, result });
+  // Take in what arrived meanwhile (Node would deliver it only after this turn), so the queue
+  // tells whether more jobs are waiting.
+  receivePending();
+  if (queue.length === 0 || batch.length >= RESULT_BATCH_MAX) sendResults();
+  else sendStaleResults();
+  engine.flush();
+  if (!starting) {
+    if (queue.length > 0) void startQueued();
+    else if (engine.resident === 0) engine.prepare();
+  }
 }
 
 function receivePending(): void {
@@ -71,7 +94,7 @@ function onMessage(m: ToWorker): void {
   switch (m.t) {
     case 'run':
       for (const job of m.jobs) queue.push(job);
-      if (!busy) void drain();
+      void startQueued();
       break;
     case 'reply':
       engine.onReply(m);
