@@ -6,8 +6,6 @@ import * as os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
-import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { Sandbox, resolveConfig, type ExecutionResult } from '../src/sandbox';
 import { plainQuickJS } from './plain-quickjs';
 
@@ -151,52 +149,6 @@ async function main(): Promise<void> {
   }
   emit('node_vm_reference', { n: vmLat.length, p50Ms: r3(pct(vmLat, 50)), p99Ms: r3(pct(vmLat, 99)), sandboxOverVmP50: r3(pct(lat, 50) / pct(vmLat, 50)) });
 
-  // Plain QuickJS (quickjs-emscripten, a fresh runtime + context per run, on this thread), interleaved
-  // with our warm sandbox and node:vm in the same rounds.
-  const qjs = await newQuickJSWASMModuleFromVariant(RELEASE_SYNC);
-  const plainRun = (mod: QuickJSWASMModule): void => {
-    const rt = mod.newRuntime();
-    const ctx = rt.newContext();
-    const input = ctx.newString(JSON.stringify({ task: 'plain', input: INPUT }));
-    ctx.setProp(ctx.global, 'contextJson', input);
-    input.dispose();
-    const r = ctx.evalCode(`(function(){ const context = JSON.parse(contextJson); ${SIMPLE} })()`);
-    const v = ctx.unwrapResult(r);
-    if (ctx.getNumber(v) !== 30) throw new Error('plain QuickJS gave a wrong answer');
-    v.dispose();
-    ctx.dispose();
-    rt.dispose();
-  };
-  const side: { sandbox: number[]; plain: number[]; vm: number[] } = { sandbox: [], plain: [], vm: [] };
-  for (let round = 0; round < 5; round++) {
-    const xs: number[] = [];
-    const ps: number[] = [];
-    const vs: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      let t = performance.now();
-      check(await sb.execute(SIMPLE, { task: 'lat', input: INPUT }), 'success');
-      xs.push(performance.now() - t);
-      t = performance.now();
-      plainRun(qjs);
-      ps.push(performance.now() - t);
-      t = performance.now();
-      vmScript.runInNewContext({ context: { task: 'vm', input: INPUT } });
-      vs.push(performance.now() - t);
-    }
-    side.sandbox.push(pct(xs, 50));
-    side.plain.push(pct(ps, 50));
-    side.vm.push(pct(vs, 50));
-  }
-  const plainP50 = pct(side.plain, 50);
-  emit('warm_latency_vs_plain_quickjs', {
-    rounds: 5,
-    sandboxP50Ms: r3(pct(side.sandbox, 50)),
-    plainQuickjsP50Ms: r3(plainP50),
-    nodeVmP50Ms: r3(pct(side.vm, 50)),
-    sandboxOverPlain: r3(pct(side.sandbox, 50) / plainP50),
-    target: '<= 1.5x plain QuickJS',
-    note: 'medians of 5 interleaved rounds of 300; plain QuickJS: fresh runtime + context per run on the calling thread',
-  });
 
   // Runs that wait: 20 at once, each awaiting a 600 ms timer (three rounds, median), with the server
   // memory they add, sampled while all of them wait, and the host's event-loop delay throughout.
