@@ -115,7 +115,7 @@ function bm25Baseline(episodes: Episode[]): Ranker {
 }
 
 /** The configurations measured: the full ranking, then each component off. */
-const COMPONENTS = ['lexicon', 'wordnet', 'feedback', 'fusion', 'docExpansion'] as const;
+const COMPONENTS = ['lexicon', 'wordnet', 'associations', 'feedback', 'fusion', 'docExpansion'] as const;
 const CONFIGS: { name: string; options: Partial<OpenOptions> }[] = [
   { name: 'full', options: {} },
   ...COMPONENTS.map((c) => (DEFAULT_FEATURES[c] ? { name: `without_${c}`, options: { retrieval: { [c]: false } } } : { name: `with_${c}`, options: { retrieval: { [c]: true } } })),
