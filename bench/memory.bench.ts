@@ -224,7 +224,7 @@ function scan(texts: string[], q: string): number[] {
 
 /** BENCH_EXPANSION=off measures the ranking without query/document expansion and feedback (for comparison). */
 const EXPANSION = process.env.BENCH_EXPANSION === 'off' ? 'off' : 'on';
-const RETRIEVAL = EXPANSION === 'off' ? { lexicon: false, wordnet: false, feedback: false, docExpansion: false } : {};
+const RETRIEVAL = EXPANSION === 'off' ? { lexicon: false, wordnet: false, associations: false, feedback: false, docExpansion: false } : {};
 
 async function runSize(n: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-bench-${n}-`));

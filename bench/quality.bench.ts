@@ -46,11 +46,18 @@ interface Scores {
   queries: number;
 }
 
-async function evaluate(rank: Ranker, queries: GradedQuery[]): Promise<Record<string, Scores>> {
+/** `QUALITY_DETAIL=dev` prints each dev query's result (never the held-out or blind ones: they are not for tuning). */
+const DETAIL = process.env.QUALITY_DETAIL === 'dev';
+
+async function evaluate(rank: Ranker, queries: GradedQuery[], config: string): Promise<Record<string, Scores>> {
   const per: { split: string; n: number; r: number; m: number }[] = [];
   for (const q of queries) {
     const ranked = await rank(q.text);
     per.push({ split: q.split, n: ndcg(ranked, q.grades), r: recall(ranked, q.grades), m: reciprocalRank(ranked, q.grades) });
+    if (DETAIL && q.split === 'dev') {
+      const missed = [...q.grades.keys()].filter((id) => !ranked.slice(0, K).includes(id));
+      console.log(JSON.stringify({ config, query: q.id, text: q.text, ndcg5: round(per[per.length - 1].n), ranked: ranked.slice(0, K), missed }));
+    }
   }
   const summary = (xs: typeof per): Scores => ({
     ndcg5: round(mean(xs.map((x) => x.n))),
@@ -58,7 +65,8 @@ async function evaluate(rank: Ranker, queries: GradedQuery[]): Promise<Record<st
     mrr: round(mean(xs.map((x) => x.m))),
     queries: xs.length,
   });
-  return { held: summary(per.filter((x) => x.split === 'held')), dev: summary(per.filter((x) => x.split === 'dev')), all: summary(per) };
+  const of = (split: string): typeof per => per.filter((x) => x.split === split);
+  return { held: summary(of('held')), dev: summary(of('dev')), all: summary(per.filter((x) => x.split !== 'blind')), blind: summary(of('blind')) };
 }
 
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -107,7 +115,7 @@ function bm25Baseline(episodes: Episode[]): Ranker {
 }
 
 /** The configurations measured: the full ranking, then each component off. */
-const COMPONENTS = ['lexicon', 'wordnet', 'feedback', 'fusion', 'docExpansion'] as const;
+const COMPONENTS = ['lexicon', 'wordnet', 'associations', 'feedback', 'fusion', 'docExpansion'] as const;
 const CONFIGS: { name: string; options: Partial<OpenOptions> }[] = [
   { name: 'full', options: {} },
   ...COMPONENTS.map((c) => (DEFAULT_FEATURES[c] ? { name: `without_${c}`, options: { retrieval: { [c]: false } } } : { name: `with_${c}`, options: { retrieval: { [c]: true } } })),
@@ -130,15 +138,17 @@ async function storeRanker(episodes: Episode[], options: Partial<OpenOptions>): 
 async function main(): Promise<void> {
   const episodes = loadEpisodes();
   const queries = loadQueries();
+  const known = new Set(episodes.map((e) => e.id));
+  for (const q of queries) for (const id of q.grades.keys()) if (!known.has(id)) throw new Error(`query ${q.id} grades an unknown episode ${id}`);
   const domains = new Set(episodes.map((e) => e.domain)).size;
-  console.log(JSON.stringify({ bench: 'quality', episodes: episodes.length, domains, queries: queries.length, held_out: queries.filter((q) => q.split === 'held').length, k: K }));
-  const base = await evaluate(bm25Baseline(episodes), queries);
+  console.log(JSON.stringify({ bench: 'quality', episodes: episodes.length, domains, queries: queries.length, held_out: queries.filter((q) => q.split === 'held').length, blind: queries.filter((q) => q.split === 'blind').length, k: K }));
+  const base = await evaluate(bm25Baseline(episodes), queries, 'bm25_whole_episode');
   console.log(JSON.stringify({ bench: 'quality', config: 'bm25_whole_episode', ...base }));
   for (const c of CONFIGS) {
     const r = await storeRanker(episodes, c.options);
-    const s = await evaluate(r.rank, queries);
+    const s = await evaluate(r.rank, queries, c.name);
     await r.close();
-    console.log(JSON.stringify({ bench: 'quality', config: c.name, ...s, ndcg5_held_minus_bm25: round(s.held.ndcg5 - base.held.ndcg5) }));
+    console.log(JSON.stringify({ bench: 'quality', config: c.name, ...s, ndcg5_held_minus_bm25: round(s.held.ndcg5 - base.held.ndcg5), ndcg5_blind_minus_bm25: round(s.blind.ndcg5 - base.blind.ndcg5) }));
   }
 }
 

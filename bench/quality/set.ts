@@ -10,7 +10,8 @@ import { TASK_TYPES } from '../../src/memory';
 
 export interface GradedQuery {
   id: string;
-  split: 'dev' | 'held';
+  /** dev: may guide tuning; held: never tuned on; blind: worded independently (queries-blind.txt), never tuned on. */
+  split: 'dev' | 'held' | 'blind';
   text: string;
   /** Episode id → grade (2: the same problem, 1: closely related). */
   grades: Map<string, number>;
@@ -74,15 +75,18 @@ export function loadEpisodes(nowMs = Date.now()): Episode[] {
   });
 }
 
+const SPLITS = ['dev', 'held', 'blind'] as const;
+
+/** The graded queries of queries.txt and queries-blind.txt. */
 export function loadQueries(): GradedQuery[] {
-  return lines('queries.txt').map((line) => {
+  return [...lines('queries.txt'), ...lines('queries-blind.txt')].map((line) => {
     const [id, split, text, rel] = line.split(' | ');
-    if (split !== 'dev' && split !== 'held') throw new Error(`queries.txt: bad split ${split}`);
+    if (!(SPLITS as readonly string[]).includes(split)) throw new Error(`queries: bad split ${split} in ${id}`);
     const grades = new Map<string, number>();
     for (const g of rel.trim().split(/\s+/)) {
       const [ep, grade] = g.split(':');
       grades.set(`ep_${ep}`, Number(grade));
     }
-    return { id, split, text, grades };
+    return { id, split: split as GradedQuery['split'], text, grades };
   });
 }

@@ -340,6 +340,8 @@ export interface RetrievalFeatures {
   lexicon: boolean;
   /** Expand queries with general English synonyms (WordNet 3.1, well-attested senses only). */
   wordnet: boolean;
+  /** Expand queries with the terms the store's own episodes associate with them (co-occurrence weighted by normalized PMI). */
+  associations: boolean;
   /** Pseudo-relevance feedback: key terms shared by the first pass's best episodes. */
   feedback: boolean;
   /** Fuse the expanded ranking with the original one by reciprocal rank (off by default: the expanded ranking alone scored better). */

@@ -108,6 +108,20 @@ export function analyzeEpisode(e: Episode, expand?: (terms: Iterable<string>) =>
   return { tf, len: Math.max(len(), 1) };
 }
 
+/**
+ * Term counts of what an episode is about and did: its key text and its steps' actions
+ * (the candidates for its key terms, which the term associations count).
+ */
+export function keyTermCounts(e: Episode): Map<string, number> {
+  const tf = new Map<string, number>();
+  const add = (text: string): void => {
+    for (const t of tokenize(text)) tf.set(t, (tf.get(t) ?? 0) + 1);
+  };
+  add(keyText(e));
+  for (const s of e.steps) add(s.action);
+  return tf;
+}
+
 /** What an episode is about: its task, error messages, outcome and reflection (not parameters or outputs). */
 function keyText(e: Episode): string {
   const parts = [e.task];

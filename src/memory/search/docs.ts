@@ -18,6 +18,9 @@ export function grow<T extends Uint8Array | Int8Array | Int32Array | Uint32Array
 export const DOC_COLUMNS = ['lens', 'dom', 'tt', 'out', 'started', 'reward', 'lang', 'fw', 'sim'] as const;
 export type DocColumn = (typeof DOC_COLUMNS)[number];
 
+/** Key terms kept per document (for the term associations, expand/associations.ts); unused slots hold -1. */
+export const KEY_TERMS = 8;
+
 export class DocTable {
   /** Documents numbered so far (alive or not). */
   n = 0;
@@ -33,6 +36,8 @@ export class DocTable {
   fw = new Int32Array(1024);
   sim = new Uint32Array(1024);
   tags: (number[] | 0)[] = [];
+  /** Each document's key terms as interned strings, KEY_TERMS slots a document. */
+  keys = new Int32Array(1024 * KEY_TERMS).fill(-1);
   strings: string[] = [];
   stringIds = new Map<string, number>();
   byId = new Map<string, number>();
@@ -67,8 +72,8 @@ export class DocTable {
     return s === undefined ? -1 : (this.stringIds.get(s) ?? -2);
   }
 
-  /** Adds a document; returns its number. */
-  add(meta: DocMeta, len: number): number {
+  /** Adds a document with its key terms (at most KEY_TERMS are kept); returns its number. */
+  add(meta: DocMeta, len: number, keyTerms: readonly string[] = []): number {
     const d = this.n++;
     const need = this.n;
     this.alive = grow(this.alive, need);
@@ -81,6 +86,12 @@ export class DocTable {
     this.lang = grow(this.lang, need);
     this.fw = grow(this.fw, need);
     this.sim = grow(this.sim, need);
+    if (this.keys.length < need * KEY_TERMS) {
+      const k = new Int32Array(Math.max(need, 1024, (this.keys.length / KEY_TERMS) * 2) * KEY_TERMS).fill(-1);
+      k.set(this.keys);
+      this.keys = k;
+    }
+    for (let i = 0; i < KEY_TERMS; i++) this.keys[d * KEY_TERMS + i] = i < keyTerms.length ? this.intern(keyTerms[i]) : -1;
     this.ids[d] = meta.id;
     this.alive[d] = 1;
     this.lens[d] = len;

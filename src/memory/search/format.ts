@@ -8,12 +8,13 @@
  */
 import { OUTCOME_TYPES, TASK_TYPES } from '../types';
 import type { DocMeta } from './analyze';
-import { DOC_COLUMNS, DocTable } from './docs';
+import { DOC_COLUMNS, DocTable, KEY_TERMS } from './docs';
 import { Postings } from './postings';
 import type { PendingDoc } from './rank/types';
 import { readVarint, writeVarint } from './varint';
 
-const FORMAT_VERSION = 2;
+/** 3: the documents' key terms (section `keys`); an older index is rebuilt from the database on open. */
+const FORMAT_VERSION = 3;
 
 export interface IndexParts {
   docs: DocTable;
@@ -55,12 +56,14 @@ export function serializeIndex({ docs, postings, pending }: IndexParts): { bytes
     fw: new Int32Array(nDocs),
     sim: new Uint32Array(nDocs),
   };
+  const keys = new Int32Array(nDocs * KEY_TERMS);
   for (let d = 0; d < docs.n; d++) {
     if (docs.alive[d] !== 1) continue;
     const k = keep(d);
     ids[k] = docs.ids[d];
     tags[k] = docs.tags[d];
     for (const c of DOC_COLUMNS) cols[c][k] = docs[c][d];
+    keys.set(docs.keys.subarray(d * KEY_TERMS, (d + 1) * KEY_TERMS), k * KEY_TERMS);
   }
   const base = postings.base;
   // Terms: merge the sorted base with the overlay's new terms.
@@ -146,6 +149,7 @@ export function serializeIndex({ docs, postings, pending }: IndexParts): { bytes
     ['df', df.subarray(0, kept.length)],
     ['last', last.subarray(0, kept.length)],
     ...Object.entries(cols),
+    ['keys', keys],
     ['blob', blob],
   ];
   const head = Buffer.from(
@@ -220,7 +224,8 @@ export function loadIndex(data: Uint8Array): IndexParts & { totalLen: number } {
   docs.lang = new Int32Array(copy('lang'));
   docs.fw = new Int32Array(copy('fw'));
   docs.sim = new Uint32Array(copy('sim'));
-  if (docs.lens.length !== nDocs || docs.sim.length !== nDocs) throw new Error('bad index columns');
+  docs.keys = new Int32Array(copy('keys'));
+  if (docs.lens.length !== nDocs || docs.sim.length !== nDocs || docs.keys.length !== nDocs * KEY_TERMS) throw new Error('bad index columns');
   docs.alive = new Uint8Array(nDocs).fill(1);
   let totalLen = 0;
   for (let d = 0; d < nDocs; d++) {

@@ -15,9 +15,10 @@
  */
 import type { Episode, RetrievalFeatures, Step } from '../types';
 import { tokenize } from '../text';
-import { analyzeEpisode, analyzeStepInto, metaOf } from './analyze';
+import { analyzeEpisode, analyzeStepInto, keyTermCounts, metaOf } from './analyze';
+import { associatedTerms } from './expand/associations';
 import { DEFAULT_FEATURES, expandDocument } from './expand/expander';
-import { DocTable } from './docs';
+import { DocTable, KEY_TERMS } from './docs';
 import { loadIndex, serializeIndex } from './format';
 import { Postings } from './postings';
 import { Accumulators } from './rank/accumulators';
@@ -89,8 +90,24 @@ export class SearchIndex implements IndexView {
       this.pending.set(e.id, { tf, len, meta });
       return;
     }
-    const d = this.docs.add(meta, len);
+    const d = this.docs.add(meta, len, this.keyTermsOfEpisode(e));
     for (const [term, units] of tf) this.postings.append(term, d, units);
+  }
+
+  /**
+   * An episode's KEY_TERMS most distinctive terms (by tf·idf against the episodes indexed so
+   * far, the episode itself counted, so a term new to the store ranks high), for the term
+   * associations. Bounded by the episode's key text, not by the store.
+   */
+  private keyTermsOfEpisode(e: Episode): string[] {
+    const n = this.documentCount + 1;
+    const scored: [string, number][] = [];
+    for (const [t, f] of keyTermCounts(e)) {
+      if (t.length < 3 || /^[0-9]+$/.test(t)) continue;
+      scored.push([t, Math.log(1 + f) * termIdf(n, this.docFreq(t) + 1)]);
+    }
+    scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    return scored.slice(0, KEY_TERMS).map((s) => s[0]);
   }
 
   /**
@@ -126,6 +143,11 @@ export class SearchIndex implements IndexView {
     const df = this.docFreq(term);
     if (df === 0) return 0;
     return termIdf(Math.max(1, this.documentCount), df);
+  }
+
+  /** Terms the indexed episodes associate with `terms` (term → summed NPMI; see expand/associations.ts). */
+  associations(terms: ReadonlySet<string>): Map<string, number> {
+    return associatedTerms(this, terms);
   }
 
   /** The terms of a text with the highest tf·idf (used for feedback expansion). */

@@ -22,7 +22,7 @@ export const MAX_EXPANSION_TERMS = 18;
  * k = 60 or 10 and the original ranking weighted 1, 0.5 or 0.3), since the expansion terms'
  * lower weights already keep the query's own words first.
  */
-export const DEFAULT_FEATURES: RetrievalFeatures = { lexicon: true, wordnet: true, feedback: true, fusion: false, docExpansion: true };
+export const DEFAULT_FEATURES: RetrievalFeatures = { lexicon: true, wordnet: true, associations: true, feedback: true, fusion: false, docExpansion: true };
 
 let lexicon: Thesaurus | undefined;
 /** The curated lexicon, compiled once per process. */
@@ -31,30 +31,44 @@ export function lexiconThesaurus(): Thesaurus {
   return lexicon;
 }
 
+/** Weight of a query term added by the store's own term associations, at full strength (NPMI sum ≥ 1). */
+export const ASSOCIATION_WEIGHT = 0.3;
+/** At most this many association terms are added to a query. */
+export const MAX_ASSOCIATION_TERMS = 4;
+
 /**
- * Expansion terms for a query's terms: lexicon relatives first, then WordNet synonyms; within
- * each, the ones more groups agree on and the rarer ones (higher idf) first; terms no episode
- * has are skipped.
+ * Expansion terms for a query's terms: lexicon relatives first, then WordNet synonyms, then
+ * the terms the store's episodes associate with them (`associations`: term → summed NPMI,
+ * see associations.ts); within each, the ones more groups agree on (or more strongly
+ * associated) and the rarer ones (higher idf) first; terms no episode has are skipped.
  */
-export function expandQuery(terms: string[], features: RetrievalFeatures, idf: (t: string) => number, budget = MAX_EXPANSION_TERMS): QueryTerm[] {
+export function expandQuery(
+  terms: string[],
+  features: RetrievalFeatures,
+  idf: (t: string) => number,
+  budget = MAX_EXPANSION_TERMS,
+  associations?: (own: ReadonlySet<string>) => Map<string, number>,
+): QueryTerm[] {
   if (terms.length === 0 || budget <= 0) return [];
   const own = new Set(terms);
   const out: QueryTerm[] = [];
   const taken = new Set<string>();
-  const addFrom = (thesaurus: Thesaurus, weight: number): void => {
+  const addFrom = (related: Map<string, number>, max: number, weightOf: (n: number) => number): void => {
     const scored: { term: string; s: number; n: number }[] = [];
-    for (const [term, n] of thesaurus.related(own)) {
+    for (const [term, n] of related) {
       const w = taken.has(term) ? 0 : idf(term);
       if (w > 0) scored.push({ term, s: n * w, n });
     }
     scored.sort((a, b) => b.s - a.s || (a.term < b.term ? -1 : 1));
-    for (const { term, n } of scored.slice(0, budget - out.length)) {
+    for (const { term, n } of scored.slice(0, Math.min(max, budget - out.length))) {
       taken.add(term);
-      out.push({ term, weight: weight * Math.min(1.5, 1 + 0.25 * (n - 1)), expansion: true });
+      out.push({ term, weight: weightOf(n), expansion: true });
     }
   };
-  if (features.lexicon) addFrom(lexiconThesaurus(), LEXICON_WEIGHT);
-  if (features.wordnet && out.length < budget) addFrom(synonymThesaurus(), SYNONYM_WEIGHT);
+  const byGroups = (weight: number) => (n: number) => weight * Math.min(1.5, 1 + 0.25 * (n - 1));
+  if (features.lexicon) addFrom(lexiconThesaurus().related(own), budget, byGroups(LEXICON_WEIGHT));
+  if (features.wordnet && out.length < budget) addFrom(synonymThesaurus().related(own), budget, byGroups(SYNONYM_WEIGHT));
+  if (features.associations && associations && out.length < budget) addFrom(associations(own), MAX_ASSOCIATION_TERMS, (n) => ASSOCIATION_WEIGHT * Math.min(1, n));
   return out;
 }
 
