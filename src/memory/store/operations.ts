@@ -13,7 +13,7 @@ import { packJson } from './codec';
 import { addPatterns, removePatterns } from './patterns';
 import { EPISODE_INSERT, episodeRow, gistOf, rowToEpisode } from './rows';
 import { num, one, str } from './sql';
-import { deleteSteps, insertSteps, loadSteps } from './steps';
+import { appendStep, deleteSteps, insertSteps, loadSteps, packSteps } from './steps';
 
 export type NewEpisode = Pick<Episode, 'id' | 'task' | 'domain' | 'taskType' | 'context' | 'startedAt'>;
 
@@ -82,7 +82,7 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
       if (row.outcome_type !== null) throw new MemoryError('invalid', `Episode ${op.id} is already completed; steps cannot be added`);
       const tools = JSON.parse(str(row.tools)) as string[];
       if (!tools.includes(op.step.tool)) tools.push(op.step.tool);
-      insertSteps(db, op.id, [op.step]);
+      appendStep(db, op.id, op.step);
       db.run('UPDATE episodes SET step_count = ?, tools = ? WHERE id = ?', [num(row.step_count) + 1, JSON.stringify(tools), op.id]);
       return { after: [() => index.appendStep(op.id, op.step)], changes: [{ type: 'episode_updated', episodeId: op.id }] };
     }
@@ -118,6 +118,8 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
         repeatKey(ep),
         op.id,
       ]);
+      // A completed episode takes no more steps: its appended rows become blocks (fast to read).
+      packSteps(db, op.id, ep.steps);
       const keys = addPatterns(db, [ep]);
       return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_completed', episodeId: op.id }], episode: ep, patternKeys: keys };
     }

@@ -7,6 +7,7 @@ import { MemoryError } from '../errors';
 import { repeatKey } from '../learning';
 import type { TaskType } from '../types';
 import { packJson, parseJson } from './codec';
+import { loadSteps, packSteps, STEP_BLOCK } from './steps';
 
 const sqlJsCache = new Map<string, Promise<SqlJsStatic>>();
 
@@ -37,7 +38,7 @@ export function loadSqlJs(wasmPath = defaultWasmPath()): Promise<SqlJsStatic> {
   return p;
 }
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Page size of new databases. */
 const PAGE_SIZE = 16384;
@@ -121,6 +122,12 @@ const MIGRATIONS: ((db: Database) => void)[] = [
       upd.free();
     }
     db.exec('CREATE INDEX episodes_repeat ON episodes(repeat_key)');
+  },
+  // 5: a step row may hold a block of steps (a JSON array keyed by its last step's number, see
+  // steps.ts); episodes stored a row per step are packed into blocks.
+  (db) => {
+    const ids = db.exec(`SELECT episode_id FROM steps GROUP BY episode_id HAVING COUNT(*) > (MAX(n) + ${STEP_BLOCK - 1}) / ${STEP_BLOCK}`);
+    for (const [id] of ids[0]?.values ?? []) packSteps(db, String(id), loadSteps(db, String(id)));
   },
 ];
 

@@ -270,7 +270,7 @@ describe('memory store: retention and schema', () => {
     await store.close();
     const again = await openStore(dir);
     try {
-      assert.equal(_schemaVersion(again), '4');
+      assert.equal(_schemaVersion(again), '5');
       const hit = (await again.query({ query: 'flush cdn cache' })).hits[0];
       assert.deepEqual([hit.repeats?.count, hit.repeats?.succeeded, [...hit.repeats!.ids].sort()], [3, 3, [a, b].sort()]);
     } finally {
@@ -280,7 +280,7 @@ describe('memory store: retention and schema', () => {
 
   it('records the schema version and refuses a newer one', async () => {
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '4');
+    assert.equal(_schemaVersion(store), '5');
     (store as unknown as { db: { run(sql: string): void } }).db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     await store.createEpisode({ task: 'force a snapshot', taskType: 'other' });
     await store.close();

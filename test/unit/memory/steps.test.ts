@@ -1,7 +1,8 @@
 /**
  * Steps in rows of their own: appending is independent of the episode's length, long
  * episodes read a page at a time, and a database written before (steps in one column)
- * is migrated without losing any.
+ * is migrated without losing any. Completed and imported episodes keep their steps in
+ * blocks of STEP_BLOCK (one row, one decompression, per block).
  */
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -10,7 +11,12 @@ import { MemoryError } from '../../../src/memory';
 import { writeSnapshot } from '../../../src/memory/files';
 import { packJson } from '../../../src/memory/store/codec';
 import { _schemaVersion } from '../../../src/memory/store';
-import { fastTmpDir, ok, openStore, rmDir } from './helpers';
+import { STEP_BLOCK } from '../../../src/memory/store/steps';
+import { err, fastTmpDir, ok, openStore, rmDir } from './helpers';
+
+type Db = { exec(sql: string, params?: unknown[]): { values: unknown[][] }[]; run(sql: string, params?: unknown[]): void };
+const dbOf = (store: object): Db => (store as { db: Db }).db;
+const rowsOf = (store: object, id: string): number[] => (dbOf(store).exec('SELECT n FROM steps WHERE episode_id = ? ORDER BY n', [id])[0]?.values ?? []).map((r) => Number(r[0]));
 
 describe('memory store: steps as rows', () => {
   let dir: string;
@@ -56,6 +62,51 @@ describe('memory store: steps as rows', () => {
     await third.close();
   });
 
+  it('packs a completed episode into blocks, pages across block edges, and appends after an imported block', async () => {
+    const store = await openStore(dir);
+    const ep = await store.createEpisode({ task: 'a long debugging session', taskType: 'debugging' });
+    const count = 2 * STEP_BLOCK + 50;
+    for (let i = 1; i <= count; i++) await store.addStep(ep.id, { tool: `t${i % 3}`, action: `step ${i}`, result: i % 40 === 0 ? err(`boom ${i}`) : ok(`out ${i}`) });
+    assert.equal(rowsOf(store, ep.id).length, count, 'a row per appended step while the episode is open');
+    const before = (await store.getEpisode(ep.id))!.steps;
+    await store.completeEpisode(ep.id, { outcome: { type: 'success', verdict: 'found it' } });
+    assert.deepEqual(rowsOf(store, ep.id), [STEP_BLOCK, 2 * STEP_BLOCK, count], 'one row per block, keyed by its last step');
+    assert.deepEqual((await store.getEpisode(ep.id))!.steps, before, 'the same steps read back from the blocks');
+    const across = await store.getEpisodePage(ep.id, { offset: STEP_BLOCK - 3, limit: 6 });
+    assert.deepEqual(across?.episode.steps.map((s) => s.n), [98, 99, 100, 101, 102, 103].map((n) => n + STEP_BLOCK - 100));
+    assert.equal(across?.stepCount, count);
+    assert.deepEqual((await store.getEpisodePage(ep.id, { offset: count - 2, limit: 10 }))?.episode.steps.map((s) => s.action), [`step ${count - 1}`, `step ${count}`]);
+
+    // An open episode imported with its steps gets blocks; steps added later get rows of their own.
+    const exported = (await store.getEpisode(ep.id))!;
+    await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes: [{ ...exported, id: 'ep_imported_open', outcome: undefined, reward: undefined, reflection: undefined, endedAt: undefined }] });
+    assert.deepEqual(rowsOf(store, 'ep_imported_open'), [STEP_BLOCK, 2 * STEP_BLOCK, count]);
+    await store.addStep('ep_imported_open', { tool: 'edit', action: 'after the import', result: ok() });
+    assert.deepEqual((await store.getEpisodePage('ep_imported_open', { offset: count - 1 }))?.episode.steps.map((s) => [s.n, s.action]), [[count, `step ${count}`], [count + 1, 'after the import']]);
+    await store.close();
+
+    // Replayed from the journal (no snapshot yet): the same blocks, the same steps.
+    const again = await openStore(dir);
+    assert.deepEqual(rowsOf(again, ep.id), [STEP_BLOCK, 2 * STEP_BLOCK, count]);
+    assert.deepEqual((await again.getEpisode(ep.id))!.steps, before);
+    await again.close();
+  });
+
+  it('migrates a schema-4 database (a row per step) to blocks', async () => {
+    const store = await openStore(dir);
+    const ep = await store.createEpisode({ task: 'recorded before blocks', taskType: 'testing' });
+    for (let i = 1; i <= STEP_BLOCK + 5; i++) await store.addStep(ep.id, { tool: 'run_tests', action: `run ${i}`, result: ok() });
+    const steps = (await store.getEpisode(ep.id))!.steps;
+    dbOf(store).run("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+    await store.recordToolCall('forces a snapshot on close');
+    await store.close();
+    const again = await openStore(dir);
+    assert.equal(_schemaVersion(again), '5');
+    assert.deepEqual(rowsOf(again, ep.id), [STEP_BLOCK, STEP_BLOCK + 5]);
+    assert.deepEqual((await again.getEpisode(ep.id))!.steps, steps);
+    await again.close();
+  });
+
   it('answers a page past the end with no steps and an unknown id with undefined', async () => {
     const store = await openStore(dir);
     const ep = await store.createEpisode({ task: 'short', taskType: 'other' });
@@ -90,7 +141,7 @@ describe('memory store: steps as rows', () => {
     db.close();
 
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '4');
+    assert.equal(_schemaVersion(store), '5');
     assert.deepEqual((await store.getEpisode('ep_small'))?.steps, small);
     assert.deepEqual((await store.getEpisode('ep_large'))?.steps, large);
     assert.deepEqual((await store.getEpisodePage('ep_large', { offset: 28 }))?.episode.steps.map((s) => s.n), [29, 30]);
