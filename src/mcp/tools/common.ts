@@ -69,6 +69,36 @@ export function patternToOut(p: Pattern): PatternOut {
   };
 }
 
+/** Evidence ids a tool answer names per pattern or heuristic (the newest; `occurrences` counts them all). */
+const BRIEF_EVIDENCE = 3;
+
+/** A pattern as tool answers give it to the model: no internal key, none of the scope's own fields, the newest evidence. */
+export const patternBriefOut = z.object({
+  kind: z.string(),
+  description: z.string(),
+  task_type: z.string().optional(),
+  domain: z.string().optional(),
+  success_rate: z.number(),
+  occurrences: z.number(),
+  avg_latency_ms: z.number().optional(),
+  evidence: z.array(z.string()).optional().describe(`Newest supporting episode ids (at most ${BRIEF_EVIDENCE}).`),
+});
+export type PatternBriefOut = z.output<typeof patternBriefOut>;
+
+/** `scope`: the task type and domain the answer is about already (left out of each pattern); `evidence`: ids to name. */
+export function patternBrief(p: Pattern, scope: { taskType?: string; domain?: string } = {}, evidence = BRIEF_EVIDENCE): PatternBriefOut {
+  return {
+    kind: p.kind,
+    description: p.description,
+    ...(scope.taskType === p.taskType ? {} : { task_type: p.taskType }),
+    ...(scope.domain === p.domain ? {} : { domain: p.domain }),
+    success_rate: round(p.successRate),
+    occurrences: p.occurrences,
+    ...(p.avgLatencyMs ? { avg_latency_ms: Math.round(p.avgLatencyMs) } : {}),
+    ...(evidence > 0 ? { evidence: p.evidence.slice(0, evidence) } : {}),
+  };
+}
+
 export const heuristicOut = z.object({
   condition: z.string(),
   action: z.string(),
@@ -76,9 +106,12 @@ export const heuristicOut = z.object({
   evidence: z.array(z.string()),
 });
 
-export function heuristicToOut(h: Heuristic): z.output<typeof heuristicOut> {
-  return { condition: h.condition, action: h.action, confidence: round(h.confidence), evidence: h.evidence.slice(0, 10) };
+export function heuristicToOut(h: Heuristic, evidence = 10): z.output<typeof heuristicOut> {
+  return { condition: h.condition, action: h.action, confidence: round(h.confidence), evidence: h.evidence.slice(0, evidence) };
 }
+
+/** A heuristic as tool answers give it to the model (the newest evidence). */
+export const heuristicBrief = (h: Heuristic): z.output<typeof heuristicOut> => heuristicToOut(h, BRIEF_EVIDENCE);
 
 export const stepResultInput = z.discriminatedUnion(
   'status',
