@@ -14,8 +14,8 @@ export const offsetInput = z.number().int().min(0).max(1_000_000).default(0);
 export const episodeSummaryOut = z.object({
   episode_id: z.string(),
   task: z.string(),
-  domain: z.string(),
-  task_type: z.string(),
+  domain: z.string().optional(),
+  task_type: z.string().optional(),
   outcome: z.string().optional(),
   reward: z.number().optional(),
   step_count: z.number(),
@@ -25,6 +25,12 @@ export const episodeSummaryOut = z.object({
   gist: z.string().optional(),
 });
 export type EpisodeSummaryOut = z.output<typeof episodeSummaryOut>;
+
+/** The task type and domain an answer is about already (a filter the caller gave): left out of each item. */
+export interface Scope {
+  taskType?: string;
+  domain?: string;
+}
 
 export function summaryOut(s: EpisodeSummary): EpisodeSummaryOut {
   return {
@@ -40,6 +46,12 @@ export function summaryOut(s: EpisodeSummary): EpisodeSummaryOut {
     ...(s.endedAt !== undefined ? { ended_at: s.endedAt } : {}),
     ...(s.gist !== undefined ? { gist: s.gist } : {}),
   };
+}
+
+/** A summary as tool answers give it to the model: without the scope asked for, nor ended_at (the outcome says it ended). */
+export function summaryBrief(s: EpisodeSummary, scope: Scope = {}): EpisodeSummaryOut {
+  const { episode_id, task, domain, task_type, ended_at: _ended, ...rest } = summaryOut(s);
+  return { episode_id, task, ...(scope.domain === domain ? {} : { domain }), ...(scope.taskType === task_type ? {} : { task_type }), ...rest };
 }
 
 export const patternOut = z.object({
@@ -85,8 +97,8 @@ export const patternBriefOut = z.object({
 });
 export type PatternBriefOut = z.output<typeof patternBriefOut>;
 
-/** `scope`: the task type and domain the answer is about already (left out of each pattern); `evidence`: ids to name. */
-export function patternBrief(p: Pattern, scope: { taskType?: string; domain?: string } = {}, evidence = BRIEF_EVIDENCE): PatternBriefOut {
+/** `scope`: left out of each pattern; `evidence`: how many ids to name. */
+export function patternBrief(p: Pattern, scope: Scope = {}, evidence = BRIEF_EVIDENCE): PatternBriefOut {
   return {
     kind: p.kind,
     description: p.description,

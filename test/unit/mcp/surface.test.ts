@@ -167,6 +167,14 @@ for (const transport of transports()) {
       const all = await answer<{ patterns: Brief[] }>('analyze_patterns', { min_success_rate: 0 });
       assert.ok(all.patterns.every((p) => typeof p.task_type === 'string' && typeof p.domain === 'string'), 'unscoped answers say each pattern\'s scope');
 
+      const found = await answer<{ hits: Brief[] }>('query_memory', { query: 'Guard the loader against a missing section', domain: 'cli-tools' });
+      assert.ok(found.hits.length > 0);
+      for (const h of found.hits) {
+        assert.equal('domain' in h || 'ended_at' in h, false, `no repeat of the filter, no ended_at: ${JSON.stringify(h)}`);
+        assert.equal(h.task_type, 'debugging', 'a scope not asked for is kept');
+        for (const w of h.why as string[]) assert.doesNotMatch(w, /ep_/, 'why does not repeat episode ids (repeats has them)');
+      }
+
       const run = await answer<Record<string, unknown>>('execute_agent_code', { code: 'return 6 * 7', context: { task: 'multiply' } });
       assert.equal(run.output, '42');
       assert.equal('stdout' in run || 'stderr' in run, false, `no empty console fields: ${JSON.stringify(run)}`);
