@@ -37,6 +37,7 @@ import type {
   EpisodeSummary,
   ExportPage,
   ExportPageOptions,
+  ImportOptions,
   InsightsOptions,
   ListOptions,
   MemoryExport,
@@ -59,6 +60,7 @@ import {
   AnalyzeOptionsSchema,
   CompleteEpisodeInputSchema,
   CreateEpisodeInputSchema,
+  EpisodeIdListSchema,
   EpisodeIdSchema,
   ExportPageOptionsSchema,
   InsightsOptionsSchema,
@@ -442,6 +444,16 @@ export class MemoryStore implements MemoryStoreApi {
     });
   }
 
+  deleteEpisodes(ids: string[]): Promise<number> {
+    return this.guard(() => {
+      this.ensureWritable();
+      const v = parseOrThrow(EpisodeIdListSchema, ids, 'episode ids');
+      const present = v.filter((id) => one(this.db, 'SELECT 1 AS x FROM episodes WHERE id = ?', [id]));
+      if (present.length) this.commit({ t: 'delete', ids: present });
+      return present.length;
+    });
+  }
+
   clear(): Promise<void> {
     return this.guard(() => {
       this.ensureWritable();
@@ -532,14 +544,14 @@ export class MemoryStore implements MemoryStoreApi {
     });
   }
 
-  importAll(data: unknown): Promise<{ imported: number; skipped: number }> {
+  importAll(data: unknown, options: ImportOptions = {}): Promise<{ imported: number; skipped: number; ids: string[] }> {
     return this.guard(() => {
       this.ensureWritable();
       const v = parseOrThrow(MemoryExportSchema, data, 'memory export');
       const { fresh, skipped } = freshImports(this.db, this.index, v.episodes);
       if (fresh.length) this.commit({ t: 'import', episodes: fresh });
-      this.runRetention();
-      return { imported: fresh.length, skipped };
+      if (options?.deferRetention !== true) this.runRetention();
+      return { imported: fresh.length, skipped, ids: fresh.map((e) => e.id) };
     });
   }
 
