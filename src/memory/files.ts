@@ -95,19 +95,24 @@ export interface JournalTail {
   ino: number;
 }
 
+/** Opens a file for reading; undefined when it does not exist. */
+function openIfExists(file: string): number | undefined {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 /**
  * The complete records of a journal from byte `offset` (0: from its start), for a reader
  * following another process's writes: a record still being appended (or torn) ends the
  * read without a warning; the next read starts there again. Undefined when there is no journal.
  */
 export function readJournalFrom(file: string, offset: number): JournalTail | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const st = fs.fstatSync(fd);
     const from = Math.max(offset, JOURNAL_MAGIC.length);
@@ -279,13 +284,8 @@ export interface SnapshotContents {
 
 /** The journal sequence a snapshot covers, from its header alone (undefined: no snapshot or a damaged header). */
 export function readSnapshotSeq(file: string): number | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const head = Buffer.alloc(SNAP_HEADER);
     if (fs.readSync(fd, head, 0, SNAP_HEADER, 0) < SNAP_HEADER || !head.subarray(0, 8).equals(SNAP_MAGIC)) return undefined;
@@ -297,13 +297,8 @@ export function readSnapshotSeq(file: string): number | undefined {
 
 /** Reads and verifies a snapshot. Returns undefined when there is none. */
 export function readSnapshot(file: string, logger: Logger): SnapshotContents | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const bad = (why: string): never => {
       throw new MemoryError('corrupt', `The snapshot ${file} is corrupt (${why}).`);
