@@ -17,6 +17,8 @@ export const FIELD_WEIGHTS = {
   context: 1,
   parameters: 0.5,
   output: 0.5,
+  /** Alternative phrasings of the task from the client's model (sampling, TaskContext.phrasings). */
+  phrasings: 1.5,
   /** Terms related to the episode's key text by the lexicon (document expansion). */
   expansion: 0.5,
 } as const;
@@ -93,6 +95,7 @@ export function analyzeEpisode(e: Episode, expand?: (terms: Iterable<string>) =>
   const tf = new Map<string, number>();
   const { add, len } = termCounter(tf);
   add(e.task, FIELD_WEIGHTS.task);
+  if (e.context.phrasings?.length) add(e.context.phrasings.join('\n'), FIELD_WEIGHTS.phrasings);
   add(e.context.tags.join(' '), FIELD_WEIGHTS.tags);
   add([e.context.language, e.context.framework].filter(Boolean).join(' '), FIELD_WEIGHTS.context);
   for (const s of e.steps) addStep(add, s);

@@ -28,6 +28,7 @@ export const CALLS = [
   'stats',
   'episodeGroups',
   'insights',
+  'addPhrasings',
   'recordToolCall',
   'toolUsage',
   'snapshot',

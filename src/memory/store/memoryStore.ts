@@ -78,6 +78,7 @@ import { allEpisodes, episodePage, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
 import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
 import { LIMITS } from '../limits';
+import { mergePhrasings } from '../phrasings';
 import type { Applied, NewEpisode, Op, OpBody } from './operations';
 import { episodeGroups, insights } from './aggregates';
 import { listPatternRows, patternById, patternsByKeys, patternsOfEpisode, strongestPatterns } from './patterns';
@@ -571,6 +572,20 @@ export class MemoryStore implements MemoryStoreApi {
   // -------------------------------------------------------------------------
   // Tool usage counters
   // -------------------------------------------------------------------------
+
+  addPhrasings(episodeId: string, phrasings: string[]): Promise<boolean> {
+    return this.guard(() => {
+      this.ensureWritable();
+      const id = parseOrThrow(EpisodeIdSchema, episodeId, 'episode id');
+      if (!Array.isArray(phrasings) || phrasings.some((p) => typeof p !== 'string')) throw new MemoryError('invalid', 'phrasings must be an array of strings');
+      const ep = loadEpisode(this.db, id);
+      if (!ep?.outcome) return false;
+      const kept = mergePhrasings(ep.task, ep.context.phrasings ?? [], phrasings);
+      if (kept.length === (ep.context.phrasings?.length ?? 0)) return true;
+      this.commit({ t: 'phrase', id, phrasings: kept });
+      return true;
+    });
+  }
 
   /**
    * Counts a tool call. Counters are frequent and less critical than episodes,
