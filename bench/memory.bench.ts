@@ -222,6 +222,20 @@ function scan(texts: string[], q: string): number[] {
   return scores.slice(0, 10).map((x) => x[1]);
 }
 
+/**
+ * Queries made only of the corpus's most common words (in the most episodes; JSON field
+ * names left out): the worst case for an inverted index, each term's postings list is
+ * most of the store.
+ */
+function commonQueries(texts: string[], count: number): string[] {
+  const fieldNames = new Set<string>();
+  for (const t of texts.slice(0, 200)) for (const m of t.matchAll(/"([a-z_]+)":/g)) fieldNames.add(m[1]);
+  const df = new Map<string, number>();
+  for (const t of texts) for (const w of new Set(t.split(/[^a-z0-9_]+/))) if (w.length > 2 && !fieldNames.has(w)) df.set(w, (df.get(w) ?? 0) + 1);
+  const common = [...df].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([w]) => w);
+  return Array.from({ length: count }, () => Array.from({ length: 2 + Math.floor(rnd() * 4) }, () => pick(common)).join(' '));
+}
+
 /** BENCH_EXPANSION=off measures the ranking without query/document expansion and feedback (for comparison). */
 const EXPANSION = process.env.BENCH_EXPANSION === 'off' ? 'off' : 'on';
 const RETRIEVAL = EXPANSION === 'off' ? { lexicon: false, wordnet: false, associations: false, feedback: false, docExpansion: false } : {};
@@ -288,6 +302,12 @@ async function runSize(n: number): Promise<void> {
     qt.push(now() - a);
     hitsTotal += r.total;
   }
+  const qtCommon: number[] = [];
+  for (const q of commonQueries(texts, 100)) {
+    const a = now();
+    await store.query({ query: q, limit: 10 });
+    qtCommon.push(now() - a);
+  }
   const qtFiltered: number[] = [];
   for (const q of queries.slice(0, 100)) {
     const a = now();
@@ -342,6 +362,8 @@ async function runSize(n: number): Promise<void> {
     write_p50_by_op_ms: { create: pct(byOp.create, 50), addStep: pct(byOp.addStep, 50), complete: pct(byOp.complete, 50) },
     query_p50_ms: q50,
     query_p99_ms: pct(qt, 99),
+    query_common_terms_p50_ms: pct(qtCommon, 50),
+    query_common_terms_p99_ms: pct(qtCommon, 99),
     query_filtered_context_p50_ms: pct(qtFiltered, 50),
     avg_candidates_per_query: Math.round(hitsTotal / qt.length),
     scan_baseline_p50_ms: s50,

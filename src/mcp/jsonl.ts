@@ -137,8 +137,24 @@ function isHeader(text: string): boolean {
   }
 }
 
-/** Imports an export file (JSON Lines, or the older whole-JSON export). */
-export async function importFile(store: MemoryStoreApi, file: string, options: { skipInvalid?: boolean; progress?: Progress } = {}): Promise<ImportReport> {
+/** Thrown when `isCancelled` answered true: the episodes imported so far were deleted again, so nothing changed. */
+export class ImportCancelledError extends Error {
+  constructor(file: string) {
+    super(`The import of ${file} was cancelled; nothing was changed.`);
+    this.name = 'ImportCancelledError';
+  }
+}
+
+/** Lines checked between two looks at `isCancelled` while checking the file. */
+const CHECK_EVERY = 500;
+
+/**
+ * Imports an export file (JSON Lines, or the older whole-JSON export). `isCancelled` is asked
+ * while checking and before each batch; a cancelled import deletes the episodes it had
+ * imported (one write) and throws ImportCancelledError.
+ */
+export async function importFile(store: MemoryStoreApi, file: string, options: { skipInvalid?: boolean; progress?: Progress; isCancelled?: () => boolean } = {}): Promise<ImportReport> {
+  const cancelled = options.isCancelled ?? (() => false);
   const first = await firstLine(file);
   if (first === undefined) throw new ImportFileError(`${file} is empty: expected a header line {"format":"${EXPORT_FORMAT}","version":1,…}`, []);
   if (!isHeader(first)) {
@@ -153,7 +169,9 @@ export async function importFile(store: MemoryStoreApi, file: string, options: {
   }
   // Pass 1: check every line, so that a bad one imports nothing (unless skipInvalid).
   const invalid: InvalidLine[] = [];
+  let checked = 0;
   for await (const { n, text } of episodeLines(file)) {
+    if (++checked % CHECK_EVERY === 0 && cancelled()) throw new ImportCancelledError(file);
     try {
       episodeFromLine(text);
     } catch (e) {
@@ -172,9 +190,16 @@ export async function importFile(store: MemoryStoreApi, file: string, options: {
   let imported = 0;
   let skipped = 0;
   let batch: Episode[] = [];
-  const flush = async (): Promise<void> => {
-    if (!batch.length) return;
-    const r = await store.importAll({ format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date().toISOString(), episodes: batch });
+  const importedIds: string[] = [];
+  // Retention waits for the last batch, so a cancel has only the import's own episodes to delete.
+  const flush = async (last: boolean): Promise<void> => {
+    if (!batch.length && !last) return;
+    if (cancelled()) {
+      await store.deleteEpisodes(importedIds);
+      throw new ImportCancelledError(file);
+    }
+    const r = await store.importAll({ format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: new Date().toISOString(), episodes: batch }, { deferRetention: !last });
+    importedIds.push(...r.ids);
     imported += r.imported;
     skipped += r.skipped;
     batch = [];
@@ -183,9 +208,9 @@ export async function importFile(store: MemoryStoreApi, file: string, options: {
   for await (const { n, text } of episodeLines(file)) {
     if (bad.has(n)) continue;
     batch.push(episodeFromLine(text));
-    if (batch.length >= BATCH) await flush();
+    if (batch.length >= BATCH) await flush(false);
   }
-  await flush();
+  await flush(true);
   return { imported, skipped, invalid, format: 'jsonl' };
 }
 

@@ -66,6 +66,76 @@ export interface JournalReadResult {
   size: number;
 }
 
+interface JournalRecord {
+  ok: boolean;
+  len: number;
+  payload?: unknown;
+}
+
+/** The record at `at` in `buf`: ok with its payload, or not (cut short: len -1; bad checksum or JSON: its length). */
+function recordIn(buf: Buffer, at: number): JournalRecord {
+  if (at + 8 > buf.length) return { ok: false, len: -1 };
+  const len = buf.readUInt32LE(at);
+  const crc = buf.readUInt32LE(at + 4);
+  if (len === 0 || len > MAX_RECORD || at + 8 + len > buf.length) return { ok: false, len: -1 };
+  const body = buf.subarray(at + 8, at + 8 + len);
+  if (crc32(body) !== crc) return { ok: false, len };
+  try {
+    return { ok: true, len, payload: JSON.parse(body.toString('utf8')) as unknown };
+  } catch {
+    return { ok: false, len };
+  }
+}
+
+export interface JournalTail {
+  entries: JournalEntry[];
+  /** Offset after the last complete record read (where the next read starts). */
+  end: number;
+  /** The file read (a compaction replaces it: a new inode). */
+  ino: number;
+}
+
+/** Opens a file for reading; undefined when it does not exist. */
+function openIfExists(file: string): number | undefined {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The complete records of a journal from byte `offset` (0: from its start), for a reader
+ * following another process's writes: a record still being appended (or torn) ends the
+ * read without a warning; the next read starts there again. Undefined when there is no journal.
+ */
+export function readJournalFrom(file: string, offset: number): JournalTail | undefined {
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
+  try {
+    const st = fs.fstatSync(fd);
+    const from = Math.max(offset, JOURNAL_MAGIC.length);
+    const buf = Buffer.allocUnsafe(Math.max(0, st.size - from));
+    let got = 0;
+    while (got < buf.length) {
+      const n = fs.readSync(fd, buf, got, buf.length - got, from + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    const bytes = buf.subarray(0, got);
+    const entries: JournalEntry[] = [];
+    let p = 0;
+    for (let r = recordIn(bytes, p); r.ok; r = recordIn(bytes, p)) {
+      p += 8 + r.len;
+      entries.push({ payload: r.payload, end: from + p });
+    }
+    return { entries, end: from + p, ino: st.ino };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Reads and verifies a journal file. Missing file = empty journal. */
 export function readJournal(file: string, logger: Logger): JournalReadResult {
   let buf: Buffer;
@@ -84,19 +154,7 @@ export function readJournal(file: string, logger: Logger): JournalReadResult {
   }
   const entries: JournalEntry[] = [];
   let p = JOURNAL_MAGIC.length;
-  const recordAt = (at: number): { ok: boolean; len: number; payload?: unknown } => {
-    if (at + 8 > buf.length) return { ok: false, len: -1 };
-    const len = buf.readUInt32LE(at);
-    const crc = buf.readUInt32LE(at + 4);
-    if (len === 0 || len > MAX_RECORD || at + 8 + len > buf.length) return { ok: false, len: -1 };
-    const body = buf.subarray(at + 8, at + 8 + len);
-    if (crc32(body) !== crc) return { ok: false, len };
-    try {
-      return { ok: true, len, payload: JSON.parse(body.toString('utf8')) as unknown };
-    } catch {
-      return { ok: false, len };
-    }
-  };
+  const recordAt = (at: number): JournalRecord => recordIn(buf, at);
   while (p < buf.length) {
     const r = recordAt(p);
     if (r.ok) {
@@ -224,15 +282,23 @@ export interface SnapshotContents {
   bytes: number;
 }
 
+/** The journal sequence a snapshot covers, from its header alone (undefined: no snapshot or a damaged header). */
+export function readSnapshotSeq(file: string): number | undefined {
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
+  try {
+    const head = Buffer.alloc(SNAP_HEADER);
+    if (fs.readSync(fd, head, 0, SNAP_HEADER, 0) < SNAP_HEADER || !head.subarray(0, 8).equals(SNAP_MAGIC)) return undefined;
+    return crc32(head.subarray(16, SNAP_HEADER)) === head.readUInt32LE(12) ? head.readDoubleLE(16) : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Reads and verifies a snapshot. Returns undefined when there is none. */
 export function readSnapshot(file: string, logger: Logger): SnapshotContents | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const fd = openIfExists(file);
+  if (fd === undefined) return undefined;
   try {
     const bad = (why: string): never => {
       throw new MemoryError('corrupt', `The snapshot ${file} is corrupt (${why}).`);

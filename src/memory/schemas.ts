@@ -178,6 +178,7 @@ export const RetentionPolicySchema = z.object({
 });
 
 export const EpisodeIdSchema = z.string().min(1).max(LIMITS.id);
+export const EpisodeIdListSchema = z.array(EpisodeIdSchema).max(100_000);
 
 /** Parses `value` with `schema` or throws `MemoryError('invalid')` naming the offending fields. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {

@@ -359,6 +359,16 @@ export interface RetrievalFeatures {
 export const MEMORY_ERROR_CODES = ['not_found', 'invalid', 'locked', 'corrupt', 'read_only', 'closed', 'conflict', 'unavailable'] as const;
 export type MemoryErrorCode = (typeof MEMORY_ERROR_CODES)[number];
 
+/** How `importAll` writes one batch of a larger import. */
+export interface ImportOptions {
+  /**
+   * Leave the retention policy for a later call (the import's last batch): an import that is
+   * cancelled midway then deletes only its own episodes, and no episode that was there before
+   * was removed to make room for them.
+   */
+  deferRetention?: boolean;
+}
+
 export interface MemoryStoreApi extends Disposable {
   createEpisode(input: CreateEpisodeInput): Promise<Episode>;
   addStep(episodeId: string, step: AddStepInput): Promise<Step>;
@@ -376,12 +386,15 @@ export interface MemoryStoreApi extends Disposable {
   getPattern(id: string): Promise<Pattern | undefined>;
   listEpisodes(options?: ListOptions): Promise<{ episodes: EpisodeSummary[]; total: number }>;
   deleteEpisode(id: string): Promise<boolean>;
+  /** Deletes the episodes that exist among `ids` in one write (one journal record); returns how many. */
+  deleteEpisodes(ids: string[]): Promise<number>;
   clear(): Promise<void>;
   /** Every episode at once (small stores; use exportPage to go through a large one). */
   exportAll(): Promise<MemoryExport>;
   /** One page of episodes in full, in export order; pass `next` as `after` for the following page. */
   exportPage(options?: ExportPageOptions): Promise<ExportPage>;
-  importAll(data: unknown): Promise<{ imported: number; skipped: number }>;
+  /** Imports the episodes the store does not hold yet; `ids` are the ones imported (to undo a cancelled import). */
+  importAll(data: unknown, options?: ImportOptions): Promise<{ imported: number; skipped: number; ids: string[] }>;
   stats(): Promise<StoreStats>;
   /** Episode counts by domain × task type and pattern counts by kind (no episode is listed). */
   episodeGroups(): Promise<EpisodeGroups>;

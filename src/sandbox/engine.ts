@@ -805,6 +805,9 @@ function requireMessage(hostNames: string[]): string {
 }
 
 const setupCache = new Map<string, string>();
+/** The setup's tables in the flat form the prelude walks with indexed loops. */
+const LAZY_TABLE = Object.entries(LAZY_GLOBALS);
+const CAPTURED_TABLE = Object.entries(CAPTURED).map(([name, path]) => [name, ...path.split('.')]);
 
 /** Frees a prepared context (throws if the module misbehaves). */
 function disposePrepared(p: Prepared): void {
@@ -826,8 +829,8 @@ function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['lim
     n: msg.hostNames,
     fs,
     net,
-    l: LAZY_GLOBALS,
-    c: CAPTURED,
+    l: LAZY_TABLE,
+    c: CAPTURED_TABLE,
   };
   s = JSON.stringify(setup);
   if (setupCache.size > 100) setupCache.clear();

@@ -121,6 +121,8 @@ interface Slot {
   ready: boolean;
   /** Jobs to send at the end of this turn. */
   outbox?: JobSpec[];
+  /** performance.now() when its last results arrived (an idle worker prepares the next context from then on). */
+  idleSince: number;
 }
 
 /** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
@@ -148,7 +150,10 @@ function better(a: Slot, b: Slot): boolean {
   const lb = load(b);
   if (la !== lb) return la < lb;
   if (a.jobs.size !== b.jobs.size) return a.jobs.size < b.jobs.size;
-  return prepared(a) && !prepared(b);
+  const pa = prepared(a);
+  if (pa !== prepared(b)) return pa;
+  // Neither prepared (or both): the one idle the longest is the nearest to having its next context ready.
+  return a.idleSince < b.idleSince;
 }
 
 /**
@@ -426,6 +431,7 @@ export class Sandbox implements SandboxEngine {
       dead: false,
       referenced: true,
       ready: false,
+      idleSince: 0,
     };
     worker.on('message', (m: FromWorker) => this.onMessage(s, m));
     worker.on('error', (err) => {
@@ -526,6 +532,7 @@ export class Sandbox implements SandboxEngine {
         s.jobs.delete(id);
         this.finish(job, result);
       }
+      s.idleSince = performance.now();
       this.setRef(s);
       return;
     }

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { EpisodeSummary } from '../memory';
-import { exportJsonl, importFile } from '../mcp';
+import { exportJsonl, importFile, ImportCancelledError } from '../mcp';
 import { isPresetName, type ExecutionResult, type PresetName } from '../sandbox';
 import { SECTION } from './config';
 import { METRICS_URI, SANDBOX_RESULT_URI, episodeUri, type MemoryDocuments } from './episodeDocument';
@@ -34,19 +34,20 @@ async function withCancellableProgress<T>(
   title: string,
   passed: unknown,
   onCancelled: string,
-  work: (step: (message: string) => void) => Promise<T>,
+  work: (step: (message: string) => void, isCancelled: () => boolean) => Promise<T>,
 ): Promise<T | undefined> {
   const extra = passed as vscode.CancellationToken | undefined;
   class Cancelled extends Error {}
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
-      work((message) => {
-        if (token.isCancellationRequested || extra?.isCancellationRequested === true) throw new Cancelled();
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      const isCancelled = (): boolean => token.isCancellationRequested || extra?.isCancellationRequested === true;
+      return work((message) => {
+        if (isCancelled()) throw new Cancelled();
         progress.report({ message });
-      }),
-    );
+      }, isCancelled);
+    });
   } catch (err) {
-    if (!(err instanceof Cancelled)) throw err;
+    if (!(err instanceof Cancelled) && !(err instanceof ImportCancelledError)) throw err;
     void vscode.window.showInformationMessage(onCancelled);
     return undefined;
   }
@@ -212,7 +213,7 @@ export function registerCommands({ services, logger, status, failures, documents
     return uri;
   };
 
-  /** Reads, parses, validates and writes in one transaction: cancelled before the write, nothing changes. */
+  /** Checks every line, then imports in batches; cancelled at any point, nothing changes (what was imported is deleted again). */
   const importMemory = async (source?: unknown, token?: unknown): Promise<{ imported: number; skipped: number } | undefined> => {
     const uri =
       source instanceof vscode.Uri
@@ -222,12 +223,13 @@ export function registerCommands({ services, logger, status, failures, documents
     const result = await withCancellableProgress(
       'Agent Memory: importing',
       token,
-      'Import cancelled; the episodes imported so far are kept (importing the file again adds only the rest).',
-      async (step) => {
+      'Import cancelled; nothing was changed.',
+      async (step, isCancelled) => {
         const store = await services.store();
         // Every line is checked before anything is written: an invalid one imports nothing.
         step(`checking ${uri.fsPath}…`);
-        const r = await importFile(store, uri.fsPath, { progress: (done) => step(`${done} episodes read…`) });
+        // Progress must not throw here: a cancel is handled inside importFile, which undoes its batches.
+        const r = await importFile(store, uri.fsPath, { isCancelled, progress: (done) => isCancelled() || step(`${done} episodes imported…`) });
         return { imported: r.imported, skipped: r.skipped };
       },
     );

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildExtensionTests } from './buildTests';
-import { OUTPUT_MARKER, SCREENSHOT_MARKER } from '../vscode/markers';
+import { DOM_TEXT_MARKER, OUTPUT_MARKER, SCREENSHOT_MARKER, TYPE_MARKER } from '../vscode/markers';
 import { openBrowser, repoRoot, startCodeServer, type BrowserSession, type CodeServer } from './codeServer';
 
 const UNTRUSTED_GREP = 'untrusted workspace';
@@ -46,7 +46,9 @@ async function runPass(pass: Pass, runner: string, timeoutMs: number): Promise<n
   const noise: string[] = [];
   mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
   // MOCHA_GREP (and MOCHA_INVERT=1) narrow a run by hand; the pass's own filter applies otherwise.
-  const env = process.env.MOCHA_GREP ? { MOCHA_GREP: process.env.MOCHA_GREP, MOCHA_INVERT: process.env.MOCHA_INVERT ?? '' } : pass.env;
+  const grep = process.env.MOCHA_GREP ? { MOCHA_GREP: process.env.MOCHA_GREP, MOCHA_INVERT: process.env.MOCHA_INVERT ?? '' } : pass.env;
+  // Tells the suite a launcher answers its markers (typing, DOM texts): the desktop runner does not.
+  const env = { ...grep, AGENT_MEMORY_HEADLESS: '1' };
   try {
     server = await startCodeServer({ settings: pass.settings, trusted: pass.trusted, env });
     mkdirSync(path.join(server.workspace, 'src'), { recursive: true });
@@ -67,6 +69,24 @@ async function runPass(pass: Pass, runner: string, timeoutMs: number): Promise<n
         const file = path.join(repoRoot, 'test-results', 'ui', `${name}.png`);
         mkdirSync(path.dirname(file), { recursive: true });
         void page.screenshot({ path: file }).then(() => process.stderr.write(`[headless] screenshot ${path.relative(repoRoot, file)}\n`), () => undefined);
+        return;
+      }
+      const dom = text.indexOf(DOM_TEXT_MARKER);
+      if (dom >= 0) {
+        // A test asked what the workbench shows (see domTexts in test/vscode/helpers.ts).
+        const [name, ...selector] = text.slice(dom + DOM_TEXT_MARKER.length).trim().split(' ');
+        const file = path.join(repoRoot, 'test-results', 'dom', `${name.replace(/[^\w.-]+/g, '-')}.json`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        void page
+          .locator(selector.join(' '))
+          .allInnerTexts()
+          .then((texts) => writeFileSync(file, JSON.stringify(texts)), (err: Error) => writeFileSync(file, JSON.stringify({ error: err.message })));
+        return;
+      }
+      const typed = text.indexOf(TYPE_MARKER);
+      if (typed >= 0) {
+        // A test types into the focused element (a quick pick's filter, say), key by key.
+        void page.keyboard.type(text.slice(typed + TYPE_MARKER.length), { delay: 20 }).catch(() => undefined);
         return;
       }
       const at = text.indexOf(OUTPUT_MARKER);

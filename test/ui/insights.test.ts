@@ -5,7 +5,7 @@
  * "Agent Memory: Show Insights" must draw exactly those, in a light and a dark theme.
  */
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -55,6 +55,16 @@ async function recordOverMcp(storeDir: string): Promise<{ success: number; failu
   return { success: 3, failure: 1 };
 }
 
+/** An export file (JSON Lines) of `n` completed episodes, big enough that its import can be cancelled midway. */
+function writeBigExport(file: string, n: number): void {
+  const at = new Date().toISOString();
+  const lines = [JSON.stringify({ format: 'agent-memory-export', version: 1, exported_at: at, episodes: n })];
+  for (let i = 0; i < n; i++) {
+    lines.push(JSON.stringify({ episode_id: `ep_ui_cancel_${i}`, task: `Imported task ${i} about the ${['parser', 'cache', 'router'][i % 3]}`, domain: 'ui-cancel', task_type: 'testing', context: { tags: [] }, started_at: at, ended_at: at, steps: [{ n: 1, timestamp: at, tool: 'run_tests', action: 'npm test', parameters: {}, result: { status: 'success' } }], outcome: { type: 'success', verdict: 'green' }, reward: 0.8 }));
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
 /** The webview's inner frame holding the charts (webviews are nested iframes). */
 async function chartsFrame(wb: Workbench): Promise<Frame> {
   const deadline = Date.now() + 90_000;
@@ -86,18 +96,35 @@ function sum(c: ChartSummary, label: string): number {
   return (c.datasets.find((d) => d.label === label)?.data ?? []).reduce<number>((s, v) => s + (v ?? 0), 0);
 }
 
-/** Switches the colour theme through the user settings file and waits until the workbench wears it. */
-async function setTheme(wb: Workbench, theme: 'Default Light Modern' | 'Default Dark Modern'): Promise<void> {
-  const file = path.join(wb.server.userDataDir, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': theme }, null, 2));
-  await wb.page.locator(theme.includes('Light') ? '.monaco-workbench.vs' : '.monaco-workbench.vs-dark').waitFor({ timeout: 60_000 });
+/**
+ * Switches the colour theme as a person does (Preferences: Color Theme, type its name, Enter) and
+ * waits until the workbench wears it. (code-server does not pick up an edited settings file.)
+ */
+async function setTheme(wb: Workbench, theme: 'Light Modern' | 'Dark Modern'): Promise<void> {
+  const wanted = wb.page.locator(theme.startsWith('Light') ? '.monaco-workbench.vs' : '.monaco-workbench.vs-dark');
+  if (await wanted.count()) return;
+  for (let attempt = 1; ; attempt++) {
+    await wb.runCommand('Preferences: Color Theme');
+    await wb.page.keyboard.type(theme, { delay: 20 });
+    const row = wb.page.locator('.quick-input-list .monaco-list-row').filter({ has: wb.page.getByText(theme, { exact: true }) }).first();
+    try {
+      await row.waitFor({ timeout: 10_000 });
+      await row.click();
+      await wanted.waitFor({ timeout: 20_000 });
+      return;
+    } catch (err) {
+      await wb.screenshot(`theme-${theme.replace(/\W+/g, '-')}-attempt-${attempt}`);
+      await wb.page.keyboard.press('Escape');
+      if (attempt === 3) throw err;
+    }
+  }
 }
 
-// Skipped: in code-server the switch to the dark theme (setTheme) never shows the dark workbench,
-// and the failing Import's notification is not found after the Insights webview held focus; both
-// are open work of issue 16. The extension-host tier (test/vscode/insights.test.ts) covers the
-// charts' data in light and dark themes and the failing command's actions meanwhile.
+// Skipped: in code-server the dark theme did not show when set through the settings file, and the
+// failing Import's notification was not found after the Insights webview held focus. setTheme now
+// goes through "Preferences: Color Theme" as a person does; not yet run in code-server (open work
+// of issue 16). The extension-host tier (test/vscode/insights.test.ts) covers the charts' data in
+// light and dark themes and the failing command's actions meanwhile.
 describe.skip('UI: Insights and messages with a way forward', function () {
   this.timeout(400_000);
   let wb: Workbench;
@@ -106,6 +133,7 @@ describe.skip('UI: Insights and messages with a way forward', function () {
   before(async () => {
     workspace = mkdtempSync(path.join(os.tmpdir(), 'agent-memory-ui-insights-'));
     writeFileSync(path.join(workspace, 'not-an-export.json'), 'this is { not json');
+    writeBigExport(path.join(workspace, 'big-export.jsonl'), 20_000);
     wb = await Workbench.open({ workspace });
   });
 
@@ -119,7 +147,7 @@ describe.skip('UI: Insights and messages with a way forward', function () {
 
   it('"Agent Memory: Show Insights" draws the episodes recorded over MCP, in light and dark themes', async () => {
     const expected = await recordOverMcp(await storeFolder(wb));
-    await setTheme(wb, 'Default Light Modern');
+    await setTheme(wb, 'Light Modern');
     await wb.runCommand('Agent Memory: Show Insights');
     await wb.page.locator('.tab', { hasText: 'Agent Memory Insights' }).first().waitFor({ timeout: 60_000 });
     const frame = await chartsFrame(wb);
@@ -142,7 +170,7 @@ describe.skip('UI: Insights and messages with a way forward', function () {
     assert.equal(await frame.locator('#outcomes details').getAttribute('open'), '');
     await wb.screenshot('insights-light');
 
-    await setTheme(wb, 'Default Dark Modern');
+    await setTheme(wb, 'Dark Modern');
     let dark: Record<string, ChartSummary> = {};
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
       dark = await chartData(frame);
@@ -161,6 +189,7 @@ describe.skip('UI: Insights and messages with a way forward', function () {
     await input.waitFor({ state: 'visible', timeout: 30_000 });
     await input.fill(path.join(workspace, 'not-an-export.json'));
     await page.keyboard.press('Enter');
+    await wb.screenshot('import-after-enter');
     const note = page.locator('.notifications-center .notification-list-item', { hasText: 'Import Memory failed' }).first();
     await wb.runUntilVisible('Notifications: Show Notifications', note, 15_000);
     const text = await note.innerText();
@@ -171,5 +200,34 @@ describe.skip('UI: Insights and messages with a way forward', function () {
     await note.locator('.monaco-button', { hasText: 'Open Log' }).first().click();
     await page.locator('.part.panel .view-lines', { hasText: 'Import Memory failed' }).first().waitFor({ timeout: 30_000 });
     await wb.screenshot('failure-open-log');
+  });
+  // Skipped: in code-server the import's progress notification was not found in the Notifications
+  // panel (toasts are hidden with the smoke-test driver), so its Cancel button could not be pressed.
+  // The unit tier cancels an import after two written batches (exchange.test.ts) and the
+  // extension-host tier cancels the command; this UI path is open work of issue 16.
+  it.skip('a cancelled import changes nothing', async () => {
+    const page = wb.page;
+    const tiles = async (): Promise<string> => (await chartsFrame(wb)).locator('#tiles').innerText();
+    await wb.runCommand('Agent Memory: Show Insights');
+    assert.match(await tiles(), /^4\s+Episodes$/m);
+    await wb.runCommand('Agent Memory: Import Memory…');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(path.join(workspace, 'big-export.jsonl'));
+    await page.keyboard.press('Enter');
+    // The progress notification (toasts are hidden in this mode: the Notifications panel shows it).
+    const progress = page.locator('.notifications-center .notification-list-item', { hasText: 'Agent Memory: importing' }).first();
+    await wb.runUntilVisible('Notifications: Show Notifications', progress, 15_000);
+    await progress.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    const note = page.locator('.notifications-center .notification-list-item', { hasText: 'Import cancelled; nothing was changed.' }).first();
+    await note.waitFor({ timeout: 60_000 });
+    await wb.screenshot('import-cancelled');
+    await page.keyboard.press('Escape');
+    // The panel redraws on every store change: give an undo (or a leftover batch) time to show.
+    await page.waitForTimeout(3_000);
+    await wb.runCommand('Agent Memory: Show Insights');
+    assert.match(await tiles(), /^4\s+Episodes$/m);
+    assert.match(await tiles(), /^2\s+Patterns$/m);
+    await wb.screenshot('import-cancelled-insights');
   });
 });

@@ -58,7 +58,11 @@ export class Workbench {
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
       try {
         await row.waitFor({ timeout: 5_000 });
-        await page.keyboard.press('Enter');
+        // The fuzzy match may rank another command first ("Preferences: Color Theme" vs "…Browse
+        // Color Themes in Marketplace"): choose the row whose label is exactly the title.
+        const exact = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.getByText(title, { exact: true }) }).first();
+        if (await exact.count()) await exact.click();
+        else await page.keyboard.press('Enter');
         return;
       } catch (err) {
         await page.keyboard.press('Escape');

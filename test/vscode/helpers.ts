@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AgentMemoryApi } from '../../src/extension';
-import { SCREENSHOT_MARKER } from './markers';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DOM_TEXT_MARKER, SCREENSHOT_MARKER, TYPE_MARKER } from './markers';
 
 export const EXTENSION_ID = 'agent-memory.agent-memory';
 
@@ -17,6 +19,38 @@ export async function activateApi(): Promise<AgentMemoryApi> {
 export async function screenshot(name: string): Promise<void> {
   console.log(`${SCREENSHOT_MARKER}${name}`);
   await new Promise((r) => setTimeout(r, 2000));
+}
+
+/** Whether the headless launcher runs the suite (it answers the typing and DOM-text markers; the desktop runner does not). */
+export const underHeadlessLauncher = process.env.AGENT_MEMORY_HEADLESS === '1';
+
+/** Asks the headless launcher (if any) to type `text` into the focused element, key by key. */
+export async function typeText(text: string): Promise<void> {
+  console.log(`${TYPE_MARKER}${text}`);
+  await new Promise((r) => setTimeout(r, 200 + 20 * text.length));
+}
+
+/**
+ * The texts of the workbench elements matching `selector`, as the headless launcher reads them,
+ * once `until` holds for them (asked again every second until `timeoutMs`). Only under the
+ * headless launcher: elsewhere nobody answers and this times out.
+ */
+export async function domTexts(name: string, selector: string, until: (texts: string[]) => boolean, timeoutMs = 30_000): Promise<string[]> {
+  const root = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+  const file = path.join(root, 'test-results', 'dom', `${name}.json`);
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    fs.rmSync(file, { force: true });
+    console.log(`${DOM_TEXT_MARKER}${name} ${selector}`);
+    for (let i = 0; i < 10 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    if (fs.existsSync(file)) {
+      last = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      if (Array.isArray(last) && until(last as string[])) return last as string[];
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${name} (${selector}); last seen: ${JSON.stringify(last)?.slice(0, 1000)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** The extension's MCP server definition, resolved (the in-host server started). */

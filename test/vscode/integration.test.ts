@@ -9,7 +9,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { AgentMemoryApi } from '../../src/extension';
 import type { MemoryNode } from '../../src/views/trees';
 import type { ExecutionResult } from '../../src/sandbox';
-import { activateApi, call, connect, resolvedDefinition, screenshot, waitFor } from './helpers';
+import { activateApi, call, connect, domTexts, resolvedDefinition, screenshot, typeText, underHeadlessLauncher, waitFor } from './helpers';
 
 // VS Code names MCP tools mcp_<server name>_<tool>; 1.139 turns the name's '-' into '_'.
 const TOOL_PREFIX = 'mcp_agent_memory_';
@@ -67,12 +67,10 @@ describe('MCP server definition provider', () => {
   });
 });
 
-describe("VS Code's own MCP client (the path agent mode takes)", function () {
-  this.timeout(120_000);
-
-  it('starts the provided server, lists its tools in vscode.lm.tools and invokes them', async () => {
-    await activateApi();
-    const tool = await waitFor('the Agent Memory tools in vscode.lm.tools', async () => {
+/** Starts the provided server in VS Code's MCP client (the definition arrives a moment after activation) and returns query_memory. */
+async function startedInVsCode(): Promise<vscode.LanguageModelToolInformation> {
+  await activateApi();
+  return waitFor('the Agent Memory tools in vscode.lm.tools', async () => {
       const found = vscode.lm.tools.find((t) => t.name === `${TOOL_PREFIX}query_memory`);
       if (found) return found;
       await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
@@ -81,6 +79,25 @@ describe("VS Code's own MCP client (the path agent mode takes)", function () {
       const seen = vscode.lm.tools.map((t) => t.name).filter((n) => n.startsWith('mcp')).join(', ');
       throw new Error(`${err.message}; MCP tools seen: [${seen}]`);
     });
+}
+
+/** Calls one of our tools through VS Code's own MCP client; answers the text the model would get. */
+async function invokeInVsCode(tool: string, input: object): Promise<string> {
+  const result = await vscode.lm.invokeTool(`${TOOL_PREFIX}${tool}`, { input, toolInvocationToken: undefined });
+  return result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('');
+}
+
+/** How VS Code's MCP client addresses a server's resource (McpResourceURI in its mcpTypes.ts). */
+function vscodeResourceUri(definitionId: string, uri: string): vscode.Uri {
+  const u = vscode.Uri.parse(uri);
+  return vscode.Uri.from({ scheme: 'mcp-resource', authority: Buffer.from(definitionId).toString('hex'), path: `/${u.scheme}/${u.authority}${u.path}` });
+}
+
+describe("VS Code's own MCP client (the path agent mode takes)", function () {
+  this.timeout(120_000);
+
+  it('starts the provided server, lists its tools in vscode.lm.tools and invokes them', async () => {
+    const tool = await startedInVsCode();
     assert.ok(tool.tags.includes('mcp') || tool.name.startsWith('mcp_'));
     const names = vscode.lm.tools.filter((t) => t.name.startsWith(TOOL_PREFIX)).map((t) => t.name);
     assert.ok(names.includes(`${TOOL_PREFIX}execute_agent_code`), names.join(', '));
@@ -95,6 +112,53 @@ describe("VS Code's own MCP client (the path agent mode takes)", function () {
     const query = await vscode.lm.invokeTool(`${TOOL_PREFIX}query_memory`, { input: { query: 'anything at all' }, toolInvocationToken: undefined });
     assert.ok(query.content.length > 0);
     assert.ok(query.content[0] instanceof vscode.LanguageModelTextPart);
+  });
+
+  it('records an episode over MCP, reads it as an MCP resource and lists it in "MCP: Browse Resources" (screenshot)', async function () {
+    await startedInVsCode();
+    const mark = Date.now().toString(36);
+    const task = `Browse the resource of episode ${mark}`;
+    const created = await invokeInVsCode('create_episode', { task, task_type: 'testing', domain: 'vscode-ui' });
+    const id = /ep_[0-9a-z]+/.exec(created)?.[0];
+    assert.ok(id, created);
+    await invokeInVsCode('add_episode_step', { episode_id: id, tool: 'run_tests', action: 'run the UI suite', result: { status: 'error', message: 'Error: quick pick closed' } });
+    await invokeInVsCode('add_episode_step', { episode_id: id, tool: 'run_tests', action: 'rerun it', result: { status: 'success', output: 'all green' } });
+    await invokeInVsCode('complete_episode', { episode_id: id, outcome: { type: 'success', verdict: 'listed' } });
+
+    // Read through VS Code's MCP client and its resource file system (what Add Context attaches).
+    const doc = await vscode.workspace.openTextDocument(vscodeResourceUri('agent-memory.agent-memory/Agent Memory', `memory://episodes/${id}`));
+    assert.match(doc.getText(), new RegExp(`^# ${task}`), doc.getText().slice(0, 300));
+    assert.match(doc.getText(), /## Errors and recoveries[\s\S]*Step 1 \(`run_tests`\): Error: quick pick closed → recovered at step 2/);
+
+    if (!underHeadlessLauncher) this.skip(); // reading the quick pick needs the launcher's page
+    // As a person browses: open the quick pick (it waits for a pick: don't await), type part of the task, read the rows.
+    void vscode.commands.executeCommand('workbench.mcp.browseResources');
+    try {
+      await domTexts('mcp-browse-resources-open', '.quick-input-widget .monaco-list-row', (texts) => texts.some((t) => t.includes('Patterns: ')));
+      await typeText(mark);
+      const rows = await domTexts('mcp-browse-resources', '.quick-input-widget .monaco-list-row', (texts) => texts.some((t) => t.includes(task)));
+      const row = rows.find((t) => t.includes(task))!;
+      assert.match(row, /success \(reward \d\.\d\d\) · testing · vscode-ui · 2 steps/, row);
+      assert.ok(row.includes(`memory://episodes/${id}`), row);
+      await screenshot('mcp-browse-resources');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    }
+  });
+
+  it('lists the prompts as /mcp.<server>.<prompt> slash commands in the chat input (screenshot)', async function () {
+    if (!underHeadlessLauncher) this.skip(); // reading the suggest list needs the launcher's page
+    await startedInVsCode();
+    await vscode.commands.executeCommand('workbench.action.chat.open', { query: '/mcp.', isPartialQuery: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    await vscode.commands.executeCommand('editor.action.triggerSuggest');
+    const rows = await domTexts('chat-prompt-suggestions', '.suggest-widget .monaco-list-row', (texts) => texts.some((t) => t.includes('recall')), 20_000).catch(async (e: Error) => {
+      await screenshot('chat-prompt-suggestions-missing');
+      throw e;
+    });
+    await screenshot('chat-prompt-suggestions');
+    // VS Code names the commands after the definition's label, spaces turned to '_'.
+    for (const prompt of ['recall', 'retrospective', 'start_task']) assert.ok(rows.some((t) => t.startsWith(`/mcp.Agent_Memory.${prompt}\n`)), `${prompt} missing: ${rows.join(' | ')}`);
   });
 });
 

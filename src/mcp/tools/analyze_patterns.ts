@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define';
-import { domainInput, heuristicOut, heuristicToOut, patternOut, patternToOut, plural, rethrowStore, taskTypeInput } from './common';
+import { domainInput, heuristicBrief, heuristicOut, patternBrief, patternBriefOut, plural, rethrowStore, taskTypeInput } from './common';
 
 export const analyzePatternsInput = z.strictObject({
   task_type: taskTypeInput.optional(),
@@ -10,7 +10,7 @@ export const analyzePatternsInput = z.strictObject({
 });
 
 export const analyzePatternsOutput = z.object({
-  patterns: z.array(patternOut),
+  patterns: z.array(patternBriefOut).describe('task_type and domain are given when not the ones asked for.'),
   heuristics: z.array(heuristicOut),
 });
 
@@ -27,8 +27,9 @@ export const analyzePatternsTool = defineTool({
     const result = await store
       .analyzePatterns({ taskType: args.task_type, domain: args.domain, minSuccessRate: args.min_success_rate, limit: args.limit })
       .catch((e: unknown) => rethrowStore(e));
-    const patterns = result.patterns.slice(0, args.limit).map(patternToOut);
-    const heuristics = result.heuristics.slice(0, args.limit).map(heuristicToOut);
+    const scope = { taskType: args.task_type, domain: args.domain };
+    const patterns = result.patterns.slice(0, args.limit).map((p) => patternBrief(p, scope));
+    const heuristics = result.heuristics.slice(0, args.limit).map(heuristicBrief);
     const top = patterns[0];
     return {
       structured: { patterns, heuristics },

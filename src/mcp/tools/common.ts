@@ -14,8 +14,8 @@ export const offsetInput = z.number().int().min(0).max(1_000_000).default(0);
 export const episodeSummaryOut = z.object({
   episode_id: z.string(),
   task: z.string(),
-  domain: z.string(),
-  task_type: z.string(),
+  domain: z.string().optional(),
+  task_type: z.string().optional(),
   outcome: z.string().optional(),
   reward: z.number().optional(),
   step_count: z.number(),
@@ -25,6 +25,12 @@ export const episodeSummaryOut = z.object({
   gist: z.string().optional(),
 });
 export type EpisodeSummaryOut = z.output<typeof episodeSummaryOut>;
+
+/** The task type and domain an answer is about already (a filter the caller gave): left out of each item. */
+export interface Scope {
+  taskType?: string;
+  domain?: string;
+}
 
 export function summaryOut(s: EpisodeSummary): EpisodeSummaryOut {
   return {
@@ -40,6 +46,12 @@ export function summaryOut(s: EpisodeSummary): EpisodeSummaryOut {
     ...(s.endedAt !== undefined ? { ended_at: s.endedAt } : {}),
     ...(s.gist !== undefined ? { gist: s.gist } : {}),
   };
+}
+
+/** A summary as tool answers give it to the model: without the scope asked for, nor ended_at (the outcome says it ended). */
+export function summaryBrief(s: EpisodeSummary, scope: Scope = {}): EpisodeSummaryOut {
+  const { episode_id, task, domain, task_type, ended_at: _ended, ...rest } = summaryOut(s);
+  return { episode_id, task, ...(scope.domain === domain ? {} : { domain }), ...(scope.taskType === task_type ? {} : { task_type }), ...rest };
 }
 
 export const patternOut = z.object({
@@ -69,6 +81,36 @@ export function patternToOut(p: Pattern): PatternOut {
   };
 }
 
+/** Evidence ids a tool answer names per pattern or heuristic (the newest; `occurrences` counts them all). */
+const BRIEF_EVIDENCE = 3;
+
+/** A pattern as tool answers give it to the model: no internal key, none of the scope's own fields, the newest evidence. */
+export const patternBriefOut = z.object({
+  kind: z.string(),
+  description: z.string(),
+  task_type: z.string().optional(),
+  domain: z.string().optional(),
+  success_rate: z.number(),
+  occurrences: z.number(),
+  avg_latency_ms: z.number().optional(),
+  evidence: z.array(z.string()).optional().describe(`Newest supporting episode ids (at most ${BRIEF_EVIDENCE}).`),
+});
+export type PatternBriefOut = z.output<typeof patternBriefOut>;
+
+/** `scope`: left out of each pattern; `evidence`: how many ids to name. */
+export function patternBrief(p: Pattern, scope: Scope = {}, evidence = BRIEF_EVIDENCE): PatternBriefOut {
+  return {
+    kind: p.kind,
+    description: p.description,
+    ...(scope.taskType === p.taskType ? {} : { task_type: p.taskType }),
+    ...(scope.domain === p.domain ? {} : { domain: p.domain }),
+    success_rate: round(p.successRate),
+    occurrences: p.occurrences,
+    ...(p.avgLatencyMs ? { avg_latency_ms: Math.round(p.avgLatencyMs) } : {}),
+    ...(evidence > 0 ? { evidence: p.evidence.slice(0, evidence) } : {}),
+  };
+}
+
 export const heuristicOut = z.object({
   condition: z.string(),
   action: z.string(),
@@ -76,9 +118,12 @@ export const heuristicOut = z.object({
   evidence: z.array(z.string()),
 });
 
-export function heuristicToOut(h: Heuristic): z.output<typeof heuristicOut> {
-  return { condition: h.condition, action: h.action, confidence: round(h.confidence), evidence: h.evidence.slice(0, 10) };
+export function heuristicToOut(h: Heuristic, evidence = 10): z.output<typeof heuristicOut> {
+  return { condition: h.condition, action: h.action, confidence: round(h.confidence), evidence: h.evidence.slice(0, evidence) };
 }
+
+/** A heuristic as tool answers give it to the model (the newest evidence). */
+export const heuristicBrief = (h: Heuristic): z.output<typeof heuristicOut> => heuristicToOut(h, BRIEF_EVIDENCE);
 
 export const stepResultInput = z.discriminatedUnion(
   'status',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define';
-import { episodeIdInput, outcomeInput, patternOut, patternToOut, plural, reflectionInput, reflectionOut, rethrowStore, round } from './common';
+import { episodeIdInput, outcomeInput, patternBrief, patternBriefOut, plural, reflectionInput, reflectionOut, rethrowStore, round } from './common';
 
 export const completeEpisodeInput = z.strictObject({
   episode_id: episodeIdInput,
@@ -11,8 +11,8 @@ export const completeEpisodeInput = z.strictObject({
 export const completeEpisodeOutput = z.object({
   episode_id: z.string(),
   reward: z.number().describe('0-1 score of the episode (outcome, efficiency, errors recovered).'),
-  reflection: reflectionOut,
-  patterns: z.array(patternOut).describe('Patterns learned or updated by this completion.'),
+  reflection: reflectionOut.optional().describe('The reflection derived from the steps (absent when you gave yours).'),
+  patterns: z.array(patternBriefOut).describe("Patterns learned or updated by this completion (task_type and domain given when not the episode's)."),
 });
 
 export const completeEpisodeTool = defineTool({
@@ -28,12 +28,15 @@ export const completeEpisodeTool = defineTool({
     const result = await store
       .completeEpisode(args.episode_id, { outcome: args.outcome, reflection: args.reflection })
       .catch((e: unknown) => rethrowStore(e, args.episode_id));
-    const patterns = result.patterns.slice(0, 20).map(patternToOut);
+    const scope = { taskType: result.episode.taskType, domain: result.episode.domain };
+    // No evidence ids: this episode is the news, and analyze_patterns names the rest.
+    const patterns = result.patterns.slice(0, 20).map((p) => patternBrief(p, scope, 0));
     return {
       structured: {
         episode_id: result.episode.id,
         reward: round(result.reward),
-        reflection: result.reflection,
+        // The model wrote its own reflection: echoing it back would only cost context.
+        ...(args.reflection ? {} : { reflection: result.reflection }),
         patterns,
       },
       text: `Episode ${result.episode.id} completed (${args.outcome.type}), reward ${round(result.reward, 2)}; ${plural(patterns.length, 'pattern')} learned or updated.`,

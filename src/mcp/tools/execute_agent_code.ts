@@ -47,10 +47,17 @@ type Out = z.output<typeof executeAgentCodeOutput>;
 /** Largest JSON text accepted for `context.input`. */
 const MAX_INPUT_CHARS = 1_000_000;
 
+/** Console output, left out when empty (the model reads every field). */
+function logs(r: { stdout: string; stderr: string }): Pick<Out, 'stdout' | 'stderr'> {
+  return { ...(r.stdout ? { stdout: r.stdout } : {}), ...(r.stderr ? { stderr: r.stderr } : {}) };
+}
+
+const ms = (n: number): number => Math.round(n * 10) / 10;
+
 function toOut(r: ExecutionResult): Out {
   switch (r.kind) {
     case 'success':
-      return { kind: r.kind, output: r.output, stdout: r.stdout, stderr: r.stderr, execution_time_ms: r.executionTimeMs };
+      return { kind: r.kind, output: r.output, ...logs(r), execution_time_ms: ms(r.executionTimeMs) };
     case 'error':
       return {
         kind: r.kind,
@@ -58,12 +65,11 @@ function toOut(r: ExecutionResult): Out {
         error_type: r.errorType,
         ...(r.line !== undefined ? { line: r.line } : {}),
         ...(r.column !== undefined ? { column: r.column } : {}),
-        stdout: r.stdout,
-        stderr: r.stderr,
-        execution_time_ms: r.executionTimeMs,
+        ...logs(r),
+        execution_time_ms: ms(r.executionTimeMs),
       };
     case 'timeout':
-      return { kind: r.kind, elapsed_ms: r.elapsedMs, partial_output: r.partialOutput };
+      return { kind: r.kind, elapsed_ms: ms(r.elapsedMs), ...(r.partialOutput ? { partial_output: r.partialOutput } : {}) };
     case 'security_violation':
       return { kind: r.kind, reason: r.reason, violation_type: r.violationType };
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from './define';
 import { OUTCOME_TYPES } from '../../memory/types';
-import { domainInput, episodeSummaryOut, offsetInput, rethrowStore, summaryOut, taskTypeInput } from './common';
+import { domainInput, episodeSummaryOut, offsetInput, rethrowStore, summaryBrief, taskTypeInput } from './common';
 
 export const listEpisodesInput = z.strictObject({
   domain: domainInput.optional(),
@@ -30,7 +30,8 @@ export const listEpisodesTool = defineTool({
     const page = await store
       .listEpisodes({ domain: args.domain, taskType: args.task_type, outcome: args.outcome, limit: args.limit, offset: args.offset })
       .catch((e: unknown) => rethrowStore(e));
-    const episodes = page.episodes.slice(0, args.limit).map(summaryOut);
+    const scope = { domain: args.domain, taskType: args.task_type };
+    const episodes = page.episodes.slice(0, args.limit).map((e) => summaryBrief(e, scope));
     const end = args.offset + episodes.length;
     return {
       structured: { episodes, total: page.total, offset: args.offset, ...(end < page.total && episodes.length > 0 ? { next_offset: end } : {}) },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define';
-import { domainInput, episodeSummaryOut, offsetInput, plural, rethrowStore, round, summaryOut, taskTypeInput } from './common';
+import { domainInput, episodeSummaryOut, offsetInput, plural, rethrowStore, round, summaryBrief, taskTypeInput } from './common';
 
 export const queryMemoryInput = z.strictObject({
   query: z.string().trim().min(1, 'must not be empty').max(2000, 'is too long (max 2000 characters)').describe('What you are about to do, in plain words; matched against past tasks, steps and reflections.'),
@@ -46,8 +46,9 @@ export const queryMemoryTool = defineTool({
     const result = await store
       .query({ query: args.query, expansions: args.alternatives, domain: args.domain, taskType: args.task_type, limit: args.limit, offset: args.offset })
       .catch((e: unknown) => rethrowStore(e));
+    const scope = { domain: args.domain, taskType: args.task_type };
     const hits = result.hits.map((h) => ({
-      ...summaryOut(h.episode),
+      ...summaryBrief(h.episode, scope),
       score: round(h.score),
       why: h.why.slice(0, 6),
       ...(h.repeats ? { repeats: { count: h.repeats.count, succeeded: h.repeats.succeeded, last_at: h.repeats.lastAt, episode_ids: h.repeats.ids } } : {}),

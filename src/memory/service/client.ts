@@ -289,6 +289,9 @@ export class MemoryClient implements MemoryStoreApi {
   deleteEpisode(...args: CallArgs<'deleteEpisode'>): Promise<CallResult<'deleteEpisode'>> {
     return this.call('deleteEpisode', ...args);
   }
+  deleteEpisodes(...args: CallArgs<'deleteEpisodes'>): Promise<CallResult<'deleteEpisodes'>> {
+    return this.call('deleteEpisodes', ...args);
+  }
   clear(...args: CallArgs<'clear'>): Promise<CallResult<'clear'>> {
     return this.call('clear', ...args);
   }

@@ -21,6 +21,7 @@ export const CALLS = [
   'getPattern',
   'listEpisodes',
   'deleteEpisode',
+  'deleteEpisodes',
   'clear',
   'exportAll',
   'exportPage',

@@ -1,13 +1,14 @@
 /**
  * Aggregate reads made for the views: the Memory explorer's groupings and the Insights
- * charts. Each is a handful of GROUP BY queries over the episodes and patterns tables, so
- * no caller lists episodes to count them, and the answer's size is bounded by the number of
- * groups and time buckets, never by the number of episodes.
+ * charts. They read `episode_daily`, counters kept on write (schema.ts, migration 5), so no
+ * caller lists or scans episodes to count them: both the cost and the answer's size are
+ * bounded by the number of days, groups and time buckets, never by the number of episodes.
  */
-import type { Database } from 'sql.js';
+import type { Database, SqlValue } from 'sql.js';
 import type { EpisodeGroups, InsightsOptions, MemoryInsights, OutcomeCounts, TimeBucket, TrendPoint, TrendSeries } from '../types';
 import { OUTCOME_TYPES, PATTERN_KINDS } from '../types';
 import { rowToPattern } from './rows';
+import { EPISODE_AT } from './schema';
 import { all, num, one, str } from './sql';
 
 /** Most time buckets a timeline holds (older buckets are dropped). */
@@ -45,9 +46,28 @@ function outcomeKey(v: unknown): keyof OutcomeCounts {
   return (OUTCOME_TYPES as readonly string[]).includes(s) ? (s as keyof OutcomeCounts) : 'in_progress';
 }
 
+/**
+ * The rows the charts count, from `episode_daily` (kept on write by triggers, schema.ts): one row
+ * per day, domain, task type and outcome. With `since`, whole days after it come from there and
+ * the part of its own day from the episodes (through the index on their time), so the answer is
+ * exact and its cost bounded by the number of days and groups, not episodes.
+ */
+function dailySource(since: string | undefined): { sql: string; params: SqlValue[] } {
+  if (!since) return { sql: 'episode_daily', params: [] };
+  const day = since.slice(0, 10);
+  const nextDay = new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS).toISOString().slice(0, 10);
+  return {
+    sql: `(SELECT day, domain, task_type, outcome, n, reward_sum, reward_n, steps FROM episode_daily WHERE day > ?
+           UNION ALL
+           SELECT substr(${EPISODE_AT}, 1, 10), domain, task_type, COALESCE(outcome_type, ''), 1, COALESCE(reward, 0), reward IS NOT NULL, step_count
+             FROM episodes WHERE ${EPISODE_AT} >= ? AND ${EPISODE_AT} < ?)`,
+    params: [day, since, nextDay],
+  };
+}
+
 /** Episode counts by domain and task type, and pattern counts by kind (the explorer's groups). */
 export function episodeGroups(db: Database): EpisodeGroups {
-  const groups = all(db, 'SELECT domain, task_type, COUNT(*) AS n FROM episodes GROUP BY domain, task_type ORDER BY domain, task_type').map((r) => ({
+  const groups = all(db, 'SELECT domain, task_type, SUM(n) AS n FROM episode_daily GROUP BY domain, task_type ORDER BY domain, task_type').map((r) => ({
     domain: str(r.domain),
     taskType: str(r.task_type) as EpisodeGroups['groups'][number]['taskType'],
     count: num(r.n),
@@ -61,23 +81,22 @@ export function episodeGroups(db: Database): EpisodeGroups {
 }
 
 /** Success rate and mean reward per bucket for each value of `column` (completed episodes only). */
-function trends(db: Database, column: 'task_type' | 'domain', bucketSql: string, since: string | undefined, maxSeries: number): TrendSeries[] {
-  const where = `outcome_type IS NOT NULL${since ? ' AND ended_at >= ?' : ''}`;
-  const params = since ? [since] : [];
+function trends(db: Database, column: 'task_type' | 'domain', bucketSql: string, source: { sql: string; params: SqlValue[] }, maxSeries: number): TrendSeries[] {
   // The series with the most completed episodes; the rest are summed into "other" only in totals.
-  const keys = all(db, `SELECT ${column} AS k, COUNT(*) AS n FROM episodes WHERE ${where} GROUP BY k ORDER BY n DESC, k LIMIT ?`, [...params, maxSeries]).map((r) => str(r.k));
+  const keys = all(db, `SELECT ${column} AS k, SUM(n) AS n FROM ${source.sql} WHERE outcome <> '' GROUP BY k ORDER BY n DESC, k LIMIT ?`, [...source.params, maxSeries]).map((r) => str(r.k));
   if (keys.length === 0) return [];
   const rows = all(
     db,
-    `SELECT ${column} AS k, ${bucketSql} AS b, COUNT(*) AS n, SUM(outcome_type = 'success') AS ok, AVG(reward) AS r
-       FROM episodes WHERE ${where} AND ${column} IN (${keys.map(() => '?').join(',')})
+    `SELECT ${column} AS k, ${bucketSql} AS b, SUM(n) AS n, SUM(CASE WHEN outcome = 'success' THEN n ELSE 0 END) AS ok, SUM(reward_sum) AS rs, SUM(reward_n) AS rn
+       FROM ${source.sql} WHERE outcome <> '' AND ${column} IN (${keys.map(() => '?').join(',')})
       GROUP BY k, b ORDER BY b`,
-    [...params, ...keys],
+    [...source.params, ...keys],
   );
   const byKey = new Map<string, TrendPoint[]>(keys.map((k) => [k, []]));
   for (const r of rows) {
     const n = num(r.n);
-    byKey.get(str(r.k))?.push({ start: str(r.b), completed: n, successRate: n ? num(r.ok) / n : 0, meanReward: r.r === null ? 0 : num(r.r) });
+    const rn = num(r.rn);
+    byKey.get(str(r.k))?.push({ start: str(r.b), completed: n, successRate: n ? num(r.ok) / n : 0, meanReward: rn ? num(r.rs) / rn : 0 });
   }
   return keys.map((key) => {
     const points = byKey.get(key)!.slice(-MAX_BUCKETS);
@@ -90,28 +109,39 @@ function trends(db: Database, column: 'task_type' | 'domain', bucketSql: string,
 /** Everything the Insights view draws, computed in the store (options already validated). */
 export function insights(db: Database, options: Required<Omit<InsightsOptions, 'since'>> & Pick<InsightsOptions, 'since'>): MemoryInsights {
   const { since, topPatterns, maxSeries } = options;
-  const at = 'COALESCE(ended_at, started_at)';
+  const source = dailySource(since);
 
-  const range = one(db, `SELECT MIN(${at}) AS first, MAX(${at}) AS last FROM episodes${since ? ` WHERE ${at} >= ?` : ''}`, since ? [since] : []);
-  const first = range?.first === null ? undefined : str(range?.first);
-  const last = range?.last === null ? undefined : str(range?.last);
+  // Both ends through the index on the episode's time (two lookups, not a scan).
+  const after = since ? ` WHERE ${EPISODE_AT} >= ?` : '';
+  const at = (dir: 'ASC' | 'DESC'): string | undefined => {
+    const r = one(db, `SELECT ${EPISODE_AT} AS t FROM episodes${after} ORDER BY ${EPISODE_AT} ${dir} LIMIT 1`, since ? [since] : []);
+    return r ? str(r.t) : undefined;
+  };
+  const first = at('ASC');
+  const last = at('DESC');
   const bucket = options.bucket !== 'auto' ? options.bucket : chooseBucket(first, last);
-  const b = bucketExpr(bucket, at);
+  const b = bucketExpr(bucket, 'day');
 
   const totals = emptyOutcomes();
-  for (const r of all(db, `SELECT outcome_type AS o, COUNT(*) AS n FROM episodes${since ? ` WHERE ${at} >= ?` : ''} GROUP BY o`, since ? [since] : [])) totals[outcomeKey(r.o)] += num(r.n);
-
   const buckets = new Map<string, OutcomeCounts>();
-  for (const r of all(db, `SELECT ${b} AS b, outcome_type AS o, COUNT(*) AS n FROM episodes${since ? ` WHERE ${at} >= ?` : ''} GROUP BY b, o ORDER BY b`, since ? [since] : [])) {
+  let steps = 0;
+  let rewardSum = 0;
+  let rewardN = 0;
+  for (const r of all(db, `SELECT ${b} AS b, outcome AS o, SUM(n) AS n, SUM(steps) AS steps, SUM(reward_sum) AS rs, SUM(reward_n) AS rn FROM ${source.sql} GROUP BY b, o ORDER BY b`, source.params)) {
     const key = str(r.b);
     let counts = buckets.get(key);
     if (!counts) buckets.set(key, (counts = emptyOutcomes()));
-    counts[outcomeKey(r.o)] += num(r.n);
+    const o = outcomeKey(r.o);
+    counts[o] += num(r.n);
+    totals[o] += num(r.n);
+    steps += num(r.steps);
+    rewardSum += num(r.rs);
+    rewardN += num(r.rn);
   }
   const timeline = [...buckets].slice(-MAX_BUCKETS).map(([start, counts]) => ({ start, ...counts }));
 
-  const reward = one(db, `SELECT AVG(reward) AS r, COALESCE(SUM(step_count), 0) AS steps FROM episodes${since ? ` WHERE ${at} >= ?` : ''}`, since ? [since] : []);
-  const patterns = all(db, 'SELECT * FROM patterns ORDER BY occurrences DESC, successes DESC, key LIMIT ?', [topPatterns]).map(rowToPattern);
+  // Without the evidence lists (they grow with the store; the chart needs rates and counts).
+  const patterns = all(db, "SELECT key, kind, description, task_type, domain, occurrences, successes, latency_sum, latency_n, '' AS evidence FROM patterns ORDER BY occurrences DESC, successes DESC, key LIMIT ?", [topPatterns]).map(rowToPattern);
   const patternCount = num(one(db, 'SELECT COUNT(*) AS n FROM patterns')?.n);
   const pageCount = num(db.exec('PRAGMA page_count')[0]?.values[0][0]);
   const pageSize = num(db.exec('PRAGMA page_size')[0]?.values[0][0]);
@@ -122,10 +152,10 @@ export function insights(db: Database, options: Required<Omit<InsightsOptions, '
     bucket,
     ...(first ? { first } : {}),
     ...(last ? { last } : {}),
-    totals: { episodes, completed: episodes - totals.in_progress, steps: num(reward?.steps), patterns: patternCount, ...(reward?.r === null || reward?.r === undefined ? {} : { meanReward: num(reward.r) }), byOutcome: totals },
+    totals: { episodes, completed: episodes - totals.in_progress, steps, patterns: patternCount, ...(rewardN ? { meanReward: rewardSum / rewardN } : {}), byOutcome: totals },
     timeline,
-    byTaskType: trends(db, 'task_type', bucketExpr(bucket, 'ended_at'), since, maxSeries),
-    byDomain: trends(db, 'domain', bucketExpr(bucket, 'ended_at'), since, maxSeries),
+    byTaskType: trends(db, 'task_type', b, source, maxSeries),
+    byDomain: trends(db, 'domain', b, source, maxSeries),
     topPatterns: patterns.map((p) => ({ id: p.id, kind: p.kind, description: p.description, taskType: p.taskType, domain: p.domain, successRate: p.successRate, occurrences: p.occurrences })),
     size: { databaseBytes: pageCount * pageSize },
   };

@@ -37,6 +37,7 @@ import type {
   EpisodeSummary,
   ExportPage,
   ExportPageOptions,
+  ImportOptions,
   InsightsOptions,
   ListOptions,
   MemoryExport,
@@ -59,6 +60,7 @@ import {
   AnalyzeOptionsSchema,
   CompleteEpisodeInputSchema,
   CreateEpisodeInputSchema,
+  EpisodeIdListSchema,
   EpisodeIdSchema,
   ExportPageOptionsSchema,
   InsightsOptionsSchema,
@@ -84,6 +86,8 @@ import { episodeGroups, insights } from './aggregates';
 import { listPatternRows, patternById, patternsByKeys, patternsOfEpisode, strongestPatterns } from './patterns';
 import { retentionVictims } from './retention';
 import { runQuery } from './retrieval';
+import { FOLLOW_INTERVAL_MS, JournalFollower } from './follow';
+import type { FollowStep } from './follow';
 import { rowToSummary, SUMMARY_COLS } from './rows';
 import { configure, getMeta, loadSqlJs } from './schema';
 import { all, num, one, str } from './sql';
@@ -116,16 +120,17 @@ export class MemoryStore implements MemoryStoreApi {
   private retention: RetentionPolicy;
   private readonly debounceMs: number;
   private readonly toolFlushMs: number;
+  private follower?: { journal: JournalFollower; timer: NodeJS.Timeout; busy: boolean };
 
   private constructor(
     readonly dir: string,
     private db: Database,
-    private readonly index: SearchIndex,
+    private index: SearchIndex,
     private journal: JournalWriter | undefined,
     private lock: Lock | undefined,
     readonly readOnly: boolean,
     private readonly logger: Logger,
-    options: OpenOptions,
+    private readonly options: OpenOptions,
   ) {
     this.retention = options.retention ?? {};
     this.debounceMs = options.snapshotDebounceMs ?? 5000;
@@ -168,7 +173,7 @@ export class MemoryStore implements MemoryStoreApi {
       if (!readOnly) {
         if (toReplay.length > 0 || jr.tornBytes > 0) store.scheduleSnapshot();
         store.runRetention();
-      }
+      } else store.followWriter();
       return store;
     } catch (e) {
       if (lock) await lock.release().catch(() => undefined);
@@ -224,8 +229,9 @@ export class MemoryStore implements MemoryStoreApi {
    * per-record commits bought nothing). Index updates are incremental (a step record adds
    * that step's terms only), so they run record by record.
    */
-  private replayAll(ops: Op[]): void {
-    if (ops.length === 0) return;
+  private replayAll(ops: Op[]): StoreChange[] {
+    const changes: StoreChange[] = [];
+    if (ops.length === 0) return changes;
     let current: Op | undefined;
     this.db.exec('BEGIN');
     try {
@@ -234,8 +240,10 @@ export class MemoryStore implements MemoryStoreApi {
         const res = applyOp(this.db, this.index, op);
         this.seq = op.seq;
         for (const f of res.after) f();
+        changes.push(...res.changes);
       }
       this.db.exec('COMMIT');
+      return changes;
     } catch (e) {
       try {
         this.db.exec('ROLLBACK');
@@ -245,6 +253,58 @@ export class MemoryStore implements MemoryStoreApi {
       const at = current ? `${current.seq} (${current.t})` : '?';
       throw new MemoryError('corrupt', `Journal record ${at} could not be replayed: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Read-only: following the writer (follow.ts)
+  // -------------------------------------------------------------------------
+
+  private followWriter(): void {
+    const f = { journal: new JournalFollower(this.dir), timer: setInterval(() => this.catchUp(), FOLLOW_INTERVAL_MS), busy: false };
+    f.timer.unref();
+    this.follower = f;
+  }
+
+  /** Applies the writer's new records (firing their change events), or reloads when they are past the journal. */
+  private catchUp(): void {
+    const f = this.follower;
+    if (!f || f.busy || this.closed) return;
+    let step: FollowStep;
+    try {
+      step = f.journal.poll(this.seq);
+      if (step.kind === 'ops') {
+        for (const c of this.replayAll(step.ops)) this.emitter.fire(c);
+        return;
+      }
+    } catch (e) {
+      this.logger.warn(`memory: following the writer's journal failed (${(e as Error).message}); reloading from the snapshot`);
+      step = { kind: 'reload' };
+    }
+    if (step.kind !== 'reload') return;
+    f.busy = true;
+    this.reload()
+      .then(() => this.emitter.fire({ type: 'imported' }))
+      .catch((e: unknown) => this.logger.error(`memory: reloading ${this.dir} failed (the view keeps what it had): ${(e as Error).message}`))
+      .finally(() => (f.busy = false));
+  }
+
+  /** Replaces the database and index with the files' current state (a read-only store). */
+  private async reload(): Promise<void> {
+    const SQL = await loadSqlJs(this.options.wasmPath);
+    const { snap, journal } = await readConsistent(this.dir, true, this.logger);
+    if (this.closed) return;
+    const db = openDatabase(SQL, snap, this.dir, this.logger);
+    const index = openIndex(db, snap, this.logger, this.options.retrieval);
+    const old = this.db;
+    this.db = db;
+    this.index = index;
+    this.seq = snap?.seq ?? 0;
+    this.snapshotSeq = this.seq;
+    this.snapshotBytes = snap?.bytes ?? 0;
+    this.replayAll(opsAfter(journal, this.seq, this.dir));
+    old.close();
+    this.follower?.journal.reset();
+    this.logger.info(`memory: reloaded ${this.dir} (read-only) at write ${this.seq}: ${index.documentCount} episodes`);
   }
 
   // -------------------------------------------------------------------------
@@ -385,6 +445,16 @@ export class MemoryStore implements MemoryStoreApi {
     });
   }
 
+  deleteEpisodes(ids: string[]): Promise<number> {
+    return this.guard(() => {
+      this.ensureWritable();
+      const v = parseOrThrow(EpisodeIdListSchema, ids, 'episode ids');
+      const present = v.filter((id) => one(this.db, 'SELECT 1 AS x FROM episodes WHERE id = ?', [id]));
+      if (present.length) this.commit({ t: 'delete', ids: present });
+      return present.length;
+    });
+  }
+
   clear(): Promise<void> {
     return this.guard(() => {
       this.ensureWritable();
@@ -475,14 +545,14 @@ export class MemoryStore implements MemoryStoreApi {
     });
   }
 
-  importAll(data: unknown): Promise<{ imported: number; skipped: number }> {
+  importAll(data: unknown, options: ImportOptions = {}): Promise<{ imported: number; skipped: number; ids: string[] }> {
     return this.guard(() => {
       this.ensureWritable();
       const v = parseOrThrow(MemoryExportSchema, data, 'memory export');
       const { fresh, skipped } = freshImports(this.db, this.index, v.episodes);
       if (fresh.length) this.commit({ t: 'import', episodes: fresh });
-      this.runRetention();
-      return { imported: fresh.length, skipped };
+      if (options?.deferRetention !== true) this.runRetention();
+      return { imported: fresh.length, skipped, ids: fresh.map((e) => e.id) };
     });
   }
 
@@ -643,6 +713,7 @@ export class MemoryStore implements MemoryStoreApi {
     if (this.snapTimer) clearTimeout(this.snapTimer);
     if (this.toolTimer) clearTimeout(this.toolTimer);
     if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    if (this.follower) clearInterval(this.follower.timer);
     this.snapTimer = this.toolTimer = this.retentionTimer = undefined;
     try {
       if (!this.readOnly && !this.compromised) {

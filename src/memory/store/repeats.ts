@@ -68,9 +68,9 @@ export function repeatsOf(db: Database, ids: string[], maxIds = 10): Map<string,
   return out;
 }
 
-/** "seen 5×, 3 succeeded, last 2 days ago (ids: …)". */
+/** "seen 5×, 3 succeeded, last 2 days ago" (the ids are in the hit's `repeats`, not repeated here). */
 export function repeatsLine(r: Repeats, now: number): string {
   const days = Math.round((now - Date.parse(r.lastAt)) / 86_400_000);
   const when = days < 1 ? 'today' : days === 1 ? '1 day ago' : `${days} days ago`;
-  return `seen ${r.count}×, ${r.succeeded} succeeded, last ${when} (ids: ${r.ids.join(', ')}${r.count > r.ids.length ? ', …' : ''})`;
+  return `seen ${r.count}×, ${r.succeeded} succeeded, last ${when}`;
 }

@@ -38,7 +38,7 @@ export function loadSqlJs(wasmPath = defaultWasmPath()): Promise<SqlJsStatic> {
   return p;
 }
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Page size of new databases. */
 const PAGE_SIZE = 16384;
@@ -129,7 +129,49 @@ const MIGRATIONS: ((db: Database) => void)[] = [
     const ids = db.exec(`SELECT episode_id FROM steps GROUP BY episode_id HAVING COUNT(*) > (MAX(n) + ${STEP_BLOCK - 1}) / ${STEP_BLOCK}`);
     for (const [id] of ids[0]?.values ?? []) packSteps(db, String(id), loadSteps(db, String(id)));
   },
+  // 6: the views' aggregates are kept on write (aggregates.ts): episode counts, rewards and steps
+  // per day, domain, task type and outcome, maintained by triggers (so replay, import, delete and
+  // retention all keep them), and an index on an episode's time for the range and `since`.
+  (db) => db.exec(DAILY_SCHEMA),
 ];
+
+/** The day an episode counts in: its end, or its start while in progress. */
+export const EPISODE_AT = 'COALESCE(ended_at, started_at)';
+
+const dailyKey = (row: 'NEW' | 'OLD'): string =>
+  `day = substr(COALESCE(${row}.ended_at, ${row}.started_at), 1, 10) AND domain = ${row}.domain AND task_type = ${row}.task_type AND outcome = COALESCE(${row}.outcome_type, '')`;
+const dailyAdd = `
+  INSERT INTO episode_daily(day, domain, task_type, outcome, n, reward_sum, reward_n, steps)
+  VALUES (substr(COALESCE(NEW.ended_at, NEW.started_at), 1, 10), NEW.domain, NEW.task_type, COALESCE(NEW.outcome_type, ''), 1, COALESCE(NEW.reward, 0), NEW.reward IS NOT NULL, NEW.step_count)
+  ON CONFLICT DO UPDATE SET n = n + 1, reward_sum = reward_sum + excluded.reward_sum, reward_n = reward_n + excluded.reward_n, steps = steps + excluded.steps;`;
+const dailyRemove = `
+  UPDATE episode_daily SET n = n - 1, reward_sum = reward_sum - COALESCE(OLD.reward, 0), reward_n = reward_n - (OLD.reward IS NOT NULL), steps = steps - OLD.step_count WHERE ${dailyKey('OLD')};
+  DELETE FROM episode_daily WHERE ${dailyKey('OLD')} AND n <= 0;`;
+
+// Idempotent (dropped first): a database marked older than it is gets the same result.
+const DAILY_SCHEMA = `
+  DROP TRIGGER IF EXISTS episode_daily_insert; DROP TRIGGER IF EXISTS episode_daily_delete; DROP TRIGGER IF EXISTS episode_daily_update;
+  DROP TABLE IF EXISTS episode_daily; DROP INDEX IF EXISTS episodes_at; DROP INDEX IF EXISTS patterns_top;
+  CREATE TABLE episode_daily (
+    day TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    reward_sum REAL NOT NULL,
+    reward_n INTEGER NOT NULL,
+    steps INTEGER NOT NULL,
+    PRIMARY KEY (day, domain, task_type, outcome)
+  ) WITHOUT ROWID;
+  INSERT INTO episode_daily
+    SELECT substr(${EPISODE_AT}, 1, 10), domain, task_type, COALESCE(outcome_type, ''), COUNT(*), COALESCE(SUM(reward), 0), COUNT(reward), SUM(step_count)
+      FROM episodes GROUP BY 1, 2, 3, 4;
+  CREATE TRIGGER episode_daily_insert AFTER INSERT ON episodes BEGIN ${dailyAdd} END;
+  CREATE TRIGGER episode_daily_delete AFTER DELETE ON episodes BEGIN ${dailyRemove} END;
+  CREATE TRIGGER episode_daily_update AFTER UPDATE OF started_at, ended_at, domain, task_type, outcome_type, reward, step_count ON episodes BEGIN ${dailyRemove} ${dailyAdd} END;
+  CREATE INDEX episodes_at ON episodes(${EPISODE_AT});
+  CREATE INDEX patterns_top ON patterns(occurrences DESC, successes DESC, key);
+`;
 
 export function getMeta(db: Database, key: string): string | undefined {
   const r = db.exec('SELECT value FROM meta WHERE key = ?', [key]);

@@ -98,41 +98,50 @@ export default function prelude(h: Bridge): Run {
     });
   };
 
+  // Indexed loops over the setup's flat tables throughout: QuickJS runs iterators,
+  // destructuring and Object.entries far slower, and this runs in every context.
   function install(setup: Setup): void {
-    for (const [name, path] of Object.entries(setup.c)) {
+    const captured = setup.c;
+    for (let i = 0; i < captured.length; i++) {
+      const path = captured[i];
       let v: unknown = G;
-      for (const key of path.split('.')) v = (v as Record<string, unknown>)[key];
-      (I as unknown as Record<string, unknown>)[name] = v;
+      for (let j = 1; j < path.length; j++) v = (v as Record<string, unknown>)[path[j]];
+      (I as unknown as Record<string, unknown>)[path[0]] = v;
     }
     indirectEval = G.eval;
-    Object.assign(I, {
-      hasOwn: (o: object, k: PropertyKey) => I.apply(I.hasOwnProperty, o, [k]),
-      lock,
-      deepFreeze,
-      need,
-      fail,
-      setTimerDriver: (fire: (now: number) => void, turn: () => void) => {
-        fireTimer = fire;
-        timerTurn = turn;
-      },
-    });
+    I.hasOwn = (o: object, k: PropertyKey) => I.apply(I.hasOwnProperty, o, [k]);
+    I.lock = lock;
+    I.deepFreeze = deepFreeze;
+    I.need = need;
+    I.fail = fail;
+    I.setTimerDriver = (fire: (now: number) => void, turn: () => void) => {
+      fireTimer = fire;
+      timerTurn = turn;
+    };
     let konsole: unknown;
     I.defineProperty(G, 'console', { get: () => (konsole ??= need('console')) });
-    const gp = Object.getPrototypeOf;
-    for (const proto of [Function.prototype, gp(async function () {}), gp(function* () {}), gp(async function* () {})] as object[]) {
-      const s = stub('Function');
-      s.prototype = proto;
-      lock(proto, 'constructor', s);
-      if (proto === Function.prototype) lock(G, 'Function', s);
+    const gp = I.getPrototypeOf;
+    const protos = [Function.prototype, gp(async function () {}), gp(function* () {}), gp(async function* () {})] as object[];
+    const ctor = stub('Function');
+    for (let i = 0; i < protos.length; i++) {
+      const s = i === 0 ? ctor : stub('Function');
+      s.prototype = protos[i];
+      lock(protos[i], 'constructor', s);
     }
-    for (const name of setup.d) lock(G, name, stub(name));
+    lock(G, 'Function', ctor);
+    const denied = setup.d;
+    for (let i = 0; i < denied.length; i++) lock(G, denied[i], stub(denied[i]));
     if (!setup.fs) {
       const fs: Record<string, unknown> = {};
-      for (const m of setup.f) fs[m] = stub('fs.' + m);
-      lock(G, 'fs', Object.freeze(fs));
+      for (let i = 0; i < setup.f.length; i++) fs[setup.f[i]] = stub('fs.' + setup.f[i]);
+      lock(G, 'fs', I.freeze(fs));
     }
     lock(G, 'require', (name: unknown) => need<Cold>('cold').req(name));
-    for (const [module, names] of Object.entries(setup.l)) for (const name of names) lazy(name, module, names);
+    const lazies = setup.l;
+    for (let i = 0; i < lazies.length; i++) {
+      const names = lazies[i][1];
+      for (let j = 0; j < names.length; j++) lazy(names[j], lazies[i][0], names);
+    }
     settle = undefined;
     if (setup.h) {
       const host = need<HostModule>('host');

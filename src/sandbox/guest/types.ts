@@ -26,10 +26,10 @@ export interface Setup {
   n: string[];
   fs: boolean;
   net: boolean;
-  /** Lazily installed globals by module (guest/modules.ts). */
-  l: Readonly<Record<string, readonly string[]>>;
-  /** The built-ins to capture, by the name modules use: each one's path from globalThis (guest/modules.ts). */
-  c: Readonly<Record<string, string>>;
+  /** Lazily installed globals: [module, its globals] pairs (guest/modules.ts). */
+  l: readonly (readonly [string, readonly string[]])[];
+  /** The built-ins to capture: [the name modules use, ...its path from globalThis] (guest/modules.ts). */
+  c: readonly (readonly string[])[];
 }
 
 /** How a value failed to become the run's result: 0 thrown, 1 not JSON-serialisable, 2 not a string / too large. */

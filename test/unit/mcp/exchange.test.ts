@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { MemoryStore } from '../../../src/memory';
 import type { Episode } from '../../../src/memory';
 import { err, ok, record, rmDir, tmpDir } from '../memory/helpers';
+import { exportJsonl, importFile, ImportCancelledError } from '../../../src/mcp';
 
 const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
@@ -67,6 +68,47 @@ describe('memory-mcp export / import (JSON Lines)', function () {
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /imported 0 episodes, 3 already present/);
     assert.equal((await episodesIn(target)).length, 3);
+  });
+
+  it('a cancelled import changes nothing, even after batches were written (patterns and retention included)', async () => {
+    // 450 episodes: three batches; cancelled just before the third, after two were imported.
+    // The target keeps at most 250 episodes: had retention run after each batch, the least useful
+    // episode (the one there before, a failure) would have gone to make room.
+    const big = path.join(root, 'big');
+    const store = await MemoryStore.open({ dir: big });
+    const file = path.join(root, 'big.jsonl');
+    try {
+      for (let i = 0; i < 450; i++) {
+        const ep = await store.createEpisode({ task: `cancel test task ${i}`, domain: `d${i % 3}`, taskType: 'testing' });
+        await store.addStep(ep.id, { tool: 'run_tests', action: 'run', result: ok() });
+        await store.completeEpisode(ep.id, { outcome: { type: 'success', verdict: 'v' } });
+      }
+      const out = fs.createWriteStream(file);
+      await exportJsonl(store, out);
+      await new Promise<void>((r) => out.end(r));
+    } finally {
+      await store.close();
+    }
+    const target = await MemoryStore.open({ dir: path.join(root, 'cancel-target') });
+    try {
+      await record(target, 'An episode that was there before', 'debugging', [['read_file', 'read', err('ENOENT')]], { type: 'failure', reason: 'file missing' });
+      target.setRetention({ maxEpisodes: 250 });
+      const before = { episodes: await target.exportAll(), patterns: await target.listPatterns({ limit: 1000 }), insights: await target.insights() };
+      let batches = 0;
+      await assert.rejects(
+        importFile(target, file, { progress: () => batches++, isCancelled: () => batches >= 2 }),
+        (e: unknown) => e instanceof ImportCancelledError && /nothing was changed/.test(e.message),
+      );
+      assert.equal(batches, 2, 'two batches were written before the cancel');
+      assert.deepEqual((await target.exportAll()).episodes, before.episodes.episodes);
+      assert.deepEqual(await target.listPatterns({ limit: 1000 }), before.patterns);
+      assert.deepEqual({ ...(await target.insights()), generatedAt: '', size: {} }, { ...before.insights, generatedAt: '', size: {} });
+      // Not cancelled, the same file imports whole; then retention applies once.
+      assert.equal((await importFile(target, file)).imported, 450);
+      assert.equal((await target.listEpisodes({ limit: 1 })).total, 250);
+    } finally {
+      await target.close();
+    }
   });
 
   it('reads stdin and writes stdout with -', async () => {

@@ -134,6 +134,54 @@ for (const transport of transports()) {
       assert.equal(hit?.title, 'Link the episode resource', 'query hits are linked, titled by their task');
     });
 
+    it('answers with compact structuredContent (what VS Code gives the model instead of the text), within each listed outputSchema', async () => {
+      const { tools } = await c.client.listTools();
+      const declared = new Map(tools.map((t) => [t.name, Object.keys((t.outputSchema?.properties ?? {}) as object)]));
+      const answer = async <T,>(name: string, args: Record<string, unknown>): Promise<T> => {
+        const structured = await ok<Record<string, unknown>>(c.client, name, args);
+        for (const key of Object.keys(structured)) assert.ok(declared.get(name)?.includes(key), `${name} answers "${key}", which its outputSchema does not list`);
+        return structured as T;
+      };
+      type Brief = Record<string, unknown> & { evidence?: string[] };
+      const derived = await recordEpisode(c.client, 'Guard the YAML loader against a missing section');
+      await addSteps(c.client, derived);
+      const done = await answer<{ reflection?: unknown; patterns: Brief[] }>('complete_episode', { episode_id: derived, outcome: { type: 'success', verdict: 'guarded' } });
+      assert.ok(done.reflection, 'a derived reflection is news to the model');
+      assert.ok(done.patterns.length > 0);
+      for (const p of done.patterns) {
+        assert.deepEqual(Object.keys(p).filter((k) => ['pattern_id', 'task_type', 'domain', 'evidence'].includes(k)), [], `no internal key, no repeat of the episode's scope, no evidence: ${JSON.stringify(p)}`);
+      }
+      const own = await recordEpisode(c.client, 'Guard the TOML loader against a missing section');
+      await addSteps(c.client, own);
+      const reflection = { successes: ['the guard held'], improvements: [], insights: ['reproduce before fixing'] };
+      const mine = await answer<{ reflection?: unknown }>('complete_episode', { episode_id: own, outcome: { type: 'success', verdict: 'guarded' }, reflection });
+      assert.equal(mine.reflection, undefined, 'the reflection the model wrote is not echoed back');
+
+      const scoped = await answer<{ patterns: Brief[] }>('analyze_patterns', { task_type: 'debugging', domain: 'cli-tools', min_success_rate: 0 });
+      assert.ok(scoped.patterns.length > 0);
+      for (const p of scoped.patterns) {
+        assert.equal('task_type' in p || 'domain' in p || 'pattern_id' in p, false, JSON.stringify(p));
+        assert.ok(p.evidence && p.evidence.length >= 1 && p.evidence.length <= 3, JSON.stringify(p));
+      }
+      assert.ok(scoped.patterns.some((p) => p.evidence?.includes(own)), 'evidence names the newest episodes');
+      const all = await answer<{ patterns: Brief[] }>('analyze_patterns', { min_success_rate: 0 });
+      assert.ok(all.patterns.every((p) => typeof p.task_type === 'string' && typeof p.domain === 'string'), 'unscoped answers say each pattern\'s scope');
+
+      const found = await answer<{ hits: Brief[] }>('query_memory', { query: 'Guard the loader against a missing section', domain: 'cli-tools' });
+      assert.ok(found.hits.length > 0);
+      for (const h of found.hits) {
+        assert.equal('domain' in h || 'ended_at' in h, false, `no repeat of the filter, no ended_at: ${JSON.stringify(h)}`);
+        assert.equal(h.task_type, 'debugging', 'a scope not asked for is kept');
+        for (const w of h.why as string[]) assert.doesNotMatch(w, /ep_/, 'why does not repeat episode ids (repeats has them)');
+      }
+
+      const run = await answer<Record<string, unknown>>('execute_agent_code', { code: 'return 6 * 7', context: { task: 'multiply' } });
+      assert.equal(run.output, '42');
+      assert.equal('stdout' in run || 'stderr' in run, false, `no empty console fields: ${JSON.stringify(run)}`);
+      const logged = await answer<Record<string, unknown>>('execute_agent_code', { code: 'console.log("hi"); return 1', context: { task: 'log' } });
+      assert.match(String(logged.stdout), /hi/);
+    });
+
     it('reads an episode as Markdown (task, context, steps, errors and recoveries, outcome, reflection, patterns), and pattern resources', async () => {
       const id = await recordEpisode(c.client, 'Fix the crash in the YAML config loader', { context: { language: 'typescript', tags: ['yaml'] } });
       await addSteps(c.client, id);

@@ -129,6 +129,33 @@ describe('memory store: aggregates for the views', () => {
     assert.deepEqual(future.byTaskType, []);
   });
 
+  it('keeps its counters on every write: steps, completion, delete, clear, and since within a day', async () => {
+    const eps = generated(150, 12);
+    await ctx.store.importAll(exportOf(eps));
+    const a = await record(ctx.store, 'fix the flaky parser test', 'debugging', [['run_tests', 'run', ok()], ['edit', 'fix', ok()]], { type: 'success', verdict: 'v' });
+    const open = await ctx.store.createEpisode({ task: 'still running', domain: 'web', taskType: 'testing' });
+    await ctx.store.addStep(open.id, { tool: 'read', action: 'read', result: { status: 'success' } });
+    await ctx.store.deleteEpisode(eps[3].id);
+    await ctx.store.deleteEpisode(a);
+    // The counters against a count made from the episodes themselves.
+    const db = (ctx.store as unknown as { db: { exec(sql: string): Array<{ values: unknown[][] }> } }).db;
+    const rows = (sql: string): string => JSON.stringify(db.exec(sql)[0]?.values ?? []);
+    const recount = `SELECT substr(COALESCE(ended_at, started_at), 1, 10) AS d, domain, task_type, COALESCE(outcome_type, '') AS o, COUNT(*), ROUND(COALESCE(SUM(reward), 0), 9), COUNT(reward), SUM(step_count)
+                       FROM episodes GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+    const kept = 'SELECT day, domain, task_type, outcome, n, ROUND(reward_sum, 9), reward_n, steps FROM episode_daily ORDER BY 1, 2, 3, 4';
+    assert.equal(rows(kept), rows(recount));
+    const ins = await ctx.store.insights();
+    assert.equal(ins.totals.episodes, 150 - 1 + 1);
+    assert.equal(ins.totals.steps, eps.length - 1 + 1);
+    // since in the middle of a day counts only that day's later episodes.
+    const sorted = eps.slice(4).map((e) => e.endedAt ?? e.startedAt).sort();
+    const since = sorted[Math.floor(sorted.length / 2)];
+    const later = (await ctx.store.listEpisodes({ limit: 500 })).episodes.filter((e) => (e.endedAt ?? e.startedAt) >= since).length;
+    assert.equal((await ctx.store.insights({ since })).totals.episodes, later);
+    await ctx.store.clear();
+    assert.equal(rows(kept), '[]');
+  });
+
   it('answers the same after a reopen from disk, on an empty store, and rejects bad options', async () => {
     const empty = await ctx.store.insights();
     assert.equal(empty.totals.episodes, 0);

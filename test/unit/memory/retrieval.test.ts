@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { MemoryStore, MemoryError, tokenize, porterStem } from '../../../src/memory';
 import { _schemaVersion } from '../../../src/memory/store';
+import { SCHEMA_VERSION } from '../../../src/memory/store/schema';
 import { tmpDir, rmDir, openStore, ok, err, record } from './helpers';
 
 describe('memory text analysis', () => {
@@ -270,7 +271,7 @@ describe('memory store: retention and schema', () => {
     await store.close();
     const again = await openStore(dir);
     try {
-      assert.equal(_schemaVersion(again), '5');
+      assert.equal(_schemaVersion(again), String(SCHEMA_VERSION));
       const hit = (await again.query({ query: 'flush cdn cache' })).hits[0];
       assert.deepEqual([hit.repeats?.count, hit.repeats?.succeeded, [...hit.repeats!.ids].sort()], [3, 3, [a, b].sort()]);
     } finally {
@@ -280,7 +281,7 @@ describe('memory store: retention and schema', () => {
 
   it('records the schema version and refuses a newer one', async () => {
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '5');
+    assert.equal(_schemaVersion(store), String(SCHEMA_VERSION));
     (store as unknown as { db: { run(sql: string): void } }).db.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     await store.createEpisode({ task: 'force a snapshot', taskType: 'other' });
     await store.close();

@@ -11,6 +11,7 @@ import { MemoryError } from '../../../src/memory';
 import { writeSnapshot } from '../../../src/memory/files';
 import { packJson } from '../../../src/memory/store/codec';
 import { _schemaVersion } from '../../../src/memory/store';
+import { SCHEMA_VERSION } from '../../../src/memory/store/schema';
 import { STEP_BLOCK } from '../../../src/memory/store/steps';
 import { err, fastTmpDir, ok, openStore, rmDir } from './helpers';
 
@@ -101,7 +102,7 @@ describe('memory store: steps as rows', () => {
     await store.recordToolCall('forces a snapshot on close');
     await store.close();
     const again = await openStore(dir);
-    assert.equal(_schemaVersion(again), '5');
+    assert.equal(_schemaVersion(again), String(SCHEMA_VERSION));
     assert.deepEqual(rowsOf(again, ep.id), [STEP_BLOCK, STEP_BLOCK + 5]);
     assert.deepEqual((await again.getEpisode(ep.id))!.steps, steps);
     await again.close();
@@ -141,7 +142,7 @@ describe('memory store: steps as rows', () => {
     db.close();
 
     const store = await openStore(dir);
-    assert.equal(_schemaVersion(store), '5');
+    assert.equal(_schemaVersion(store), String(SCHEMA_VERSION));
     assert.deepEqual((await store.getEpisode('ep_small'))?.steps, small);
     assert.deepEqual((await store.getEpisode('ep_large'))?.steps, large);
     assert.deepEqual((await store.getEpisodePage('ep_large', { offset: 28 }))?.episode.steps.map((s) => s.n), [29, 30]);

@@ -174,9 +174,9 @@ describe('memory store: episodes', () => {
     const other = await openStore(dir2);
     try {
       const r = await other.importAll(JSON.parse(JSON.stringify(exp)));
-      assert.deepEqual(r, { imported: 2, skipped: 0 });
+      assert.deepEqual(r, { imported: 2, skipped: 0, ids: exp.episodes.map((e) => e.id) });
       const again = await other.importAll(exp);
-      assert.deepEqual(again, { imported: 0, skipped: 2 });
+      assert.deepEqual(again, { imported: 0, skipped: 2, ids: [] });
       assert.deepEqual(await other.getEpisode(a), await store.getEpisode(a));
       assert.equal((await other.query({ query: 'export' })).hits[0]?.episode.id, a);
       assert.ok((await other.listPatterns()).length > 0);

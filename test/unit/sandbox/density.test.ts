@@ -11,14 +11,23 @@ import { cfg, ensureWorkerBuilt, expectError, expectHealthy, expectSuccess, WORK
 /** A run that records when it started, waits `ms` on a timer, and returns [its tag, start, end]. */
 const waiter = (tag: string, ms: number): string => `const t0 = Date.now(); await new Promise((r) => setTimeout(r, ${ms})); return [${JSON.stringify(tag)}, t0, Date.now()]`;
 
+/** A warmed-up sandbox of `workers` workers for `use`, closed afterwards whatever happens. */
+async function withWarmSandbox(workers: number, config: ReturnType<typeof cfg>, use: (sandbox: Sandbox) => Promise<void>): Promise<void> {
+  const sandbox = new Sandbox({ workers, workerPath: WORKER_PATH, config });
+  try {
+    await sandbox.warmUp();
+    await use(sandbox);
+  } finally {
+    await sandbox.close();
+  }
+}
+
 describe('sandbox: waiting runs side by side', function () {
   this.timeout(60_000);
   before(() => ensureWorkerBuilt());
 
   it('overlaps 20 runs that wait on a timer on one worker (all started before any ended), each with its own result', async () => {
-    const one = new Sandbox({ workers: 1, workerPath: WORKER_PATH, config: cfg({ maxExecutionTimeMs: 20_000 }) });
-    try {
-      await one.warmUp();
+    await withWarmSandbox(1, cfg({ maxExecutionTimeMs: 20_000 }), async (one) => {
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => one.execute(waiter(`r${i}`, 1500), { task: `w${i}` })));
       const spans = results.map((r, i) => {
         assert.equal(r.kind, 'success', JSON.stringify(r));
@@ -30,9 +39,7 @@ describe('sandbox: waiting runs side by side', function () {
       const firstEnd = Math.min(...spans.map((s) => s[1]));
       assert.ok(lastStart <= firstEnd, `the runs queued instead of waiting side by side (last start ${lastStart}, first end ${firstEnd})`);
       await expectHealthy(one);
-    } finally {
-      await one.close();
-    }
+    });
   });
 
   it('keeps globals apart between runs waiting in the same worker', async () => {
@@ -48,23 +55,17 @@ describe('sandbox: waiting runs side by side', function () {
   });
 
   it('caps each run at its own memory limit: a memory bomb beside a waiting run fails alone', async () => {
-    const one = new Sandbox({ workers: 1, workerPath: WORKER_PATH, config: cfg({ maxMemoryMb: 32, maxCpuPercent: 100, maxExecutionTimeMs: 10_000 }) });
-    try {
-      await one.warmUp();
+    await withWarmSandbox(1, cfg({ maxMemoryMb: 32, maxCpuPercent: 100, maxExecutionTimeMs: 10_000 }), async (one) => {
       const waiting = one.execute("const keep = 'x'.repeat(1 << 20); await new Promise((r) => setTimeout(r, 400)); return keep.length", { task: 'waiting' });
       const bomb = one.execute("const xs = []; for (let i = 0; i >= 0; i++) xs.push('y'.repeat(1 << 16) + i)", { task: 'bomb' });
       expectError(await bomb, 'memory_limit');
       expectSuccess(await waiting, String(1 << 20));
       await expectHealthy(one);
-    } finally {
-      await one.close();
-    }
+    });
   });
 
   it('makes the runaway pay when the backstop stops its worker: runs beside it without host calls run again, one with host calls gets a retryable error', async () => {
-    const one = new Sandbox({ workers: 1, workerPath: WORKER_PATH, config: cfg({ maxExecutionTimeMs: 10_000, maxCpuPercent: 100 }) });
-    try {
-      await one.warmUp();
+    await withWarmSandbox(1, cfg({ maxExecutionTimeMs: 10_000, maxCpuPercent: 100 }), async (one) => {
       let marks = 0;
       const hostApi = { 'job.mark': () => void marks++ };
       const pure = [0, 1, 2].map((i) => one.execute(waiter(`p${i}`, 1500), { task: `pure${i}` }));
@@ -81,15 +82,11 @@ describe('sandbox: waiting runs side by side', function () {
       assert.equal(marks, 1, 'a run with host calls is never run again behind the caller\'s back');
       assert.equal(one.metrics().workerRestarts, 1);
       await expectHealthy(one);
-    } finally {
-      await one.close();
-    }
+    });
   });
 
   it('gives CPU-bound runs a worker each up to the pool size, beside the waiting ones', async () => {
-    const two = new Sandbox({ workers: 2, workerPath: WORKER_PATH, config: cfg({ maxExecutionTimeMs: 20_000, maxCpuPercent: 100 }) });
-    try {
-      await two.warmUp();
+    await withWarmSandbox(2, cfg({ maxExecutionTimeMs: 20_000, maxCpuPercent: 100 }), async (two) => {
       const busy = (tag: string): string => `const t0 = Date.now(); const end = t0 + 600; while (Date.now() < end) {} return [${JSON.stringify(tag)}, t0, Date.now()]`;
       // Placed once the waiting run is known to wait (the pool reads that from the worker).
       const w = two.execute(waiter('w', 1500), { task: 'w' });
@@ -103,8 +100,6 @@ describe('sandbox: waiting runs side by side', function () {
       const [, a0, a1] = spans[1];
       const [, b0, b1] = spans[2];
       assert.ok(Math.max(a0, b0) < Math.min(a1, b1), `the CPU-bound runs ran one after the other: ${JSON.stringify(spans)}`);
-    } finally {
-      await two.close();
-    }
+    });
   });
 });
