@@ -52,7 +52,7 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
     // Each pass keeps its accumulated scores: the next one only adds its own terms.
     const keep = { keep: true, accumulateFor: { limit: window, offset: 0 } };
     const budget = MAX_QUERY_TERMS - terms.length - (features.feedback ? FEEDBACK_TERMS : 0);
-    const related = expandQuery(base, features, (t) => (seen.has(t) ? 0 : index.idf(t)), budget, (own) => index.associations(own));
+    const related = expandQuery(base, features, (t) => (seen.has(t) ? 0 : index.idf(t)), budget, (own) => index.associations(own), (t) => index.idf(t));
     for (const t of related) seen.add(t.term);
     original = index.rank(terms, filter, ctx, window, 0, now, keep);
     let top = original.hits;

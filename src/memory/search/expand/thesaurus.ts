@@ -38,12 +38,22 @@ export class Thesaurus {
 
   /** Terms related to `terms` (not in it), each with the number of matched groups that give it. */
   related(terms: ReadonlySet<string>): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const { related } of this.matches(terms)) for (const t of related) out.set(t, (out.get(t) ?? 0) + 1);
+    return out;
+  }
+
+  /** Each group `terms` contains a phrase of: the phrase's terms (the source) and the group's other terms. */
+  matches(terms: ReadonlySet<string>): { source: string[]; related: string[] }[] {
+    const out: { source: string[]; related: string[] }[] = [];
     const groups = new Set<number>();
     for (const t of terms) {
-      for (const p of this.byTerm.get(t) ?? []) if (!groups.has(p.group) && p.terms.every((x) => terms.has(x))) groups.add(p.group);
+      for (const p of this.byTerm.get(t) ?? []) {
+        if (groups.has(p.group) || !p.terms.every((x) => terms.has(x))) continue;
+        groups.add(p.group);
+        out.push({ source: p.terms, related: this.groupTerms[p.group].filter((x) => !terms.has(x)) });
+      }
     }
-    const out = new Map<string, number>();
-    for (const g of groups) for (const t of this.groupTerms[g]) if (!terms.has(t)) out.set(t, (out.get(t) ?? 0) + 1);
     return out;
   }
 }
