@@ -1,24 +1,25 @@
 /**
  * The episodic memory store: sql.js database in memory, made durable by an
- * append-only journal of logical operations over the last snapshot.
+ * append-only journal of logical operations over the last snapshot. This class is the
+ * API's front: it checks the store can serve a call and hands the work to one module
+ * per concern:
  *
- * Write path (every mutating call): validate → build an operation carrying every
- * generated value and decision (operations.ts) → BEGIN → apply to the database →
- * append the record to the journal and fdatasync → COMMIT → update the search
- * index → fire the change event. A failed validation, apply or journal write rolls
- * back: nothing changes and nothing is journaled. A write is acknowledged (the
- * promise resolves) only after its record is on disk.
- *
- * Open (open.ts): lock → read snapshot (database + search index + covered sequence)
- * → migrate → replay journal records after the covered sequence (dropping a torn
- * last record with a warning; all records in one transaction, index updates of an
- * episode coalesced) → ready. Snapshots are taken in the background, debounced,
- * outside transactions; the journal is then cut to the records the snapshot does
- * not cover. `close()` writes a final snapshot.
+ * - writes.ts builds a write's journal operation (operations.ts applies it) and
+ *   state.ts commits it: BEGIN → apply → journal append + fdatasync → COMMIT → index
+ *   update, then the change event fires. A failed validation, apply or journal write
+ *   rolls back: nothing changes and nothing is journaled. A write is acknowledged (the
+ *   promise resolves) only after its record is on disk.
+ * - open.ts reads the files at open: lock → snapshot (database + search index +
+ *   covered sequence) → migrate → replay of the journal records after it (a torn last
+ *   record dropped with a warning).
+ * - snapshots.ts writes snapshots in the background, debounced, and cuts the journal;
+ *   `close()` writes a final one.
+ * - liveView.ts keeps a read-only store up to date with the writer's journal.
+ * - reads.ts, retrieval.ts, patterns.ts, aggregates.ts, exchange.ts answer the reads;
+ *   retention.ts and toolCounters.ts the housekeeping.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Database } from 'sql.js';
 import type { Logger } from '../../common/logger';
 import { silentLogger } from '../../common/logger';
@@ -56,10 +57,7 @@ import type {
 } from '../types';
 import { MemoryError } from '../errors';
 import {
-  AddStepInputSchema,
   AnalyzeOptionsSchema,
-  CompleteEpisodeInputSchema,
-  CreateEpisodeInputSchema,
   EpisodeIdListSchema,
   EpisodeIdSchema,
   ExportPageOptionsSchema,
@@ -71,70 +69,50 @@ import {
   StepPageSchema,
   parseOrThrow,
 } from '../schemas';
-import { JournalWriter, writeSnapshot } from '../files';
+import { JournalWriter } from '../files';
 import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
-import type { SearchIndex } from '../search';
-import { computeReward, deriveReflection } from '../learning';
 import { allEpisodes, episodePage, freshImports } from './exchange';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
-import { applyOp, loadEpisode, loadEpisodePage, requireEpisode } from './operations';
-import { LIMITS } from '../limits';
-import { mergePhrasings } from '../phrasings';
-import type { Applied, NewEpisode, Op, OpBody } from './operations';
+import { loadEpisode, loadEpisodePage } from './operations';
+import type { Applied, OpBody } from './operations';
 import { episodeGroups, insights } from './aggregates';
 import { listPatternRows, patternById, patternsByKeys, patternsOfEpisode, strongestPatterns } from './patterns';
+import { databaseCounts, listSummaries } from './reads';
 import { retentionVictims } from './retention';
 import { runQuery } from './retrieval';
-import { FOLLOW_INTERVAL_MS, JournalFollower } from './follow';
-import type { FollowStep } from './follow';
-import { rowToSummary, SUMMARY_COLS } from './rows';
-import { configure, getMeta, loadSqlJs } from './schema';
-import { all, num, one, str } from './sql';
-import type { SqlValue } from 'sql.js';
-
-/** Journal size that triggers a snapshot sooner than the debounce. */
-const JOURNAL_SNAPSHOT_BYTES = 64 * 1024 * 1024;
-
-function newId(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
-}
+import { LiveView } from './liveView';
+import { getMeta, loadSqlJs } from './schema';
+import { Snapshots } from './snapshots';
+import { StoreState } from './state';
+import { one } from './sql';
+import { ToolCounters } from './toolCounters';
+import { completeOp, createOp, phraseOp, stepOp } from './writes';
 
 export class MemoryStore implements MemoryStoreApi {
   private readonly emitter = new Emitter<StoreChange>();
   readonly onDidChange: (listener: (change: StoreChange) => void) => Disposable = this.emitter.event;
 
-  private seq = 0;
-  private snapshotSeq = 0;
-  private snapshotBytes = 0;
-  private lastSnapshotAt?: string;
   private closed = false;
   private closing?: Promise<void>;
   private compromised?: Error;
-  private snapTimer?: NodeJS.Timeout;
-  private dirtySince?: number;
-  private snapshotChain: Promise<void> = Promise.resolve();
-  private toolPending = new Map<string, number>();
-  private toolTimer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private retention: RetentionPolicy;
-  private readonly debounceMs: number;
-  private readonly toolFlushMs: number;
-  private follower?: { journal: JournalFollower; timer: NodeJS.Timeout; busy: boolean };
+  private readonly snapshots: Snapshots;
+  private readonly tools: ToolCounters;
+  private liveView?: LiveView;
 
   private constructor(
     readonly dir: string,
-    private db: Database,
-    private index: SearchIndex,
-    private journal: JournalWriter | undefined,
+    private readonly state: StoreState,
     private lock: Lock | undefined,
     readonly readOnly: boolean,
     private readonly logger: Logger,
-    private readonly options: OpenOptions,
+    options: OpenOptions,
   ) {
     this.retention = options.retention ?? {};
-    this.debounceMs = options.snapshotDebounceMs ?? 5000;
-    this.toolFlushMs = options.toolUsageFlushMs ?? 2000;
+    this.snapshots = new Snapshots(dir, state, logger, options.snapshotDebounceMs ?? 5000);
+    this.tools = new ToolCounters(options.toolUsageFlushMs ?? 2000, readOnly ? undefined : (counts) => this.saveToolCounts(counts), logger);
   }
 
   /**
@@ -159,21 +137,19 @@ export class MemoryStore implements MemoryStoreApi {
       const { snap, journal: jr } = await readConsistent(dir, readOnly, logger);
       const db = openDatabase(SQL, snap, dir, logger);
       const index = openIndex(db, snap, logger, options.retrieval);
-      const journal = readOnly ? undefined : new JournalWriter(path.join(dir, JOURNAL_FILE), jr.goodEnd);
-      store = new MemoryStore(dir, db, index, journal, lock, readOnly, logger, options);
-      store.seq = snap?.seq ?? 0;
-      store.snapshotSeq = store.seq;
-      store.snapshotBytes = snap?.bytes ?? 0;
-      if (snap) store.lastSnapshotAt = fs.statSync(path.join(dir, SNAPSHOT_FILE)).mtime.toISOString();
-      const toReplay = opsAfter(jr, store.seq, dir);
-      store.replayAll(toReplay);
+      const state = new StoreState(db, index, readOnly ? undefined : new JournalWriter(path.join(dir, JOURNAL_FILE), jr.goodEnd));
+      store = new MemoryStore(dir, state, lock, readOnly, logger, options);
+      state.seq = snap?.seq ?? 0;
+      if (snap) store.snapshots.adopt(state.seq, snap.bytes, fs.statSync(path.join(dir, SNAPSHOT_FILE)).mtime.toISOString());
+      const toReplay = opsAfter(jr, state.seq, dir);
+      state.replay(toReplay);
       logger.info(
         `memory: opened ${dir}${readOnly ? ' (read-only)' : ''}: ${index.documentCount} episodes, snapshot ${snap ? `${snap.bytes} bytes` : 'none'}, ${toReplay.length} journal records replayed in ${Date.now() - started} ms`,
       );
       if (!readOnly) {
         if (toReplay.length > 0 || jr.tornBytes > 0) store.scheduleSnapshot();
         store.runRetention();
-      } else store.followWriter();
+      } else store.followWriter(options);
       return store;
     } catch (e) {
       if (lock) await lock.release().catch(() => undefined);
@@ -184,6 +160,14 @@ export class MemoryStore implements MemoryStoreApi {
   /** The lock held by the caller (`access: 'held'`) was lost: stop accepting writes. */
   markLockLost(err: Error): void {
     this.compromised ??= err;
+  }
+
+  /** The current database (a read-only view replaces it on reload). */
+  private get db(): Database {
+    return this.state.db;
+  }
+  private get journal(): JournalWriter | undefined {
+    return this.state.journal;
   }
 
   // -------------------------------------------------------------------------
@@ -202,155 +186,35 @@ export class MemoryStore implements MemoryStoreApi {
 
   private commit(body: OpBody): Applied {
     this.ensureWritable();
-    const op = { ...body, seq: this.seq + 1 };
-    this.db.exec('BEGIN');
-    let res: Applied;
-    try {
-      res = applyOp(this.db, this.index, op);
-      this.journal!.append(op);
-      this.db.exec('COMMIT');
-    } catch (e) {
-      try {
-        this.db.exec('ROLLBACK');
-      } catch {
-        /* already rolled back */
-      }
-      throw e;
-    }
-    this.seq = op.seq;
-    for (const f of res.after) f();
+    const res = this.state.commit(body);
     for (const c of res.changes) this.emitter.fire(c);
     this.scheduleSnapshot();
     return res;
   }
 
-  /**
-   * Replays journal records in one transaction (a record that fails fails the open, so
-   * per-record commits bought nothing). Index updates are incremental (a step record adds
-   * that step's terms only), so they run record by record.
-   */
-  private replayAll(ops: Op[]): StoreChange[] {
-    const changes: StoreChange[] = [];
-    if (ops.length === 0) return changes;
-    let current: Op | undefined;
-    this.db.exec('BEGIN');
-    try {
-      for (const op of ops) {
-        current = op;
-        const res = applyOp(this.db, this.index, op);
-        this.seq = op.seq;
-        for (const f of res.after) f();
-        changes.push(...res.changes);
-      }
-      this.db.exec('COMMIT');
-      return changes;
-    } catch (e) {
-      try {
-        this.db.exec('ROLLBACK');
-      } catch {
-        /* ignore */
-      }
-      const at = current ? `${current.seq} (${current.t})` : '?';
-      throw new MemoryError('corrupt', `Journal record ${at} could not be replayed: ${(e as Error).message}`, { cause: e });
-    }
+  private followWriter(options: OpenOptions): void {
+    this.liveView = new LiveView(
+      this.dir,
+      this.state,
+      options,
+      this.logger,
+      (c) => this.emitter.fire(c),
+      (seq, bytes) => this.snapshots.adopt(seq, bytes, this.snapshots.lastAt),
+    );
   }
 
   // -------------------------------------------------------------------------
-  // Read-only: following the writer (follow.ts)
-  // -------------------------------------------------------------------------
-
-  private followWriter(): void {
-    const f = { journal: new JournalFollower(this.dir), timer: setInterval(() => this.catchUp(), FOLLOW_INTERVAL_MS), busy: false };
-    f.timer.unref();
-    this.follower = f;
-  }
-
-  /** Applies the writer's new records (firing their change events), or reloads when they are past the journal. */
-  private catchUp(): void {
-    const f = this.follower;
-    if (!f || f.busy || this.closed) return;
-    let step: FollowStep;
-    try {
-      step = f.journal.poll(this.seq);
-      if (step.kind === 'ops') {
-        for (const c of this.replayAll(step.ops)) this.emitter.fire(c);
-        return;
-      }
-    } catch (e) {
-      this.logger.warn(`memory: following the writer's journal failed (${(e as Error).message}); reloading from the snapshot`);
-      step = { kind: 'reload' };
-    }
-    if (step.kind !== 'reload') return;
-    f.busy = true;
-    this.reload()
-      .then(() => this.emitter.fire({ type: 'imported' }))
-      .catch((e: unknown) => this.logger.error(`memory: reloading ${this.dir} failed (the view keeps what it had): ${(e as Error).message}`))
-      .finally(() => (f.busy = false));
-  }
-
-  /** Replaces the database and index with the files' current state (a read-only store). */
-  private async reload(): Promise<void> {
-    const SQL = await loadSqlJs(this.options.wasmPath);
-    const { snap, journal } = await readConsistent(this.dir, true, this.logger);
-    if (this.closed) return;
-    const db = openDatabase(SQL, snap, this.dir, this.logger);
-    const index = openIndex(db, snap, this.logger, this.options.retrieval);
-    const old = this.db;
-    this.db = db;
-    this.index = index;
-    this.seq = snap?.seq ?? 0;
-    this.snapshotSeq = this.seq;
-    this.snapshotBytes = snap?.bytes ?? 0;
-    this.replayAll(opsAfter(journal, this.seq, this.dir));
-    old.close();
-    this.follower?.journal.reset();
-    this.logger.info(`memory: reloaded ${this.dir} (read-only) at write ${this.seq}: ${index.documentCount} episodes`);
-  }
-
-  // -------------------------------------------------------------------------
-  // Snapshots
+  // Snapshots (snapshots.ts)
   // -------------------------------------------------------------------------
 
   private scheduleSnapshot(): void {
     if (this.readOnly || this.closed) return;
-    const now = Date.now();
-    this.dirtySince ??= now;
-    if (this.snapTimer) clearTimeout(this.snapTimer);
-    const bigJournal = (this.journal?.size ?? 0) > JOURNAL_SNAPSHOT_BYTES;
-    // Debounced, but never postponed beyond 10 debounce periods after the first unsaved write.
-    const delay = bigJournal ? 0 : Math.max(0, Math.min(this.debounceMs, this.dirtySince + this.debounceMs * 10 - now));
-    this.snapTimer = setTimeout(() => {
-      this.snapTimer = undefined;
-      this.snapshot().catch((e: unknown) => this.logger.error(`memory: background snapshot failed: ${(e as Error).message}`));
-    }, delay);
-    this.snapTimer.unref();
+    this.snapshots.schedule();
   }
 
   /** Writes a snapshot now (if anything changed since the last one) and cuts the journal. */
   snapshot(): Promise<void> {
-    const next = this.snapshotChain.then(() => this.snapshotNow());
-    this.snapshotChain = next.catch(() => undefined);
-    return next;
-  }
-
-  private async snapshotNow(): Promise<void> {
-    if (this.readOnly || !this.journal || this.seq === this.snapshotSeq) return;
-    const started = Date.now();
-    this.dirtySince = undefined;
-    const seq = this.seq;
-    const journalOffset = this.journal.size;
-    // Synchronous and outside any transaction (all transactions are synchronous too).
-    const dbBytes = this.db.export();
-    configure(this.db); // export() reopens the connection and loses pragmas
-    const indexBytes = this.index.serialize();
-    const exportMs = Date.now() - started;
-    const bytes = await writeSnapshot(path.join(this.dir, SNAPSHOT_FILE), seq, dbBytes, indexBytes);
-    if (!this.journal) return; // closed meanwhile (close awaits the chain, so only on failure paths)
-    this.journal.compact(journalOffset);
-    this.snapshotSeq = seq;
-    this.snapshotBytes = bytes;
-    this.lastSnapshotAt = new Date().toISOString();
-    this.logger.debug(`memory: snapshot at write ${seq}: ${bytes} bytes, export+serialize ${exportMs} ms, total ${Date.now() - started} ms`);
+    return this.snapshots.take();
   }
 
   // -------------------------------------------------------------------------
@@ -360,61 +224,40 @@ export class MemoryStore implements MemoryStoreApi {
   createEpisode(input: CreateEpisodeInput): Promise<Episode> {
     return this.guard(() => {
       this.ensureWritable();
-      const v = parseOrThrow(CreateEpisodeInputSchema, input, 'episode');
-      const ep: NewEpisode = {
-        id: newId('ep'),
-        task: v.task,
-        domain: v.domain,
-        taskType: v.taskType,
-        context: { ...v.context, tags: v.context?.tags ?? [] },
-        startedAt: new Date().toISOString(),
-      };
-      this.commit({ t: 'create', ep });
+      const op = createOp(input);
+      this.commit(op);
       this.runRetentionSoon();
-      return { ...ep, steps: [] };
+      return { ...op.ep, steps: [] };
     });
   }
 
   addStep(episodeId: string, step: AddStepInput): Promise<Step> {
     return this.guard(() => {
       this.ensureWritable();
-      const id = parseOrThrow(EpisodeIdSchema, episodeId, 'episode id');
-      const v = parseOrThrow(AddStepInputSchema, step, 'step');
-      const row = one(this.db, 'SELECT step_count, outcome_type FROM episodes WHERE id = ?', [id]);
-      if (!row) throw new MemoryError('not_found', `No episode with id "${id}"`);
-      if (row.outcome_type !== null) throw new MemoryError('invalid', `Episode ${id} is already completed; steps cannot be added`);
-      if (num(row.step_count) >= LIMITS.steps) {
-        throw new MemoryError('invalid', `Episode ${id} already has ${LIMITS.steps} steps, the most one episode holds; complete it and record the rest in a new episode`);
-      }
-      const s: Step = {
-        n: num(row.step_count) + 1,
-        timestamp: new Date().toISOString(),
-        tool: v.tool,
-        action: v.action,
-        parameters: v.parameters ?? {},
-        result: v.result,
-        ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
-        ...(v.tokensUsed !== undefined ? { tokensUsed: v.tokensUsed } : {}),
-      };
-      this.commit({ t: 'step', id, step: s });
-      return s;
+      const op = stepOp(this.db, episodeId, step);
+      this.commit(op);
+      return op.step;
     });
   }
 
   completeEpisode(episodeId: string, input: CompleteEpisodeInput): Promise<CompleteEpisodeResult> {
     return this.guard(() => {
       this.ensureWritable();
-      const id = parseOrThrow(EpisodeIdSchema, episodeId, 'episode id');
-      const v = parseOrThrow(CompleteEpisodeInputSchema, input, 'completion');
-      const ep = requireEpisode(this.db, id);
-      if (ep.outcome) throw new MemoryError('invalid', `Episode ${id} is already completed`);
-      const endedAt = new Date(Math.max(Date.now(), Date.parse(ep.startedAt))).toISOString();
-      const reward = computeReward(v.outcome, ep.steps, ep.startedAt, endedAt);
-      const reflection = v.reflection ?? deriveReflection(ep, v.outcome, endedAt, reward);
+      const op = completeOp(this.db, episodeId, input);
       // Every completion stays, repeats included: they are the evidence patterns and success rates count.
-      const res = this.commit({ t: 'complete', id, endedAt, outcome: v.outcome, reward, reflection });
+      const res = this.commit(op);
       this.runRetention();
-      return { episode: res.episode!, reward, reflection, patterns: patternsByKeys(this.db, res.patternKeys ?? []) };
+      return { episode: res.episode!, reward: op.reward, reflection: op.reflection, patterns: patternsByKeys(this.db, res.patternKeys ?? []) };
+    });
+  }
+
+  addPhrasings(episodeId: string, phrasings: string[]): Promise<boolean> {
+    return this.guard(() => {
+      this.ensureWritable();
+      const op = phraseOp(this.db, episodeId, phrasings);
+      if (op === false) return false;
+      if (op) this.commit(op);
+      return true;
     });
   }
 
@@ -465,25 +308,7 @@ export class MemoryStore implements MemoryStoreApi {
   listEpisodes(options: ListOptions = {}): Promise<{ episodes: EpisodeSummary[]; total: number }> {
     return this.guard(() => {
       this.ensureOpen();
-      const o = parseOrThrow(ListOptionsSchema, options, 'list options');
-      const where: string[] = [];
-      const params: SqlValue[] = [];
-      if (o.domain !== undefined) {
-        where.push('domain = ?');
-        params.push(o.domain);
-      }
-      if (o.taskType !== undefined) {
-        where.push('task_type = ?');
-        params.push(o.taskType);
-      }
-      if (o.outcome !== undefined) {
-        where.push('outcome_type = ?');
-        params.push(o.outcome);
-      }
-      const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const total = num(one(this.db, `SELECT COUNT(*) AS n FROM episodes ${w}`, params)?.n);
-      const rows = all(this.db, `SELECT ${SUMMARY_COLS} FROM episodes ${w} ORDER BY started_at DESC, id LIMIT ? OFFSET ?`, [...params, o.limit, o.offset]);
-      return { episodes: rows.map(rowToSummary), total };
+      return listSummaries(this.db, parseOrThrow(ListOptionsSchema, options, 'list options'));
     });
   }
 
@@ -494,7 +319,7 @@ export class MemoryStore implements MemoryStoreApi {
   query(options: QueryOptions): Promise<QueryResult> {
     return this.guard(() => {
       this.ensureOpen();
-      return runQuery(this.db, this.index, parseOrThrow(QueryOptionsSchema, options, 'query'));
+      return runQuery(this.db, this.state.index, parseOrThrow(QueryOptionsSchema, options, 'query'));
     });
   }
 
@@ -528,7 +353,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   // -------------------------------------------------------------------------
-  // Housekeeping
+  // Export and import (exchange.ts)
   // -------------------------------------------------------------------------
 
   exportAll(): Promise<MemoryExport> {
@@ -549,38 +374,28 @@ export class MemoryStore implements MemoryStoreApi {
     return this.guard(() => {
       this.ensureWritable();
       const v = parseOrThrow(MemoryExportSchema, data, 'memory export');
-      const { fresh, skipped } = freshImports(this.db, this.index, v.episodes);
+      const { fresh, skipped } = freshImports(this.db, this.state.index, v.episodes);
       if (fresh.length) this.commit({ t: 'import', episodes: fresh });
       if (options?.deferRetention !== true) this.runRetention();
       return { imported: fresh.length, skipped, ids: fresh.map((e) => e.id) };
     });
   }
 
+  // -------------------------------------------------------------------------
+  // Overviews
+  // -------------------------------------------------------------------------
+
   stats(): Promise<StoreStats> {
     return this.guard(() => {
       this.ensureOpen();
-      const c = one(this.db, 'SELECT COUNT(*) AS n, COUNT(outcome_type) AS done, COALESCE(SUM(step_count), 0) AS steps, (SELECT COUNT(*) FROM patterns) AS patterns FROM episodes')!;
-      const byDomain: Record<string, number> = {};
-      for (const r of all(this.db, 'SELECT domain, COUNT(*) AS n FROM episodes GROUP BY domain')) byDomain[str(r.domain)] = num(r.n);
-      const byOutcome: Record<string, number> = {};
-      for (const r of all(this.db, "SELECT COALESCE(outcome_type, 'in_progress') AS o, COUNT(*) AS n FROM episodes GROUP BY o")) byOutcome[str(r.o)] = num(r.n);
-      const pageCount = num(this.db.exec('PRAGMA page_count')[0]?.values[0][0]);
-      const pageSize = num(this.db.exec('PRAGMA page_size')[0]?.values[0][0]);
-      const journalBytes = this.journalBytes();
       return {
-        episodes: num(c.n),
-        completedEpisodes: num(c.done),
-        steps: num(c.steps),
-        patterns: num(c.patterns),
-        byDomain,
-        byOutcome,
-        databaseBytes: pageCount * pageSize,
-        journalBytes,
-        lastSnapshotAt: this.lastSnapshotAt,
+        ...databaseCounts(this.db),
+        journalBytes: this.journalBytes(),
+        lastSnapshotAt: this.snapshots.lastAt,
         readOnly: this.readOnly,
-        snapshotBytes: this.snapshotBytes,
-        indexTerms: this.index.termCount,
-        sequence: this.seq,
+        snapshotBytes: this.snapshots.bytes,
+        indexTerms: this.state.index.termCount,
+        sequence: this.state.seq,
       };
     });
   }
@@ -605,10 +420,14 @@ export class MemoryStore implements MemoryStoreApi {
     return this.guard(() => {
       this.ensureOpen();
       const result = insights(this.db, parseOrThrow(InsightsOptionsSchema, options, 'insights options'));
-      result.size = { ...result.size, journalBytes: this.journalBytes(), snapshotBytes: this.snapshotBytes };
+      result.size = { ...result.size, journalBytes: this.journalBytes(), snapshotBytes: this.snapshots.bytes };
       return result;
     });
   }
+
+  // -------------------------------------------------------------------------
+  // Retention (retention.ts)
+  // -------------------------------------------------------------------------
 
   setRetention(policy: RetentionPolicy): void {
     this.retention = parseOrThrow(RetentionPolicySchema, policy, 'retention policy');
@@ -616,7 +435,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   private runRetentionSoon(): void {
-    if (this.retention.maxEpisodes === undefined || this.index.documentCount <= this.retention.maxEpisodes || this.retentionTimer) return;
+    if (this.retention.maxEpisodes === undefined || this.state.index.documentCount <= this.retention.maxEpisodes || this.retentionTimer) return;
     this.retentionTimer = setTimeout(() => {
       this.retentionTimer = undefined;
       if (!this.closed) this.runRetention();
@@ -624,12 +443,12 @@ export class MemoryStore implements MemoryStoreApi {
     this.retentionTimer.unref();
   }
 
-  /** Applies the retention policy (retention.ts); the chosen ids are journaled. */
+  /** Applies the retention policy; the chosen ids are journaled. */
   private runRetention(): void {
     if (this.retention.maxEpisodes === undefined && this.retention.maxAgeDays === undefined) return;
     if (this.readOnly || this.closed || this.compromised) return;
     try {
-      const victims = retentionVictims(this.db, this.retention, this.index.documentCount, Date.now());
+      const victims = retentionVictims(this.db, this.retention, this.state.index.documentCount, Date.now());
       if (victims.length) {
         this.commit({ t: 'delete', ids: victims, reason: 'retention' });
         this.logger.info(`memory: retention removed ${victims.length} episodes`);
@@ -640,62 +459,27 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   // -------------------------------------------------------------------------
-  // Tool usage counters
+  // Tool usage counters (toolCounters.ts)
   // -------------------------------------------------------------------------
 
-  addPhrasings(episodeId: string, phrasings: string[]): Promise<boolean> {
-    return this.guard(() => {
-      this.ensureWritable();
-      const id = parseOrThrow(EpisodeIdSchema, episodeId, 'episode id');
-      if (!Array.isArray(phrasings) || phrasings.some((p) => typeof p !== 'string')) throw new MemoryError('invalid', 'phrasings must be an array of strings');
-      const ep = loadEpisode(this.db, id);
-      if (!ep?.outcome) return false;
-      const kept = mergePhrasings(ep.task, ep.context.phrasings ?? [], phrasings);
-      if (kept.length === (ep.context.phrasings?.length ?? 0)) return true;
-      this.commit({ t: 'phrase', id, phrasings: kept });
-      return true;
-    });
-  }
-
-  /**
-   * Counts a tool call. Counters are frequent and less critical than episodes,
-   * so they are batched: kept in memory and journaled as one record every
-   * `toolUsageFlushMs` (and on close). A crash loses at most that window of
-   * counts. In a read-only view they are counted in memory only.
-   */
+  /** Counts a tool call (saved in batches; see ToolCounters). */
   recordToolCall(tool: string): Promise<void> {
     return this.guard(() => {
       this.ensureOpen();
-      if (typeof tool !== 'string' || !tool.trim() || tool.length > 200) throw new MemoryError('invalid', 'tool must be a non-empty string of at most 200 characters');
-      this.toolPending.set(tool, (this.toolPending.get(tool) ?? 0) + 1);
-      if (!this.readOnly && !this.toolTimer) {
-        this.toolTimer = setTimeout(() => {
-          this.toolTimer = undefined;
-          this.flushTools();
-        }, this.toolFlushMs);
-        this.toolTimer.unref();
-      }
+      this.tools.count(tool);
     });
   }
 
-  private flushTools(): void {
-    if (this.readOnly || this.closed || this.toolPending.size === 0 || this.compromised) return;
-    const counts = Object.fromEntries(this.toolPending);
-    try {
-      this.commit({ t: 'tools', counts });
-      this.toolPending.clear();
-    } catch (e) {
-      this.logger.warn(`memory: could not save tool usage counters: ${(e as Error).message}`);
-    }
+  private saveToolCounts(counts: Record<string, number>): boolean {
+    if (this.closed || this.compromised) return false;
+    this.commit({ t: 'tools', counts });
+    return true;
   }
 
   toolUsage(): Promise<Record<string, number>> {
     return this.guard(() => {
       this.ensureOpen();
-      const out: Record<string, number> = {};
-      for (const r of all(this.db, 'SELECT tool, count FROM tool_usage')) out[str(r.tool)] = num(r.count);
-      for (const [t, n] of this.toolPending) out[t] = (out[t] ?? 0) + n;
-      return out;
+      return this.tools.usage(this.db);
     });
   }
 
@@ -710,14 +494,14 @@ export class MemoryStore implements MemoryStoreApi {
 
   private async doClose(): Promise<void> {
     if (this.closed) return;
-    if (this.snapTimer) clearTimeout(this.snapTimer);
-    if (this.toolTimer) clearTimeout(this.toolTimer);
+    this.snapshots.cancel();
+    this.tools.cancel();
     if (this.retentionTimer) clearTimeout(this.retentionTimer);
-    if (this.follower) clearInterval(this.follower.timer);
-    this.snapTimer = this.toolTimer = this.retentionTimer = undefined;
+    this.retentionTimer = undefined;
+    this.liveView?.stop();
     try {
       if (!this.readOnly && !this.compromised) {
-        this.flushTools();
+        this.tools.flush();
         await this.snapshot().catch((e: unknown) => this.logger.error(`memory: final snapshot failed (the journal keeps every write): ${(e as Error).message}`));
       }
     } finally {
@@ -727,7 +511,7 @@ export class MemoryStore implements MemoryStoreApi {
       } catch (e) {
         this.logger.warn(`memory: closing the journal: ${(e as Error).message}`);
       }
-      this.journal = undefined;
+      this.state.journal = undefined;
       this.db.close();
       this.emitter.dispose();
       await releaseLock(this.lock, this.logger);
