@@ -91,7 +91,7 @@ export function analyzeStepInto(tf: Map<string, number>, s: Step): number {
  * a completed episode also gets the terms it returns for its key text (task, error messages,
  * outcome, reflection) at the expansion field's weight.
  */
-export function analyzeEpisode(e: Episode, expand?: (terms: Iterable<string>) => string[]): { tf: Map<string, number>; len: number } {
+export function analyzeEpisode(e: Episode, expand?: (keyText: string) => string[]): { tf: Map<string, number>; len: number } {
   const tf = new Map<string, number>();
   const { add, len } = termCounter(tf);
   add(e.task, FIELD_WEIGHTS.task);
@@ -107,7 +107,7 @@ export function analyzeEpisode(e: Episode, expand?: (terms: Iterable<string>) =>
     else add(o.reason, FIELD_WEIGHTS.outcome);
   }
   if (e.reflection) add([...e.reflection.successes, ...e.reflection.improvements, ...e.reflection.insights].join('\n'), FIELD_WEIGHTS.reflection);
-  if (expand && o) add(expand(tokenize(keyText(e))).join(' '), FIELD_WEIGHTS.expansion);
+  if (expand && o) add(expand(keyText(e)).join(' '), FIELD_WEIGHTS.expansion);
   return { tf, len: Math.max(len(), 1) };
 }
 

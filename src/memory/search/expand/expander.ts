@@ -8,6 +8,7 @@ import type { QueryTerm } from '../rank/types';
 import { LEXICON_GROUPS } from './lexicon';
 import { synonymThesaurus } from './synonyms';
 import { Thesaurus } from './thesaurus';
+import { phraseWords, tokenize } from '../../text';
 
 /** Weight of a query term added by the lexicon (the query's own terms weigh 1). */
 export const LEXICON_WEIGHT = 0.45;
@@ -46,14 +47,19 @@ export const MAX_ASSOCIATION_TERMS = 4;
  * Then the terms the store's episodes associate with the query's (`associations`: term →
  * summed NPMI, see associations.ts).
  */
-export function expandQuery(
-  terms: string[],
-  features: RetrievalFeatures,
-  idf: (t: string) => number,
-  budget = MAX_EXPANSION_TERMS,
-  associations?: (own: ReadonlySet<string>) => Map<string, number>,
-  sourceIdf?: (t: string) => number,
-): QueryTerm[] {
+export interface QueryExpansion {
+  /** The query's own terms. */
+  terms: string[];
+  features: RetrievalFeatures;
+  /** A candidate term's idf; 0 (a term no episode has, or one already in the query) skips it. */
+  idf: (t: string) => number;
+  /** A query term's own idf (0 when no episode has it): who chooses first. */
+  sourceIdf?: (t: string) => number;
+  budget?: number;
+  associations?: (own: ReadonlySet<string>) => Map<string, number>;
+}
+
+export function expandQuery({ terms, features, idf, sourceIdf, budget = MAX_EXPANSION_TERMS, associations }: QueryExpansion): QueryTerm[] {
   if (terms.length === 0 || budget <= 0) return [];
   const own = new Set(terms);
   const out: QueryTerm[] = [];
@@ -64,6 +70,7 @@ export function expandQuery(
   if (features.wordnet) thesauri.push([synonymThesaurus(), byGroups(SYNONYM_WEIGHT)]);
   const shares = new Map<string, { need: number; order: number; queue: QueryTerm[] }>();
   for (const [thesaurus, weightOf] of thesauri) {
+    // A query is short: a phrase's terms anywhere in it are evidence enough (see expandDocument).
     const matches = thesaurus.matches(own);
     const groupsOf = new Map<string, number>();
     for (const m of matches) for (const t of m.related) groupsOf.set(t, (groupsOf.get(t) ?? 0) + 1);
@@ -109,8 +116,12 @@ export function expandQuery(
   return out;
 }
 
-/** Document expansion: the lexicon relatives of an episode's key text (added to its index entry at a low field weight). */
-export function expandDocument(terms: Iterable<string>, features: RetrievalFeatures): string[] {
+/**
+ * Document expansion: the lexicon relatives of an episode's key text (added to its index entry
+ * at a low field weight). An episode's text is long, so a phrase with stop words must occur as
+ * a phrase: "log" alone in an episode about log files does not make it one about logging in.
+ */
+export function expandDocument(text: string, features: RetrievalFeatures): string[] {
   if (!features.docExpansion) return [];
-  return [...lexiconThesaurus().related(new Set(terms)).keys()];
+  return [...lexiconThesaurus().related(new Set(tokenize(text)), phraseWords(text)).keys()];
 }
