@@ -1,132 +1,22 @@
 /**
- * The worker-side executor: one QuickJS WASM module per worker (with its own
- * capped WebAssembly.Memory), a fresh runtime + context per execution, every
- * handle disposed. Runs inside a worker thread; never on the caller's thread.
+ * The worker-side executor: QuickJS module instances (quickjsInstance.ts), a
+ * fresh runtime + context per execution (guestContext.ts), every handle
+ * disposed; the run loop drives the guest through timers and host replies.
+ * Runs inside a worker thread; never on the caller's thread.
  */
-import { readFileSync } from 'node:fs';
-import {
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
-  type CustomizeVariantOptions,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-  type QuickJSWASMModule,
-} from 'quickjs-emscripten-core';
-import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
-import type { QuickJSSyncVariant } from '@jitl/quickjs-ffi-types';
-import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL, PRELUDE_FILENAME, PRELUDE_SOURCE, moduleSource, type Setup } from './runtime';
-import { CONSOLE_CAP, FS_METHODS, OUTPUT_CAP, SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
-import { CAPTURED, LAZY_GLOBALS } from './guest/modules';
-import { secureRandom, urlOp, urlSetOp } from './hostops';
-import { moduleViolation, screenCode } from './screen';
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL } from './runtime';
+import { SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
+import { bridge, readError } from './bridge';
+import { GLOBAL, createContext, disposePrepared, setupJson, type Prepared } from './guestContext';
+import { BASE_BYTES, MB, RECYCLE_GROWTH_BYTES, compileWasm, createHolder, holderMaxBytes, type Holder } from './quickjsInstance';
+import { internalResult, round, runResult, type Job } from './runState';
+import { screenCode } from './screen';
 import { stripTypes } from './transpile';
-import type { ErrorType, ExecutionResult, ViolationType } from './types';
-
-/** The WebAssembly JS API as used here (the project's TS lib has no DOM/WebAssembly value types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => WebAssembly.Module;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-/**
- * The release-sync variant, assembled here rather than imported from the
- * package's index: its loader uses `import()`, which makes a CommonJS bundle
- * pick the ESM build (that needs import.meta.url). `require` selects the CJS
- * build, which is what runs inside dist/sandbox-worker.js. The WASM bytes are
- * never read by it: the compiled module is passed in.
- */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const emscriptenModuleLoader = require('@jitl/quickjs-wasmfile-release-sync/emscripten-module') as { default: unknown };
-const RELEASE_SYNC = {
-  type: 'sync',
-  importFFI: () => Promise.resolve(QuickJSFFI),
-  importModuleLoader: () => Promise.resolve(emscriptenModuleLoader.default),
-} as unknown as QuickJSSyncVariant;
-
-const MB = 1024 * 1024;
-/** WASM pages (64 KiB) the module starts with: 16 MiB, its measured baseline. */
-const BASE_PAGES = 256;
-const BASE_BYTES = BASE_PAGES * 65536;
-/** Recycle a module whose memory grew by more than this (WASM memory never shrinks). */
-const RECYCLE_GROWTH_BYTES = 24 * MB;
-/** Arguments of one host call, as JSON text. */
-const HOST_ARGS_CAP = 1024 * 1024;
-const MAX_HOST_CALLS = 10_000;
-/** Script (not module) evaluation, without the library's module sniffing of the source. */
-const GLOBAL = { type: 'global' } as const;
-
-interface Prepared {
-  holder: Holder;
-  rt: QuickJSRuntime;
-  ctx: QuickJSContext;
-  /** The bridge, the prelude and the run function, in creation order. */
-  handles: QuickJSHandle[];
-  runFn: QuickJSHandle;
-  /** The settings (setup JSON) its environment was installed with. */
-  setup: string;
-  ref: { job?: Job };
-}
-
-/**
- * One QuickJS module instance with its own capped WebAssembly.Memory (QuickJS's
- * own memory limit is no byte cap under emscripten: the memory's maximum is).
- * A run holds one for its whole life, so runs waiting side by side in a worker
- * each keep their own cap; an idle one serves the next run.
- */
-interface Holder {
-  mod: QuickJSWASMModule;
-  memory: WasmMemory;
-  memoryMb: number;
-  broken: boolean;
-  /** The last run's clean-up, done when the result has been sent (see flush) or before the next run here. */
-  deferred?: () => void;
-}
+import type { ExecutionResult } from './types';
 
 /** Idle module instances a worker keeps for the next runs (more are let go: each holds its WASM memory). */
 const IDLE_HOLDERS = 2;
-
-type Outcome =
-  | { kind: 'done'; json: string }
-  | { kind: 'fail'; name: string; message: string; stack: string }
-  | { kind: 'oversize'; length: number };
-
-interface Job {
-  id: number;
-  start: number;
-  deadline: number;
-  cpu: number;
-  sliceStart: number;
-  stop: boolean;
-  timedOut: boolean;
-  cancelled: boolean;
-  violation?: { type: ViolationType; reason: string };
-  outcome?: Outcome;
-  hostError?: { name: string; message: string; stack: string };
-  neverSettled: boolean;
-  syntax?: boolean;
-  /** The module's memory reached its cap during the run. */
-  memoryExhausted?: boolean;
-  memoryMb: number;
-  hostNames: string[];
-  out: [string[], string[]];
-  outLen: [number, number];
-  outFull: [boolean, boolean];
-  callSeq: number;
-  pending: Set<number>;
-  replies: HostReplyMessage[];
-  wake?: () => void;
-  /** When the guest's earliest timer is due, in Date.now() time (-1: no timer). */
-  nextTimer: number;
-  /** Date.now() when the run started (published with RUNNING for the pool's backstop). */
-  startedAtWall: number;
-  /** performance.now() when its code stopped (the result is read later, maybe after other runs). */
-  end?: number;
-}
 
 export interface EngineOptions {
   shared: SharedArrayBuffer;
@@ -139,24 +29,6 @@ export interface EngineOptions {
   onWait?: () => void;
   /** Called when a run starts waiting (its module stays with it): the worker may start the next run. */
   onPause?: () => void;
-}
-
-const round = (ms: number): number => Math.round(ms * 100) / 100;
-
-export function classifyError(_name: string, message: string): ErrorType {
-  if (/stack overflow|Maximum call stack/i.test(message)) return 'stack_overflow';
-  if (/out of memory/i.test(message)) return 'memory_limit';
-  return 'runtime';
-}
-
-/** Position in the agent's code from a QuickJS stack (`guest.js:L:C`), undoing the wrapper on line 1. */
-export function guestPosition(stack: string): { line: number; column: number } | undefined {
-  const m = new RegExp(GUEST_FILENAME.replace('.', '\\.') + ':(\\d+):(\\d+)').exec(stack);
-  if (!m) return undefined;
-  const line = Number(m[1]);
-  let column = Number(m[2]);
-  if (line === 1) column = Math.max(1, column - GUEST_HEAD.length);
-  return { line, column };
 }
 
 export class Engine {
@@ -218,14 +90,16 @@ export class Engine {
     return Atomics.load(this.i32, SHM.CANCEL_BASE + (id % SHM.CANCEL_SLOTS)) === id;
   }
 
-  private createHolder(memoryMb: number): { memoryMb: number; promise: Promise<Holder> } {
-    if (!this.wasmModule) this.wasmModule = new WA.Module(readFileSync(this.options.wasmPath));
-    const memory = new WA.Memory({ initial: BASE_PAGES, maximum: Math.ceil(((memoryMb + 16) * MB) / 65536) });
-    // The variant's typings name WebAssembly.Memory, which this project's TS lib does not declare.
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
-    const variant = newVariant(RELEASE_SYNC, { wasmModule: this.wasmModule, wasmMemory: memory as unknown as CustomizeVariantOptions['wasmMemory'] });
-    const promise = newQuickJSWASMModuleFromVariant(variant).then((mod) => ({ mod, memory, memoryMb, broken: false }));
-    return { memoryMb, promise };
+  private newHolder(memoryMb: number): { memoryMb: number; promise: Promise<Holder> } {
+    this.wasmModule ??= compileWasm(this.options.wasmPath);
+    return createHolder(this.wasmModule, memoryMb);
+  }
+
+  private newContext(holder: Holder, setup: string): Prepared {
+    return createContext(holder, setup, {
+      interrupt: (job) => this.interrupt(job),
+      bridge: (ctx, job, args) => bridge(ctx, job, args, this.options.post),
+    });
   }
 
   /** An idle module instance for this memory limit (at once), else a new one (a promise). */
@@ -237,7 +111,7 @@ export class Engine {
     }
     let next = this.next;
     this.next = undefined;
-    if (!next || next.memoryMb !== memoryMb) next = this.createHolder(memoryMb);
+    if (!next || next.memoryMb !== memoryMb) next = this.newHolder(memoryMb);
     this.options.onWait?.();
     return next.promise;
   }
@@ -326,7 +200,7 @@ export class Engine {
     Atomics.store(this.i32, SHM.LAST_STARTED, msg.id);
     this.enter(job);
     try {
-      if (this.isCancelled(msg.id)) return this.result(job);
+      if (this.isCancelled(msg.id)) return runResult(job);
       let code = msg.code;
       if (msg.language === 'typescript') {
         // Within the run's limits: no more than its CPU share of the time limit, nor past its deadline.
@@ -340,10 +214,10 @@ export class Engine {
       const got = this.acquire(msg.limits.memoryMb);
       const holder = got instanceof Promise ? await this.pause(job, got) : got;
       await this.execute(holder, job, code, msg);
-      return this.result(job);
+      return runResult(job);
     } catch (err) {
       const e = err as Error;
-      return this.internal(job, `sandbox worker failure: ${e?.message ?? String(err)}`);
+      return internalResult(job, `sandbox worker failure: ${e?.message ?? String(err)}`);
     } finally {
       this.jobs.delete(job.id);
       this.leave(job);
@@ -384,111 +258,6 @@ export class Engine {
     return false;
   }
 
-  private append(job: Job, stream: 0 | 1, text: string): boolean {
-    if (job.outFull[stream]) return false;
-    const line = text + '\n';
-    const room = CONSOLE_CAP - job.outLen[stream];
-    if (line.length <= room) {
-      job.out[stream].push(line);
-      job.outLen[stream] += line.length;
-      return true;
-    }
-    job.out[stream].push(line.slice(0, Math.max(0, room)));
-    job.out[stream].push(`\n[... ${stream === 0 ? 'stdout' : 'stderr'} truncated: more than ${CONSOLE_CAP} characters]\n`);
-    job.outLen[stream] = CONSOLE_CAP;
-    job.outFull[stream] = true;
-    return false;
-  }
-
-  /** The host side of the prelude's bridge `h(op, ...)`. Every argument is checked: it comes from the guest. */
-  private bridge(ctx: QuickJSContext, job: Job, args: QuickJSHandle[]): QuickJSHandle | undefined {
-    const str = (i: number): string => (args[i] !== undefined && ctx.typeof(args[i]) === 'string' ? ctx.getString(args[i]) : '');
-    const op = str(0);
-    switch (op) {
-      case 'log': {
-        const stream = args[1] !== undefined && ctx.typeof(args[1]) === 'number' && ctx.getNumber(args[1]) === 1 ? 1 : 0;
-        return this.append(job, stream, args[3] !== undefined && ctx.typeof(args[3]) === 'number' ? jsonText(str(2)) : str(2)) ? undefined : ctx.false;
-      }
-      case 'call': {
-        if (job.callSeq >= MAX_HOST_CALLS) throw new Error(`too many host calls (limit ${MAX_HOST_CALLS})`);
-        const name = str(1);
-        const argsJson = str(2);
-        if (argsJson.length > HOST_ARGS_CAP) throw new Error(`arguments of ${name}() are too large (${argsJson.length} characters; limit ${HOST_ARGS_CAP})`);
-        const callId = ++job.callSeq;
-        job.pending.add(callId);
-        this.options.post({ t: 'call', id: job.id, callId, name, args: argsJson });
-        return ctx.newNumber(callId);
-      }
-      case 'deny': {
-        const [type, reason] = denial(str(1));
-        job.violation ??= { type, reason };
-        job.stop = true;
-        return ctx.newString(reason);
-      }
-      case 'require': {
-        const name = str(1).slice(0, 200);
-        const bare = name.replace(/^node:/, '');
-        const type = moduleViolation(bare);
-        if (!type) return ctx.newString(requireMessage(job.hostNames));
-        const reason = `require(${JSON.stringify(bare)}) is not allowed: the sandbox has no modules`;
-        job.violation ??= { type, reason };
-        job.stop = true;
-        return ctx.newString('SecurityViolation: ' + reason);
-      }
-      case 'done':
-        job.outcome ??= { kind: 'done', json: str(1) };
-        return undefined;
-      case 'fail':
-        job.outcome ??= { kind: 'fail', name: str(1), message: str(2), stack: str(3) };
-        return undefined;
-      case 'src':
-        return this.source(ctx, args[1]);
-      case 'url':
-        return ctx.newString(urlOp(str(1)));
-      case 'urlset':
-        return ctx.newString(urlSetOp(str(1)));
-      case 'random':
-        return ctx.newArrayBuffer(secureRandom(args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : -1));
-      case 'now':
-        return ctx.newNumber(performance.now() - job.start);
-      case 'timer': {
-        const due = args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : -1;
-        job.nextTimer = due >= 0 ? due : -1;
-        return undefined;
-      }
-      case 'oversize':
-        job.outcome ??= { kind: 'oversize', length: args[1] !== undefined && ctx.typeof(args[1]) === 'number' ? ctx.getNumber(args[1]) : 0 };
-        return undefined;
-      default:
-        throw new Error('unknown bridge operation');
-    }
-  }
-
-  /** A guest runtime module's source, compiled by the prelude on first use. */
-  private source(ctx: QuickJSContext, which: QuickJSHandle | undefined): QuickJSHandle {
-    const source = which !== undefined && ctx.typeof(which) === 'string' ? moduleSource(ctx.getString(which)) : undefined;
-    if (source === undefined) throw new Error('unknown guest module');
-    return ctx.newString(source);
-  }
-
-  /** Reads name/message/stack of an error handle defensively (strings only). */
-  private readError(ctx: QuickJSContext, handle: QuickJSHandle): { name: string; message: string; stack: string } {
-    const prop = (key: string): string => {
-      try {
-        const v = ctx.getProp(handle, key);
-        try {
-          return ctx.typeof(v) === 'string' ? ctx.getString(v) : '';
-        } finally {
-          v.dispose();
-        }
-      } catch {
-        return '';
-      }
-    };
-    if (ctx.typeof(handle) !== 'object') return { name: 'Error', message: ctx.typeof(handle) === 'string' ? ctx.getString(handle) : 'unknown error', stack: '' };
-    return { name: prop('name') || 'Error', message: prop('message').slice(0, 10000), stack: prop('stack').slice(0, 4000) };
-  }
-
   /**
    * The next host reply, or undefined at `until` (a guest timer is due then)
    * or at the deadline (the run has timed out: `job.stop` is set).
@@ -515,63 +284,6 @@ export class Engine {
   }
 
   /**
-   * A fresh runtime + context with the prelude evaluated, not yet tied to a job:
-   * the bridge and the interrupt handler act for whichever job `ref` names.
-   * Nothing guest-controlled has run in it. Throws (after cleaning up) on failure.
-   */
-  private createContext(holder: Holder, setup: string): Prepared {
-    const ref: { job?: Job } = {};
-    const rt = holder.mod.newRuntime();
-    const handles: QuickJSHandle[] = [];
-    let ctx: QuickJSContext | undefined;
-    try {
-      rt.setInterruptHandler(() => (ref.job ? this.interrupt(ref.job) : false));
-      ctx = rt.newContext();
-      const c = ctx;
-      const h = c.newFunction('h', (...args) => {
-        if (ref.job) return this.bridge(c, ref.job, args);
-        // Before a job is attached (Engine.prepare) the prelude only fetches its sources.
-        if (args[0] !== undefined && c.typeof(args[0]) === 'string' && c.getString(args[0]) === 'src') return this.source(c, args[1]);
-        throw new Error('no execution is running');
-      });
-      handles.push(h);
-      const prelude = c.evalCode(PRELUDE_SOURCE, PRELUDE_FILENAME, GLOBAL);
-      if (prelude.error) {
-        const e = this.readError(c, prelude.error);
-        prelude.error.dispose();
-        throw new Error(`the sandbox prelude failed: ${e.name}: ${e.message}`);
-      }
-      handles.push(prelude.value);
-      const runFn = c.callFunction(prelude.value, c.undefined, h);
-      if (runFn.error) {
-        const e = this.readError(c, runFn.error);
-        runFn.error.dispose();
-        throw new Error(`the sandbox prelude failed: ${e.name}: ${e.message}`);
-      }
-      handles.push(runFn.value);
-      const setupArg = c.newString(setup);
-      handles.push(setupArg);
-      const installed = c.callFunction(runFn.value, c.undefined, setupArg);
-      if (installed.error) {
-        const e = this.readError(c, installed.error);
-        installed.error.dispose();
-        throw new Error(`the sandbox environment could not be installed: ${e.name}: ${e.message}`);
-      }
-      installed.value.dispose();
-      return { holder, rt, ctx, handles, runFn: runFn.value, setup, ref };
-    } catch (err) {
-      try {
-        for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
-        ctx?.dispose();
-        rt.dispose();
-      } catch {
-        holder.broken = true;
-      }
-      throw err;
-    }
-  }
-
-  /**
    * Called when the worker goes idle: sets up the next run's context now, with
    * the last run's settings, so a lone execution does not wait for it (runtime,
    * context, prelude and environment are most of a small run's cost).
@@ -581,7 +293,7 @@ export class Engine {
     const holder = this.idle[this.idle.length - 1];
     if (this.prepared || Atomics.load(this.i32, SHM.RUNNING) !== 0 || !holder || holder.broken) return;
     try {
-      this.prepared = this.createContext(holder, this.lastSetup);
+      this.prepared = this.newContext(holder, this.lastSetup);
       Atomics.store(this.i32, SHM.PREPARED, 1);
     } catch {
       holder.broken = true;
@@ -607,7 +319,7 @@ export class Engine {
         disposePrepared(p);
         p = undefined;
       }
-      p ??= this.createContext(holder, setup);
+      p ??= this.newContext(holder, setup);
       rt = p.rt;
       ctx = p.ctx;
       handles.push(...p.handles);
@@ -617,7 +329,7 @@ export class Engine {
       const c = ctx;
       const compiled = c.evalCode(GUEST_HEAD + code + GUEST_TAIL, GUEST_FILENAME, GLOBAL);
       if (compiled.error) {
-        const e = this.readError(c, compiled.error);
+        const e = readError(c, compiled.error);
         compiled.error.dispose();
         if (e.name === 'SyntaxError') job.outcome = { kind: 'fail', name: 'SyntaxError', message: e.message, stack: e.stack || '' };
         else job.hostError = e;
@@ -629,7 +341,7 @@ export class Engine {
       handles.push(ctxArg);
       const started = c.callFunction(p.runFn, c.undefined, compiled.value, ctxArg);
       if (started.error) {
-        job.hostError = this.readError(c, started.error);
+        job.hostError = readError(c, started.error);
         started.error.dispose();
         return;
       }
@@ -639,7 +351,7 @@ export class Engine {
         if (job.stop || job.outcome) break;
         const r = runtime.executePendingJobs();
         if (r.error) {
-          job.hostError = this.readError(c, r.error);
+          job.hostError = readError(c, r.error);
           r.error.dispose();
           break;
         }
@@ -691,7 +403,7 @@ export class Engine {
           holder.broken = true;
         }
       };
-      const maxBytes = Math.ceil(((holder.memoryMb + 16) * MB) / 65536) * 65536;
+      const maxBytes = holderMaxBytes(holder);
       if (holder.memory.buffer.byteLength >= maxBytes - 2 * MB) job.memoryExhausted = true;
       const oom = job.memoryExhausted || (job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message));
       const suspect = holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES;
@@ -714,7 +426,7 @@ export class Engine {
     const res = c.callFunction(driver, c.undefined, ...args);
     for (const a of args) if (a.alive && a !== c.true && a !== c.false) a.dispose();
     if (res.error) {
-      job.hostError = this.readError(c, res.error);
+      job.hostError = readError(c, res.error);
       res.error.dispose();
       return false;
     }
@@ -727,7 +439,7 @@ export class Engine {
     holder.broken = true;
     this.drop(holder);
     if (this.next || this.idle.some((h) => h.memoryMb === holder.memoryMb && !h.broken)) return;
-    this.next = this.createHolder(holder.memoryMb);
+    this.next = this.newHolder(holder.memoryMb);
     this.next.promise.catch(() => undefined);
   }
 
@@ -741,114 +453,4 @@ export class Engine {
     }
   }
 
-  private internal(job: Job, message: string): ExecutionResult {
-    return { kind: 'error', errorType: 'internal', message, stdout: job.out[0].join(''), stderr: job.out[1].join(''), executionTimeMs: round(performance.now() - job.start) };
-  }
-
-  private result(job: Job): ExecutionResult {
-    const end = job.end ?? performance.now();
-    const executionTimeMs = round(end - job.start);
-    const stdout = job.out[0].join('');
-    const stderr = job.out[1].join('');
-    if (job.violation) return { kind: 'security_violation', violationType: job.violation.type, reason: job.violation.reason };
-    if (job.cancelled) return { kind: 'error', errorType: 'cancelled', message: 'the execution was cancelled', stdout, stderr, executionTimeMs };
-    // A result that came after the deadline (e.g. a host answer that arrived late) is a timeout, not a success.
-    if (job.timedOut || (job.outcome?.kind === 'done' && end > job.deadline)) return { kind: 'timeout', elapsedMs: executionTimeMs, partialOutput: stdout };
-    const o = job.outcome;
-    if (o?.kind === 'done') return { kind: 'success', output: o.json, stdout, stderr, executionTimeMs };
-    if (o?.kind === 'oversize') {
-      return { kind: 'error', errorType: 'output_limit', message: `the returned value is ${o.length} characters of JSON; the limit is ${OUTPUT_CAP}`, stdout, stderr, executionTimeMs };
-    }
-    const e = o?.kind === 'fail' ? o : job.hostError;
-    if (e && job.memoryExhausted && !job.syntax) {
-      // Out of memory often surfaces as a bare `null` exception (no memory left to build an Error).
-      return { kind: 'error', errorType: 'memory_limit', message: `out of memory: the execution exceeded its memory limit of ${job.memoryMb} MB`, stdout, stderr, executionTimeMs };
-    }
-    if (e) {
-      const errorType: ErrorType = job.syntax ? 'syntax' : o?.kind === 'fail' ? classifyError(e.name, e.message) : hostErrorType(e.message);
-      const pos = guestPosition(e.stack);
-      const label = e.name === 'Thrown' ? 'Uncaught' : e.name;
-      const message = `${label}: ${e.message}${pos ? ` (line ${pos.line}, column ${pos.column})` : ''}`;
-      return { kind: 'error', errorType, message, line: pos?.line, column: pos?.column, stdout, stderr, executionTimeMs };
-    }
-    if (job.neverSettled) {
-      return {
-        kind: 'error',
-        errorType: 'runtime',
-        message: 'the code awaited a promise that can never settle (nothing was pending: no timer and no host call)',
-        stdout,
-        stderr,
-        executionTimeMs,
-      };
-    }
-    return this.internal(job, 'the execution ended without a result');
-  }
-}
-
-const DENIALS: Record<string, [ViolationType, string]> = {
-  Function: ['code_injection', 'the Function constructor is not allowed in the sandbox'],
-  eval: ['code_injection', 'eval() is not allowed in the sandbox'],
-  XMLHttpRequest: ['network', 'XMLHttpRequest is not available in the sandbox'],
-  WebSocket: ['network', 'WebSocket is not available in the sandbox'],
-  fetch: ['network', 'fetch() is not allowed: network access is disabled by the sandbox configuration'],
-};
-for (const m of FS_METHODS) DENIALS[`fs.${m}`] = ['filesystem', `fs.${m}() is not allowed: file-system access is disabled by the sandbox configuration`];
-
-/** What a denial stub stands for (the prelude only installs stubs named here). */
-function denial(what: string): [ViolationType, string] {
-  return Object.prototype.hasOwnProperty.call(DENIALS, what) ? DENIALS[what] : ['code_injection', 'a denied operation was called'];
-}
-
-function requireMessage(hostNames: string[]): string {
-  const roots = [...new Set(hostNames.map((n) => n.split('.')[0]))];
-  return `require is not available in the sandbox; use the provided globals (${['context', 'console', ...roots].join(', ')})`;
-}
-
-const setupCache = new Map<string, string>();
-/** The setup's tables in the flat form the prelude walks with indexed loops. */
-const LAZY_TABLE = Object.entries(LAZY_GLOBALS);
-const CAPTURED_TABLE = Object.entries(CAPTURED).map(([name, path]) => [name, ...path.split('.')]);
-
-/** Frees a prepared context (throws if the module misbehaves). */
-function disposePrepared(p: Prepared): void {
-  for (let i = p.handles.length - 1; i >= 0; i--) p.handles[i].dispose();
-  p.ctx.dispose();
-  p.rt.dispose();
-}
-
-/** The prelude's settings for a run, as JSON (cached per distinct shape). */
-function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSpec['limits'], 'allowFilesystem' | 'allowNetwork'> }): string {
-  const { allowFilesystem: fs, allowNetwork: net } = msg.limits;
-  const key = `${fs ? 1 : 0}${net ? 1 : 0}${msg.hostNames.join(',')}`;
-  let s = setupCache.get(key);
-  if (s) return s;
-  const setup: Setup = {
-    h: msg.hostNames.length > 0 || fs || net,
-    d: net ? ['eval', 'XMLHttpRequest', 'WebSocket'] : ['eval', 'XMLHttpRequest', 'WebSocket', 'fetch'],
-    f: [...FS_METHODS],
-    n: msg.hostNames,
-    fs,
-    net,
-    l: LAZY_TABLE,
-    c: CAPTURED_TABLE,
-  };
-  s = JSON.stringify(setup);
-  if (setupCache.size > 100) setupCache.clear();
-  setupCache.set(key, s);
-  return s;
-}
-
-/** Text the guest sent as JSON (it holds a NUL, which the bridge's C strings cannot carry). */
-function jsonText(json: string): string {
-  try {
-    const v: unknown = JSON.parse(json);
-    return typeof v === 'string' ? v : '';
-  } catch {
-    return '';
-  }
-}
-
-function hostErrorType(message: string): ErrorType {
-  const t = classifyError('', message);
-  return t === 'runtime' ? 'internal' : t;
 }
