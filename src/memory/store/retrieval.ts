@@ -48,27 +48,40 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
   const window = foldWindow(o.limit, o.offset);
   const own = terms.length;
   let original: { hits: RankedHit[]; total: number } | undefined;
+  // The last ranking of `terms` as they are now, when one was made (the final pass then reuses it).
+  let latest: { hits: RankedHit[]; total: number } | undefined;
   if (base.length > 0 && index.documentCount > 3) {
-    // Each pass keeps its accumulated scores: the next one only adds its own terms.
-    const keep = { keep: true, accumulateFor: { limit: window, offset: 0 } };
+    // Each pass keeps its accumulated scores: the next one only adds its own terms. A pass
+    // whose hits nothing reads only accumulates (`collectOnly`).
     const budget = MAX_QUERY_TERMS - terms.length - (features.feedback ? FEEDBACK_TERMS : 0);
-    const related = expandQuery(base, features, (t) => (seen.has(t) ? 0 : index.idf(t)), budget, (own) => index.associations(own));
+    const related = expandQuery({
+      terms: base,
+      features,
+      idf: (t) => (seen.has(t) ? 0 : index.idf(t)),
+      sourceIdf: (t) => index.idf(t),
+      budget,
+      associations: (own) => index.associations(own),
+    });
     for (const t of related) seen.add(t.term);
-    original = index.rank(terms, filter, ctx, window, 0, now, keep);
-    let top = original.hits;
+    const originalRead = related.length === 0 || features.fusion;
+    original = index.rank(terms, filter, ctx, window, 0, now, { keep: true, collectOnly: !originalRead });
+    latest = originalRead ? original : undefined;
     if (related.length) {
       terms.push(...related);
-      top = index.rank(terms, filter, ctx, window, 0, now, { ...keep, resume: true }).hits;
+      latest = index.rank(terms, filter, ctx, window, 0, now, { keep: true, resume: true, collectOnly: !features.feedback });
+      if (!features.feedback) latest = undefined;
     }
-    if (features.feedback) {
-      for (const t of feedbackTerms(db, index, top, seen)) {
+    if (features.feedback && latest) {
+      const feedback = feedbackTerms(db, index, latest.hits, seen);
+      if (feedback.length) latest = undefined;
+      for (const t of feedback) {
         seen.add(t);
         terms.push({ term: t, weight: FEEDBACK_WEIGHT, expansion: true });
       }
     }
   }
   const added = terms.length > own || !original;
-  const ranked = added ? index.rank(terms, filter, ctx, window, 0, now, { resume: true }) : original!;
+  const ranked = latest ?? index.rank(terms, filter, ctx, window, 0, now, { resume: true });
   const fused = original && added && features.fusion ? fuse(original.hits, ranked.hits) : ranked.hits;
   const byRank = new Map(fused.map((h) => [h.id, h]));
   const hits = foldRanked(db, [...byRank.keys()], o.offset, o.limit).map((id) => byRank.get(id)!);

@@ -10,22 +10,21 @@ import type { IndexView, PendingScore, QueryTerm } from './types';
 
 /**
  * Scores terms[start..] into `acc` (documents 0..nt already touched by a kept session).
- * A very common term (in more than 10% of the episodes) only re-scores episodes already
- * matched by rarer terms once those gave `window` candidates: its low idf cannot lift an
- * episode matched by nothing else into the top results. Returns the new touched count.
+ * Every posting of every term is scored: the top-k must be exact (see blend.ts for why the
+ * postings cannot be pruned by term bounds here). Returns the new touched count.
  */
-export function collect(view: IndexView, acc: Accumulators, terms: QueryTerm[], start: number, nt: number, pendingScores: Map<string, PendingScore>, window: number): number {
+export function collect(view: IndexView, acc: Accumulators, terms: QueryTerm[], start: number, nt: number, pendingScores: Map<string, PendingScore>): number {
   const { scores, masks, touched } = acc;
   const { alive, lens } = view.docs;
   const N = Math.max(1, view.documentCount);
   const avgLen = view.avgLen;
+  const score = bm25; // a local binding: the hot loop then calls it directly, not through the module's export
   const order = terms
     .map((t, qi) => ({ qi, df: qi < start ? 0 : view.docFreq(t.term) }))
     .filter((x) => x.df > 0)
     .sort((a, b) => a.df - b.df || a.qi - b.qi);
   for (const { qi, df } of order) {
     const { term, weight } = terms[qi];
-    const updateOnly = df > 0.1 * N && nt >= window;
     const idf = termIdf(N, df, weight);
     const bit = 1 << qi;
     for (const [b, from, end, firstDoc] of view.postings.segments(term)) {
@@ -51,17 +50,14 @@ export function collect(view: IndexView, acc: Accumulators, terms: QueryTerm[], 
           shift += 7;
         }
         if (alive[doc] !== 1) continue;
-        if (masks[doc] === 0) {
-          if (updateOnly) continue;
-          touched[nt++] = doc;
-        }
-        scores[doc] += bm25(idf, u / 2, lens[doc], avgLen);
+        if (masks[doc] === 0) touched[nt++] = doc;
+        scores[doc] += score(idf, u / 2, lens[doc], avgLen);
         masks[doc] |= bit;
       }
     }
     for (const [id, pd] of view.pending) {
       const u = pd.tf.get(term);
-      if (!u || (updateOnly && !pendingScores.has(id))) continue;
+      if (!u) continue;
       const cur = pendingScores.get(id) ?? { s: 0, mask: 0 };
       cur.s += bm25(idf, u / 2, pd.len, avgLen);
       cur.mask |= bit;

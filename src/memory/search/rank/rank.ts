@@ -5,7 +5,8 @@
  *
  * Query feedback (a first pass, then extra terms) can keep the first pass's accumulated
  * scores (`keep`, returned as a session) so that the second pass (`resume`) scores only
- * the new terms.
+ * the new terms. A pass whose hits the caller does not use (`collectOnly`) stops after
+ * filtering: it only accumulates for the next pass.
  */
 import type { Accumulators } from './accumulators';
 import { blendTop, blendWeights } from './blend';
@@ -67,10 +68,8 @@ export function rank(
   acc.ensure(view.docs.n);
   const terms = qterms.slice(0, MAX_QUERY_TERMS);
   const hasTerms = terms.length > 0;
-  // The common-term rule's window is the final page's when accumulating for a later call.
-  const accFor = opts.accumulateFor ?? { limit, offset };
 
-  nt = collect(view, acc, terms, start, nt, pendingScores, windowFor(accFor.limit, accFor.offset));
+  nt = collect(view, acc, terms, start, nt, pendingScores);
   const cands = filterCandidates(view, acc, nt, hasTerms, filter, pendingScores);
   const total = cands.nc + cands.pend.length;
   const session = (): RankSession | undefined => {
@@ -78,7 +77,7 @@ export function rank(
     acc.reset(cands.nc);
     return undefined;
   };
-  if (total === 0) return { hits: [], total, session: session() };
+  if (total === 0 || opts.collectOnly) return { hits: [], total, session: session() };
 
   const context = new ContextMatcher(ctx, view.docs);
   const weights = blendWeights(context.keys, hasTerms);

@@ -44,8 +44,8 @@ export interface RankOptions {
   keep?: boolean;
   /** Score only the terms added since the kept call (same filter, its terms as a prefix). */
   resume?: boolean;
-  /** Size the candidate window for a later page than this call's own. */
-  accumulateFor?: { limit: number; offset: number };
+  /** Only accumulate the scores (for a following `resume` call): no hits are ranked or returned. */
+  collectOnly?: boolean;
 }
 
 /** An episode still in progress: kept out of the postings, scanned at query time. */
