@@ -2,8 +2,10 @@
 // memory's query expansion loads at run time (dist/synonyms.txt): one group of single-word
 // synonyms per line, comma-separated. Only well-attested senses count: a word joins a
 // synset's group when the sense-tagged corpora saw it in that sense at least MIN_TAGS times,
-// so rare senses ("bug" as a microphone) add no noise. Built once, when missing or older
-// than this script.
+// or when that sense is the word's first (its most frequent one; WordNet orders senses by
+// frequency), so rare senses ("bug" as a microphone) add no noise while words the corpora
+// barely saw ("typeface", "font") still meet their synonyms. Built once, when missing or
+// older than this script.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,10 +23,10 @@ export function buildSynonymTable(outFile) {
   const synsets = new Map();
   for (const line of readFileSync(path.join(dict, 'index.sense'), 'utf8').split('\n')) {
     if (!line) continue;
-    const [key, offset, , tags] = line.split(' ');
+    const [key, offset, senseNumber, tags] = line.split(' ');
     const [lemma, rest] = key.split('%');
     const pos = rest.split(':')[0] === '5' ? '3' : rest.split(':')[0];
-    if (!/^[a-z]{3,}$/.test(lemma) || Number(tags) < MIN_TAGS) continue;
+    if (!/^[a-z]{3,}$/.test(lemma) || (Number(tags) < MIN_TAGS && senseNumber !== '1')) continue;
     const id = `${pos}:${offset}`;
     const list = synsets.get(id) ?? [];
     list.push([lemma, Number(tags)]);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { registerCommands } from './views/commands';
 import { Failures } from './views/failures';
 import { InsightsPanel } from './views/insights/panel';
-import { SERVER_SETTINGS, SECTION, readRetention, readSandboxConfig, serverEnabled } from './views/config';
+import { SERVER_SETTINGS, SECTION, readRetention, readSamplePhrasings, readSandboxConfig, serverEnabled } from './views/config';
 import { MemoryDocuments, SCHEME } from './views/episodeDocument';
 import { AgentMemoryMcpProvider, MCP_PROVIDER_ID } from './views/mcpProvider';
 import { Services } from './views/services';
@@ -38,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
     logger: log,
     sandboxConfig: () => readSandboxConfig().config,
     retention: readRetention,
+    samplePhrasings: readSamplePhrasings,
   });
   active = services;
   // Disposed last (subscriptions are disposed in reverse), after the views that use it.

@@ -78,7 +78,7 @@ export function sandboxConfigFor(options: CliOptions): SandboxConfig {
 }
 
 /** Starts the HTTP host on the chosen port; on a first start whose default port is taken, on a free one. The port used first is saved. */
-async function startStandaloneHttp(options: CliOptions, deps: Pick<HttpServerOptions, 'store' | 'sandbox' | 'logger' | 'disclosure'>): Promise<HttpServerHandle> {
+async function startStandaloneHttp(options: CliOptions, deps: Pick<HttpServerOptions, 'store' | 'sandbox' | 'logger' | 'disclosure' | 'samplePhrasings'>): Promise<HttpServerHandle> {
   const { port, remember } = choosePort(options.db, options.http?.port);
   let token: TokenSource;
   try {
@@ -147,12 +147,13 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
   if (store.readOnly) logger.warn(`The store at ${options.db} is in use by another process: serving it read-only (writes will be refused).`);
   const sandbox = new Sandbox({ config, logger });
   const disclosure = options.allTools ? 'all' : 'progressive';
+  const samplePhrasings = (): boolean => options.samplePhrasings;
 
   let stop: () => Promise<void>;
   if (options.http) {
     let handle: HttpServerHandle;
     try {
-      handle = await startStandaloneHttp(options, { store, sandbox, logger, disclosure });
+      handle = await startStandaloneHttp(options, { store, sandbox, logger, disclosure, samplePhrasings });
     } catch (error) {
       await Promise.allSettled([sandbox.close(), store.close()]);
       throw error;
@@ -173,7 +174,7 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
     );
     stop = () => handle.close();
   } else {
-    const server = createServer({ store, sandbox, logger, transport: 'stdio', disclosure });
+    const server = createServer({ store, sandbox, logger, transport: 'stdio', disclosure, samplePhrasings });
     const transport = new StdioServerTransport();
     await server.connect(transport);
     logger.info(`${SERVER_NAME} ${SERVER_VERSION}: MCP over stdio, store ${options.db}`);

@@ -15,6 +15,8 @@ export interface CliOptions {
   /** `--token-file PATH`, absolute. */
   tokenFile?: string;
   allTools: boolean;
+  /** `--sample-phrasings` or MEMORY_MCP_SAMPLE_PHRASINGS=1: ask the client's model for phrasings of completed tasks. */
+  samplePhrasings: boolean;
   logLevel: LogLevel;
 }
 
@@ -29,7 +31,7 @@ export interface ConfigOptions {
   db: string;
   port?: number;
   tokenFile?: string;
-  /** The server options a stdio configuration passes on (preset, allowed paths and hosts, --all-tools). */
+  /** The server options a stdio configuration passes on (preset, allowed paths and hosts, --all-tools, --sample-phrasings). */
   passOn: string[];
 }
 
@@ -83,6 +85,10 @@ Options:
   --allow-path DIR     Let sandboxed code read/write under DIR (repeatable).
   --allow-host HOST    Let sandboxed code reach HOST[:PORT] (repeatable).
   --all-tools          List the advanced tools from the start (default: via discover_tools).
+  --sample-phrasings   After each completed episode, ask the client's model (MCP sampling,
+                       when the client offers it) for a few rewordings of the task, so
+                       later queries in other words find it. Off by default; also
+                       MEMORY_MCP_SAMPLE_PHRASINGS=1.
   --log-level LEVEL    trace, debug, info (default), warn or error (to stderr).
   -h, --help           Show this help.
   -v, --version        Show the version.
@@ -108,6 +114,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   let httpPort: number | undefined;
   let http = false;
   let allTools = false;
+  let samplePhrasings = false;
   let logLevel: LogLevel = 'info';
   let tokenFile: string | undefined;
   let client: string | undefined;
@@ -207,6 +214,11 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
         allTools = true;
         passOn.push('--all-tools');
         break;
+      case '--sample-phrasings':
+        if (inline !== undefined) return { kind: 'error', message: '--sample-phrasings takes no value' };
+        samplePhrasings = true;
+        passOn.push('--sample-phrasings');
+        break;
       case '--log-level': {
         const v = value('--log-level');
         if (typeof v !== 'string') return { kind: 'error', message: v.error };
@@ -240,6 +252,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
       ...(http ? { http: httpPort !== undefined ? { port: httpPort } : {} } : {}),
       ...(tokenFile ? { tokenFile } : {}),
       allTools,
+      samplePhrasings: samplePhrasings || /^(1|true|yes|on)$/i.test(env.MEMORY_MCP_SAMPLE_PHRASINGS ?? ''),
       logLevel,
     },
   };

@@ -42,6 +42,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   maxResponseChars?: CreateServerOptions['maxResponseChars'];
   disclosure?: CreateServerOptions['disclosure'];
+  samplePhrasings?: CreateServerOptions['samplePhrasings'];
+  phrasingLimits?: CreateServerOptions['phrasingLimits'];
 }
 
 export interface HttpServerHandle {
@@ -185,6 +187,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       sessions: () => sessions.size,
       maxResponseChars: options.maxResponseChars,
       disclosure: options.disclosure,
+      samplePhrasings: options.samplePhrasings,
+      phrasingLimits: options.phrasingLimits,
     });
     const session: Session = { server, transport: undefined as unknown as StreamableHTTPServerTransport, lastSeen: Date.now() };
     const transport = new StreamableHTTPServerTransport({

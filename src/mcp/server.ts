@@ -32,6 +32,7 @@ import { toolDefinition } from './listing';
 import { episodeLinks } from './links';
 import { clearPromptErrors, registerPrompts } from './prompts';
 import { checkResourceUri, registerResources } from './resources';
+import { PhrasingSampler, type PhrasingLimits } from './phrasingSampler';
 import { wrapSdkHandlers, type Extra, type HandlerWrapper } from './sdkHandlers';
 import { ALL_TOOLS } from './tools';
 import type { DisclosureControl, McpTool, ServerStatus, ToolContext } from './tools/define';
@@ -65,6 +66,13 @@ export interface CreateServerOptions {
   transport?: string;
   /** Live session count reported by health_check (HTTP host). */
   sessions?: () => number;
+  /**
+   * Whether to ask the client's model (MCP sampling) for alternative phrasings of each completed
+   * task; read at every completion. Default: never. Only clients that declare sampling are asked.
+   */
+  samplePhrasings?: () => boolean;
+  /** Bounds of those requests (defaults in phrasingSampler.ts). */
+  phrasingLimits?: Partial<PhrasingLimits>;
 }
 
 interface Entry {
@@ -124,7 +132,8 @@ export function createServer(options: CreateServerOptions): McpServer {
     ...(options.sessions ? { sessions: options.sessions() } : {}),
   });
 
-  const ctx: ToolContext = { store, sandbox, logger, maxResponseChars: maxChars, disclosure, serverStatus };
+  const phrasings = new PhrasingSampler({ server: mcp.server, store, logger, enabled: options.samplePhrasings ?? (() => false), limits: options.phrasingLimits });
+  const ctx: ToolContext = { store, sandbox, logger, maxResponseChars: maxChars, disclosure, serverStatus, phrasings };
 
   async function callTool(tool: McpTool, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult> {
     const started = performance.now();
@@ -193,6 +202,7 @@ export function createServer(options: CreateServerOptions): McpServer {
 
   const previousOnClose = mcp.server.onclose;
   mcp.server.onclose = () => {
+    phrasings.close();
     disposeResources();
     previousOnClose?.();
   };

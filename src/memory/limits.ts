@@ -24,6 +24,8 @@ export const LIMITS = {
   steps: 10_000,
   /** Tags in a task context. */
   tags: 50,
+  /** Alternative phrasings kept per task (sampling, see TaskContext.phrasings). */
+  phrasings: 5,
   /** A query or one of its expansions. */
   query: 4000,
 } as const;

@@ -21,6 +21,7 @@ export const TaskContextSchema = z.object({
   framework: shortText.optional(),
   complexity: z.enum(['simple', 'moderate', 'complex']).optional(),
   tags: z.array(shortText).max(LIMITS.tags).default([]),
+  phrasings: z.array(shortText).max(LIMITS.phrasings).optional(),
 });
 
 export const PartialTaskContextSchema = z.object({

@@ -98,12 +98,33 @@ export function porterStem(input: string): string {
   return w;
 }
 
+/**
+ * Where Porter's stems mislead in software text: words it conflates with another of a
+ * different meaning (customer → "custom" as in custom fonts, production → "product" as in a
+ * product page, news → "new") keep their own stem, and the forms of "configure" share the
+ * stem of "config" (Porter gives "configur").
+ */
+const STEM_EXCEPTIONS = new Map<string, string>([
+  ['customer', 'customer'],
+  ['customers', 'customer'],
+  ['production', 'production'],
+  ['productions', 'production'],
+  ['news', 'news'],
+  ['configuration', 'config'],
+  ['configurations', 'config'],
+  ['configure', 'config'],
+  ['configured', 'config'],
+  ['configures', 'config'],
+  ['configuring', 'config'],
+  ['configs', 'config'],
+]);
+
 const stemCache = new Map<string, string>();
 /** Memoised Porter stem of a lower-case word (cache bounded to 200k entries). */
 export function stem(word: string): string {
   let s = stemCache.get(word);
   if (s === undefined) {
-    s = /^[a-z]+$/.test(word) ? porterStem(word) : word;
+    s = STEM_EXCEPTIONS.get(word) ?? (/^[a-z]+$/.test(word) ? porterStem(word) : word);
     if (stemCache.size > 200_000) stemCache.clear();
     stemCache.set(word, s);
   }
@@ -163,6 +184,15 @@ function addPart(part: string, out: string[]): void {
       out.push(stem(s));
     }
   }
+}
+
+/**
+ * A text's words in order, stop words kept (and the rest stemmed): to tell whether a phrase
+ * with function words ("log in", "at once") occurs as a phrase, which its index terms alone
+ * ("log", "onc") cannot say.
+ */
+export function phraseWords(text: string): string[] {
+  return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).map((w) => (STOP.has(w) ? w : stem(w)));
 }
 
 /** Query terms: the same analysis, de-duplicated, order kept. */

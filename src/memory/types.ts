@@ -14,6 +14,11 @@ export interface TaskContext {
   framework?: string;
   complexity?: 'simple' | 'moderate' | 'complex';
   tags: string[];
+  /**
+   * Alternative phrasings of the task, added after completion by the MCP client's own model
+   * (sampling, off by default); indexed like the task at a lower weight, never shown as the task.
+   */
+  phrasings?: string[];
 }
 
 export type StepResult =
@@ -396,6 +401,13 @@ export interface MemoryStoreApi extends Disposable {
   /** Aggregates for charts: outcomes over time, trends by task type and domain, top patterns, size. */
   insights(options?: InsightsOptions): Promise<MemoryInsights>;
   setRetention(policy: RetentionPolicy): void;
+  /**
+   * Adds alternative phrasings of a completed episode's task (document expansion: a reworded
+   * query finds it). Kept: at most LIMITS.phrasings a task, each trimmed and at most
+   * LIMITS.short characters; repeats of the task or of a kept phrasing are dropped.
+   * Answers false when the episode is unknown or still open.
+   */
+  addPhrasings(episodeId: string, phrasings: string[]): Promise<boolean>;
   /** Tool-call counters persisted with the store (progressive disclosure in the MCP layer). */
   recordToolCall(tool: string): Promise<void>;
   toolUsage(): Promise<Record<string, number>>;

@@ -30,6 +30,11 @@ export function readRetention(): RetentionPolicy {
   return { maxEpisodes: maxEpisodes > 0 ? maxEpisodes : undefined, maxAgeDays: maxAgeDays > 0 ? maxAgeDays : undefined };
 }
 
+/** Whether to ask the MCP client's model for phrasings of each completed task (off by default). */
+export function readSamplePhrasings(): boolean {
+  return vscode.workspace.getConfiguration(`${SECTION}.memory`).get<boolean>('samplePhrasings', false);
+}
+
 export function serverEnabled(): boolean {
   return vscode.workspace.getConfiguration(`${SECTION}.server`).get<boolean>('enabled', true);
 }

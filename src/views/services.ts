@@ -16,6 +16,8 @@ export interface ServicesOptions {
   logger: Logger;
   sandboxConfig: () => SandboxConfig;
   retention: () => RetentionPolicy;
+  /** Whether the MCP server asks the client's model for phrasings of completed tasks (read at each completion). */
+  samplePhrasings: () => boolean;
 }
 
 export class Services implements Disposable {
@@ -92,7 +94,7 @@ export class Services implements Disposable {
     if (!this.serverPromise) {
       const promise = (async () => {
         const store = await this.store();
-        const handle = await startHttpServer({ store, sandbox: this.sandbox(), logger: this.options.logger });
+        const handle = await startHttpServer({ store, sandbox: this.sandbox(), logger: this.options.logger, samplePhrasings: this.options.samplePhrasings });
         this.options.logger.info(`MCP server listening on ${handle.url}`);
         return handle;
       })();

@@ -85,6 +85,26 @@ export class Workbench {
     }
   }
 
+  /**
+   * Answers code-server's file dialog (a quick input listing the current folder) with `file`.
+   * The dialog fills its input with the folder once it has listed it, overwriting anything typed
+   * before that: wait for the file's row, then type the path and press Enter once it holds.
+   */
+  async pickFile(file: string): Promise<void> {
+    const page = this.page;
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 30_000 });
+    for (let attempt = 1; ; attempt++) {
+      await input.fill(file);
+      if ((await input.inputValue()) === file) break;
+      if (attempt === 5) throw new Error(`the file dialog holds ${await input.inputValue()}, not ${file}`);
+      await page.waitForTimeout(500);
+    }
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden', timeout: 30_000 });
+  }
+
   /** Opens a workspace file through Quick Open (Ctrl+P), as a user would. */
   async openFile(relativePath: string): Promise<void> {
     const page = this.page;

@@ -24,10 +24,11 @@ export const completeEpisodeTool = defineTool({
   input: completeEpisodeInput,
   output: completeEpisodeOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  async handler(args, { store }) {
+  async handler(args, { store, phrasings }) {
     const result = await store
       .completeEpisode(args.episode_id, { outcome: args.outcome, reflection: args.reflection })
       .catch((e: unknown) => rethrowStore(e, args.episode_id));
+    phrasings?.suggest({ episodeId: result.episode.id, task: result.episode.task, domain: result.episode.domain });
     const scope = { taskType: result.episode.taskType, domain: result.episode.domain };
     // No evidence ids: this episode is the news, and analyze_patterns names the rest.
     const patterns = result.patterns.slice(0, 20).map((p) => patternBrief(p, scope, 0));

@@ -11,6 +11,7 @@ import type { Logger } from '../../common/logger';
 import type { MemoryStoreApi } from '../../memory/types';
 import type { SandboxEngine } from '../../sandbox/types';
 import { formatIssues } from '../errors';
+import type { PhrasingTask } from '../phrasingSampler';
 
 export type ToolTier = 'core' | 'advanced';
 
@@ -45,6 +46,8 @@ export interface ToolContext {
   maxResponseChars: number;
   disclosure: DisclosureControl;
   serverStatus: () => ServerStatus;
+  /** Asks the client's model for phrasings of a completed task, after the answer (never waits, never throws). */
+  phrasings?: { suggest(task: PhrasingTask): void };
   /** Aborted when the client cancels the call. */
   signal?: AbortSignal;
 }

@@ -17,6 +17,8 @@ export const FIELD_WEIGHTS = {
   context: 1,
   parameters: 0.5,
   output: 0.5,
+  /** Alternative phrasings of the task from the client's model (sampling, TaskContext.phrasings). */
+  phrasings: 1.5,
   /** Terms related to the episode's key text by the lexicon (document expansion). */
   expansion: 0.5,
 } as const;
@@ -89,10 +91,11 @@ export function analyzeStepInto(tf: Map<string, number>, s: Step): number {
  * a completed episode also gets the terms it returns for its key text (task, error messages,
  * outcome, reflection) at the expansion field's weight.
  */
-export function analyzeEpisode(e: Episode, expand?: (terms: Iterable<string>) => string[]): { tf: Map<string, number>; len: number } {
+export function analyzeEpisode(e: Episode, expand?: (keyText: string) => string[]): { tf: Map<string, number>; len: number } {
   const tf = new Map<string, number>();
   const { add, len } = termCounter(tf);
   add(e.task, FIELD_WEIGHTS.task);
+  if (e.context.phrasings?.length) add(e.context.phrasings.join('\n'), FIELD_WEIGHTS.phrasings);
   add(e.context.tags.join(' '), FIELD_WEIGHTS.tags);
   add([e.context.language, e.context.framework].filter(Boolean).join(' '), FIELD_WEIGHTS.context);
   for (const s of e.steps) addStep(add, s);
@@ -104,7 +107,7 @@ export function analyzeEpisode(e: Episode, expand?: (terms: Iterable<string>) =>
     else add(o.reason, FIELD_WEIGHTS.outcome);
   }
   if (e.reflection) add([...e.reflection.successes, ...e.reflection.improvements, ...e.reflection.insights].join('\n'), FIELD_WEIGHTS.reflection);
-  if (expand && o) add(expand(tokenize(keyText(e))).join(' '), FIELD_WEIGHTS.expansion);
+  if (expand && o) add(expand(keyText(e)).join(' '), FIELD_WEIGHTS.expansion);
   return { tf, len: Math.max(len(), 1) };
 }
 

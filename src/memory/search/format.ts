@@ -13,8 +13,11 @@ import { Postings } from './postings';
 import type { PendingDoc } from './rank/types';
 import { readVarint, writeVarint } from './varint';
 
-/** 3: the documents' key terms (section `keys`); an older index is rebuilt from the database on open. */
-const FORMAT_VERSION = 3;
+/**
+ * 3: the documents' key terms (section `keys`); 4: the terms of issue 14's analysis (stem
+ * exceptions, document expansion by phrase). An older index is rebuilt from the database on open.
+ */
+const FORMAT_VERSION = 4;
 
 export interface IndexParts {
   docs: DocTable;

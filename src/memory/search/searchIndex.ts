@@ -36,11 +36,11 @@ export class SearchIndex implements IndexView {
   private totalLen = 0;
   private session?: RankSession;
   private readonly acc = new Accumulators();
-  private readonly expandDoc: (terms: Iterable<string>) => string[];
+  private readonly expandDoc: (text: string) => string[];
 
   constructor(features: Partial<RetrievalFeatures> = {}) {
     this.features = { ...DEFAULT_FEATURES, ...features };
-    this.expandDoc = (terms) => expandDocument(terms, this.features);
+    this.expandDoc = (text) => expandDocument(text, this.features);
   }
 
   /** Any change to the documents invalidates a kept ranking session. */

@@ -319,6 +319,9 @@ export class MemoryClient implements MemoryStoreApi {
   insights(...args: CallArgs<'insights'>): Promise<CallResult<'insights'>> {
     return this.call('insights', ...args);
   }
+  addPhrasings(...args: CallArgs<'addPhrasings'>): Promise<CallResult<'addPhrasings'>> {
+    return this.call('addPhrasings', ...args);
+  }
   recordToolCall(...args: CallArgs<'recordToolCall'>): Promise<CallResult<'recordToolCall'>> {
     return this.call('recordToolCall', ...args);
   }

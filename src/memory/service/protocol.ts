@@ -29,6 +29,7 @@ export const CALLS = [
   'stats',
   'episodeGroups',
   'insights',
+  'addPhrasings',
   'recordToolCall',
   'toolUsage',
   'snapshot',

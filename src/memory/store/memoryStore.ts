@@ -87,7 +87,7 @@ import { Snapshots } from './snapshots';
 import { StoreState } from './state';
 import { one } from './sql';
 import { ToolCounters } from './toolCounters';
-import { completeOp, createOp, stepOp } from './writes';
+import { completeOp, createOp, phraseOp, stepOp } from './writes';
 
 export class MemoryStore implements MemoryStoreApi {
   private readonly emitter = new Emitter<StoreChange>();
@@ -248,6 +248,16 @@ export class MemoryStore implements MemoryStoreApi {
       const res = this.commit(op);
       this.runRetention();
       return { episode: res.episode!, reward: op.reward, reflection: op.reflection, patterns: patternsByKeys(this.db, res.patternKeys ?? []) };
+    });
+  }
+
+  addPhrasings(episodeId: string, phrasings: string[]): Promise<boolean> {
+    return this.guard(() => {
+      this.ensureWritable();
+      const op = phraseOp(this.db, episodeId, phrasings);
+      if (op === false) return false;
+      if (op) this.commit(op);
+      return true;
     });
   }
 

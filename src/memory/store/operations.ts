@@ -31,6 +31,8 @@ export type OpBody =
       dedupeKey?: string;
       dupOf?: string;
     }
+  /** The task's alternative phrasings after the addition (all of them, so replay sets rather than appends). */
+  | { t: 'phrase'; id: string; phrasings: string[] }
   | { t: 'delete'; ids: string[]; reason?: 'retention' }
   | { t: 'clear' }
   | { t: 'import'; episodes: Episode[] }
@@ -122,6 +124,12 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
       packSteps(db, op.id, ep.steps);
       const keys = addPatterns(db, [ep]);
       return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_completed', episodeId: op.id }], episode: ep, patternKeys: keys };
+    }
+    case 'phrase': {
+      const ep = requireEpisode(db, op.id);
+      ep.context = { ...ep.context, phrasings: op.phrasings };
+      db.run('UPDATE episodes SET context = ? WHERE id = ?', [JSON.stringify(ep.context), op.id]);
+      return { after: [() => index.upsert(ep)], changes: [{ type: 'episode_updated', episodeId: op.id }], episode: ep };
     }
     case 'delete': {
       const removed: string[] = [];

@@ -54,7 +54,14 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
     // Each pass keeps its accumulated scores: the next one only adds its own terms. A pass
     // whose hits nothing reads only accumulates (`collectOnly`).
     const budget = MAX_QUERY_TERMS - terms.length - (features.feedback ? FEEDBACK_TERMS : 0);
-    const related = expandQuery(base, features, (t) => (seen.has(t) ? 0 : index.idf(t)), budget, (own) => index.associations(own));
+    const related = expandQuery({
+      terms: base,
+      features,
+      idf: (t) => (seen.has(t) ? 0 : index.idf(t)),
+      sourceIdf: (t) => index.idf(t),
+      budget,
+      associations: (own) => index.associations(own),
+    });
     for (const t of related) seen.add(t.term);
     const originalRead = related.length === 0 || features.fusion;
     original = index.rank(terms, filter, ctx, window, 0, now, { keep: true, collectOnly: !originalRead });

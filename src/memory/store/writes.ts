@@ -5,12 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from 'sql.js';
-import type { AddStepInput, CompleteEpisodeInput, CreateEpisodeInput, Step } from '../types';
+import type { AddStepInput, CompleteEpisodeInput, CreateEpisodeInput, Step, TaskContext } from '../types';
 import { MemoryError } from '../errors';
 import { AddStepInputSchema, CompleteEpisodeInputSchema, CreateEpisodeInputSchema, EpisodeIdSchema, parseOrThrow } from '../schemas';
 import { computeReward, deriveReflection } from '../learning';
 import { LIMITS } from '../limits';
+import { mergePhrasings } from '../phrasings';
 import { requireEpisode } from './operations';
+import { parseJson } from './codec';
 import type { NewEpisode, OpBody } from './operations';
 import { num, one } from './sql';
 
@@ -62,4 +64,20 @@ export function completeOp(db: Database, episodeId: string, input: CompleteEpiso
   const reward = computeReward(v.outcome, ep.steps, ep.startedAt, endedAt);
   const reflection = v.reflection ?? deriveReflection(ep, v.outcome, endedAt, reward);
   return { t: 'complete', id, endedAt, outcome: v.outcome, reward, reflection };
+}
+
+/**
+ * The phrasings after adding `phrasings` to a completed episode's (see mergePhrasings): false
+ * when the episode is unknown or still open, undefined when nothing new would be kept.
+ */
+export function phraseOp(db: Database, episodeId: string, phrasings: string[]): (OpBody & { t: 'phrase' }) | false | undefined {
+  const id = parseOrThrow(EpisodeIdSchema, episodeId, 'episode id');
+  if (!Array.isArray(phrasings) || phrasings.some((p) => typeof p !== 'string')) throw new MemoryError('invalid', 'phrasings must be an array of strings');
+  // Only what the merge needs: the steps stay unread.
+  const row = one(db, 'SELECT task, context, outcome_type FROM episodes WHERE id = ?', [id]);
+  if (!row || row.outcome_type === null) return false;
+  const before = parseJson<TaskContext>(row.context).phrasings ?? [];
+  const kept = mergePhrasings(String(row.task), before, phrasings);
+  if (kept.length === before.length) return undefined;
+  return { t: 'phrase', id, phrasings: kept };
 }

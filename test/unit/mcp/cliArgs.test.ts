@@ -24,7 +24,7 @@ describe('mcp: memory-mcp argument parsing', () => {
   });
 
   it('parses every flag, repeated flags and --flag=value', () => {
-    const r = parseCliArgs(['--db=/x', '--preset', 'restrictive', '--allow-path', 'a', '--allow-path=/b', '--allow-host', 'example.com', '--allow-host', 'api.example.com:8443', '--http', '8123', '--all-tools', '--log-level', 'debug'], {}, cwd);
+    const r = parseCliArgs(['--db=/x', '--preset', 'restrictive', '--allow-path', 'a', '--allow-path=/b', '--allow-host', 'example.com', '--allow-host', 'api.example.com:8443', '--http', '8123', '--all-tools', '--sample-phrasings', '--log-level', 'debug'], {}, cwd);
     assert.equal(r.kind, 'run');
     if (r.kind !== 'run') return;
     assert.deepEqual(r.options, {
@@ -34,8 +34,19 @@ describe('mcp: memory-mcp argument parsing', () => {
       allowHosts: ['example.com', 'api.example.com:8443'],
       http: { port: 8123 },
       allTools: true,
+      samplePhrasings: true,
       logLevel: 'debug',
     });
+  });
+
+  it('phrasing sampling is off unless --sample-phrasings or MEMORY_MCP_SAMPLE_PHRASINGS=1 asks for it', () => {
+    const off = parseCliArgs([], {}, cwd);
+    assert.ok(off.kind === 'run' && off.options.samplePhrasings === false);
+    const env = parseCliArgs([], { MEMORY_MCP_SAMPLE_PHRASINGS: '1' }, cwd);
+    assert.ok(env.kind === 'run' && env.options.samplePhrasings === true);
+    const notOn = parseCliArgs([], { MEMORY_MCP_SAMPLE_PHRASINGS: '0' }, cwd);
+    assert.ok(notOn.kind === 'run' && notOn.options.samplePhrasings === false);
+    assert.match(HELP_TEXT, /--sample-phrasings/);
   });
 
   it('--http without a port means the saved (or default) port, also before other flags; 0 an ephemeral one; --port N is --http N', () => {
@@ -76,6 +87,7 @@ describe('mcp: memory-mcp argument parsing', () => {
     [['--allow-path'], /--allow-path needs a value/],
     [['--log-level', 'loud'], /--log-level must be one of/],
     [['--all-tools=yes'], /--all-tools takes no value/],
+    [['--sample-phrasings=yes'], /--sample-phrasings takes no value/],
     [['--port', 'x'], /--port must be a number from 0 to 65535 \(got "x"\)/],
     [['--token-file', 'tok'], /--token-file is for the HTTP transport: add --http/],
     [['config'], /config needs --client vscode\|claude\|cursor/],

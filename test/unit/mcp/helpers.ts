@@ -85,10 +85,9 @@ export interface ConnectedClient {
   close(): Promise<void>;
 }
 
-/** An SDK Client over Streamable HTTP to `startHttpServer` on the real parts, with the bearer token. */
-export async function httpClient(parts: RealParts, extra: Partial<HttpServerOptions> = {}): Promise<ConnectedClient> {
+/** An SDK Client (by default one declaring no capabilities) over Streamable HTTP to `startHttpServer` on the real parts, with the bearer token. */
+export async function httpClient(parts: RealParts, extra: Partial<HttpServerOptions> = {}, client = new Client({ name: 'mcp-test-http', version: '1.0.0' })): Promise<ConnectedClient> {
   const http = await startHttpServer({ store: parts.store, sandbox: parts.sandbox, logger: silentLogger, ...extra });
-  const client = new Client({ name: 'mcp-test-http', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { Authorization: `Bearer ${http.token}` } } });
   await client.connect(transport);
   return {

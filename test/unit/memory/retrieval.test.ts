@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import { MemoryStore, MemoryError, tokenize, porterStem } from '../../../src/memory';
 import { _schemaVersion } from '../../../src/memory/store';
 import { SCHEMA_VERSION } from '../../../src/memory/store/schema';
+import { phraseWords } from '../../../src/memory/text';
+import { Thesaurus } from '../../../src/memory/search/expand/thesaurus';
 import { tmpDir, rmDir, openStore, ok, err, record } from './helpers';
 
 describe('memory text analysis', () => {
@@ -12,6 +14,25 @@ describe('memory text analysis', () => {
     }
     assert.equal(porterStem('generalizations'), 'gener');
     assert.equal(porterStem('running'), 'run');
+  });
+
+  it('keeps apart what Porter conflates in software text, and joins the forms of configure with config', () => {
+    assert.notDeepEqual(tokenize('customers'), tokenize('custom'));
+    assert.deepEqual(tokenize('customer customers'), ['customer', 'customer']);
+    assert.notDeepEqual(tokenize('production'), tokenize('product'));
+    assert.deepEqual(tokenize('configured the configuration config'), ['config', 'config', 'config']);
+    for (const w of ['constructor', 'prototype']) assert.equal(typeof tokenize(w)[0], 'string', 'an exception table is no object with a prototype');
+  });
+});
+
+describe('memory thesaurus: phrases with stop words', () => {
+  it('in a document a phrase such as "log in" must occur as a phrase; its terms alone ("log") do not make it one', () => {
+    const th = new Thesaurus(['login, log in, sign in', 'race, at once, in parallel']);
+    assert.ok(th.related(new Set(tokenize('please log in again')), phraseWords('please log in again')).has('login'));
+    assert.ok(!th.related(new Set(tokenize('the log files in the volume')), phraseWords('the log files in the volume')).has('login'));
+    assert.ok(!th.related(new Set(tokenize('run it once')), phraseWords('run it once')).has('race'));
+    // Without the words (a short query), the terms suffice.
+    assert.ok(th.related(new Set(tokenize('log files'))).has('login'));
   });
 });
 

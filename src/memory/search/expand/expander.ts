@@ -8,6 +8,7 @@ import type { QueryTerm } from '../rank/types';
 import { LEXICON_GROUPS } from './lexicon';
 import { synonymThesaurus } from './synonyms';
 import { Thesaurus } from './thesaurus';
+import { phraseWords, tokenize } from '../../text';
 
 /** Weight of a query term added by the lexicon (the query's own terms weigh 1). */
 export const LEXICON_WEIGHT = 0.45;
@@ -37,43 +38,90 @@ export const ASSOCIATION_WEIGHT = 0.3;
 export const MAX_ASSOCIATION_TERMS = 4;
 
 /**
- * Expansion terms for a query's terms: lexicon relatives first, then WordNet synonyms, then
- * the terms the store's episodes associate with them (`associations`: term → summed NPMI,
- * see associations.ts); within each, the ones more groups agree on (or more strongly
- * associated) and the rarer ones (higher idf) first; terms no episode has are skipped.
+ * Expansion terms for a query's terms. The thesauri's relatives (lexicon first, then WordNet)
+ * are shared out among the query words they come from, round by round: the query words the
+ * store knows least (none of its episodes has them, then the highest `sourceIdf`) choose
+ * first, so the relatives of a common word ("page", "test") cannot fill the budget before a
+ * rare one ("typefaces") gets its own. Within one word's share, the relatives more groups
+ * agree on and the rarer ones (higher idf) come first; terms no episode has are skipped.
+ * Then the terms the store's episodes associate with the query's (`associations`: term →
+ * summed NPMI, see associations.ts).
  */
-export function expandQuery(
-  terms: string[],
-  features: RetrievalFeatures,
-  idf: (t: string) => number,
-  budget = MAX_EXPANSION_TERMS,
-  associations?: (own: ReadonlySet<string>) => Map<string, number>,
-): QueryTerm[] {
+export interface QueryExpansion {
+  /** The query's own terms. */
+  terms: string[];
+  features: RetrievalFeatures;
+  /** A candidate term's idf; 0 (a term no episode has, or one already in the query) skips it. */
+  idf: (t: string) => number;
+  /** A query term's own idf (0 when no episode has it): who chooses first. */
+  sourceIdf?: (t: string) => number;
+  budget?: number;
+  associations?: (own: ReadonlySet<string>) => Map<string, number>;
+}
+
+export function expandQuery({ terms, features, idf, sourceIdf, budget = MAX_EXPANSION_TERMS, associations }: QueryExpansion): QueryTerm[] {
   if (terms.length === 0 || budget <= 0) return [];
   const own = new Set(terms);
   const out: QueryTerm[] = [];
   const taken = new Set<string>();
-  const addFrom = (related: Map<string, number>, max: number, weightOf: (n: number) => number): void => {
+  const byGroups = (weight: number) => (n: number) => weight * Math.min(1.5, 1 + 0.25 * (n - 1));
+  const thesauri: [Thesaurus, (n: number) => number][] = [];
+  if (features.lexicon) thesauri.push([lexiconThesaurus(), byGroups(LEXICON_WEIGHT)]);
+  if (features.wordnet) thesauri.push([synonymThesaurus(), byGroups(SYNONYM_WEIGHT)]);
+  const shares = new Map<string, { need: number; order: number; queue: QueryTerm[] }>();
+  for (const [thesaurus, weightOf] of thesauri) {
+    // A query is short: a phrase's terms anywhere in it are evidence enough (see expandDocument).
+    const matches = thesaurus.matches(own);
+    const groupsOf = new Map<string, number>();
+    for (const m of matches) for (const t of m.related) groupsOf.set(t, (groupsOf.get(t) ?? 0) + 1);
+    for (const m of matches) {
+      const key = m.source.join(' ');
+      let share = shares.get(key);
+      if (!share) {
+        // A word no episode has (idf 0) needs its relatives most.
+        const need = sourceIdf ? Math.max(...m.source.map((t) => sourceIdf(t) || Infinity)) : 0;
+        share = { need, order: shares.size, queue: [] };
+        shares.set(key, share);
+      }
+      const scored = m.related.map((term) => ({ term, n: groupsOf.get(term)!, s: groupsOf.get(term)! * idf(term) })).filter((x) => x.s > 0);
+      scored.sort((a, b) => b.s - a.s || (a.term < b.term ? -1 : 1));
+      for (const x of scored) share.queue.push({ term: x.term, weight: weightOf(x.n), expansion: true });
+    }
+  }
+  const turns = [...shares.values()].sort((a, b) => b.need - a.need || a.order - b.order);
+  for (let more = true; more && out.length < budget; ) {
+    more = false;
+    for (const share of turns) {
+      let next = share.queue.shift();
+      while (next && taken.has(next.term)) next = share.queue.shift();
+      if (!next) continue;
+      more = true;
+      taken.add(next.term);
+      out.push(next);
+      if (out.length >= budget) break;
+    }
+  }
+  if (features.associations && associations && out.length < budget) {
     const scored: { term: string; s: number; n: number }[] = [];
-    for (const [term, n] of related) {
+    for (const [term, n] of associations(own)) {
       const w = taken.has(term) ? 0 : idf(term);
       if (w > 0) scored.push({ term, s: n * w, n });
     }
     scored.sort((a, b) => b.s - a.s || (a.term < b.term ? -1 : 1));
-    for (const { term, n } of scored.slice(0, Math.min(max, budget - out.length))) {
+    for (const { term, n } of scored.slice(0, Math.min(MAX_ASSOCIATION_TERMS, budget - out.length))) {
       taken.add(term);
-      out.push({ term, weight: weightOf(n), expansion: true });
+      out.push({ term, weight: ASSOCIATION_WEIGHT * Math.min(1, n), expansion: true });
     }
-  };
-  const byGroups = (weight: number) => (n: number) => weight * Math.min(1.5, 1 + 0.25 * (n - 1));
-  if (features.lexicon) addFrom(lexiconThesaurus().related(own), budget, byGroups(LEXICON_WEIGHT));
-  if (features.wordnet && out.length < budget) addFrom(synonymThesaurus().related(own), budget, byGroups(SYNONYM_WEIGHT));
-  if (features.associations && associations && out.length < budget) addFrom(associations(own), MAX_ASSOCIATION_TERMS, (n) => ASSOCIATION_WEIGHT * Math.min(1, n));
+  }
   return out;
 }
 
-/** Document expansion: the lexicon relatives of an episode's key text (added to its index entry at a low field weight). */
-export function expandDocument(terms: Iterable<string>, features: RetrievalFeatures): string[] {
+/**
+ * Document expansion: the lexicon relatives of an episode's key text (added to its index entry
+ * at a low field weight). An episode's text is long, so a phrase with stop words must occur as
+ * a phrase: "log" alone in an episode about log files does not make it one about logging in.
+ */
+export function expandDocument(text: string, features: RetrievalFeatures): string[] {
   if (!features.docExpansion) return [];
-  return [...lexiconThesaurus().related(new Set(terms)).keys()];
+  return [...lexiconThesaurus().related(new Set(tokenize(text)), phraseWords(text)).keys()];
 }
