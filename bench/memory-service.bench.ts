@@ -6,8 +6,9 @@
  *   BENCH_SIZES=10000,100000   episodes (default 10000; add 100000 for the large tier)
  *   BENCH_STEPS=10000          add_episode_step calls into one episode (default 10000)
  * Phases: import (chunks of 500), open (cold, from the snapshot), the first query, 1,000
- * queries 50 at a time, BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the last
- * 10), a snapshot and an export (paged, 200 episodes a page).
+ * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
+ * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
+ * last 10), a snapshot and an export (paged, 200 episodes a page).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +16,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MemoryClient, MemoryStore } from '../src/memory';
 import type { Episode, MemoryStoreApi } from '../src/memory';
-import { genEpisode, genQuery } from './memory.bench';
+import { commonQueries, genEpisode, genQuery } from './memory.bench';
 
 type Store = MemoryStoreApi & { snapshot(): Promise<void> };
 type Kind = 'worker' | 'in_process';
@@ -67,7 +68,18 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
     let store = await open(kind, dir);
     // Generated beforehand: only the store's work falls inside the phase.
     const chunks: Episode[][] = [];
-    for (let i = 0; i < n; i += 500) chunks.push(Array.from({ length: Math.min(500, n - i) }, () => genEpisode(t0).ep));
+    const texts: string[] = [];
+    for (let i = 0; i < n; i += 500) {
+      chunks.push(
+        Array.from({ length: Math.min(500, n - i) }, () => {
+          const g = genEpisode(t0);
+          texts.push(g.text);
+          return g.ep;
+        }),
+      );
+    }
+    const common = commonQueries(texts, 100);
+    texts.length = 0;
     const imp = await phase(async () => {
       for (const episodes of chunks) await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
     });
@@ -103,6 +115,15 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
     }
     out.query_serial_p50_ms = pct(serial, 50);
     out.query_serial_p99_ms = pct(serial, 99);
+    // Queries made only of the most common words (every episode a candidate).
+    const serialCommon: number[] = [];
+    for (const q of common) {
+      const t = now();
+      await store.query({ query: q, limit: 10 });
+      serialCommon.push(now() - t);
+    }
+    out.query_common_terms_serial_p50_ms = pct(serialCommon, 50);
+    out.query_common_terms_serial_p99_ms = pct(serialCommon, 99);
 
     const stepLat: number[] = [];
     const ep = await store.createEpisode({ task: 'one very long session of edits', taskType: 'refactoring' });

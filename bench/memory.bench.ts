@@ -227,7 +227,7 @@ function scan(texts: string[], q: string): number[] {
  * names left out): the worst case for an inverted index, each term's postings list is
  * most of the store.
  */
-function commonQueries(texts: string[], count: number): string[] {
+export function commonQueries(texts: string[], count: number): string[] {
   const fieldNames = new Set<string>();
   for (const t of texts.slice(0, 200)) for (const m of t.matchAll(/"([a-z_]+)":/g)) fieldNames.add(m[1]);
   const df = new Map<string, number>();

@@ -1,4 +1,7 @@
-/** DOMException (WebIDL), the error the web APIs throw: a name, a message and the legacy code. */
+/**
+ * DOMException (WebIDL), the error the web APIs throw: a name, a message and
+ * the legacy code. Serialisable: structuredClone copies its name and message.
+ */
 import type { Intrinsics } from './types';
 
 const LEGACY_CODES: Record<string, number> = {
@@ -29,10 +32,12 @@ export type DOMExceptionClass = new (message?: string, name?: string) => Error &
 
 export default function domExceptionModule(I: Intrinsics): Record<string, unknown> {
   const Base = I.Error;
+  const made = new WeakSet<object>();
   class DOMException extends Base {
     readonly #name: string;
     constructor(message: unknown = '', options: unknown = 'Error') {
       super(I.String(message));
+      made.add(this);
       this.#name = options !== null && typeof options === 'object' && 'name' in options ? I.String((options).name) : I.String(options);
       if (options !== null && typeof options === 'object' && 'cause' in options) I.defineProperty(this, 'cause', { value: (options).cause, writable: true, configurable: true });
     }
@@ -49,5 +54,10 @@ export default function domExceptionModule(I: Intrinsics): Record<string, unknow
     I.defineProperty(DOMException, constant, { value: LEGACY_CODES[names[i]], enumerable: true });
     I.defineProperty(DOMException.prototype, constant, { value: LEGACY_CODES[names[i]], enumerable: true });
   }
+  const nameOf = I.getOwnPropertyDescriptor(DOMException.prototype, 'name')?.get as () => string;
+  (I.platform ??= []).push({
+    is: (v) => made.has(v),
+    clone: (v) => new DOMException(I.getOwnPropertyDescriptor(v, 'message')?.value, I.apply(nameOf, v, [])),
+  });
   return { DOMException };
 }

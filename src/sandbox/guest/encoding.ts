@@ -139,7 +139,12 @@ export default function encodingModule(I: Intrinsics): Record<string, unknown> {
     throw new TypeErr(`${what}: the argument must be an ArrayBuffer, a typed array or a DataView`);
   }
 
+  /** The TextEncoders and TextDecoders made: their brand, for structuredClone. */
+  const coders = new WeakSet<object>();
   class TextEncoder {
+    constructor() {
+      coders.add(this);
+    }
     get encoding(): string {
       return 'utf-8';
     }
@@ -174,6 +179,7 @@ export default function encodingModule(I: Intrinsics): Record<string, unknown> {
     constructor(label: unknown = 'utf-8', options: { fatal?: unknown; ignoreBOM?: unknown } = {}) {
       const l = I.String(label).trim().toLowerCase();
       if (!UTF8_LABELS.includes(l)) throw new RangeError(`TextDecoder: the encoding label provided ('${I.String(label)}') is not supported here (only UTF-8)`);
+      coders.add(this);
       this.#fatal = !!options?.fatal;
       this.#ignoreBOM = !!options?.ignoreBOM;
     }
@@ -247,5 +253,6 @@ export default function encodingModule(I: Intrinsics): Record<string, unknown> {
   }
 
   const internals: EncodingInternals = { utf8Encode, utf8Decode, bytesOf };
+  (I.platform ??= []).push({ is: (v) => coders.has(v) });
   return { TextEncoder, TextDecoder, atob, btoa, internals };
 }

@@ -289,8 +289,13 @@ export default function eventsModule(I: Intrinsics): Record<string, unknown> {
     }
   }
 
+  /** AbortController's brand, for structuredClone (its own state is a private field). */
+  const controllers = new WeakSet<object>();
   class AbortController {
     readonly #signal = newSignal();
+    constructor() {
+      controllers.add(this);
+    }
     get signal(): AbortSignal {
       return this.#signal;
     }
@@ -299,5 +304,6 @@ export default function eventsModule(I: Intrinsics): Record<string, unknown> {
     }
   }
 
+  (I.platform ??= []).push({ is: (v) => events.has(v) || targets.has(v) || controllers.has(v) });
   return { Event, CustomEvent, EventTarget, AbortController, AbortSignal };
 }

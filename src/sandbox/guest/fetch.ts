@@ -1,7 +1,8 @@
 /**
- * Headers, Request, Response and Blob (Fetch and File API, without streams),
- * and the Response the sandbox's fetch() resolves to (see host.ts). Bodies are
- * held whole; text is UTF-8.
+ * Headers, Request, Response, Blob and File (Fetch and File API, without
+ * streams), and the Response the sandbox's fetch() resolves to (see host.ts).
+ * Bodies are held whole; text is UTF-8. Blob and File are serialisable
+ * (structuredClone copies them); Headers, Request and Response are not.
  */
 import type { EncodingInternals } from './encoding';
 import type { Intrinsics } from './types';
@@ -195,6 +196,42 @@ export default function fetchModule(I: Intrinsics): Record<string, unknown> {
       return 'Blob';
     }
   }
+
+  const files = new WeakMap<object, { name: string; lastModified: number }>();
+  const fileState = (f: unknown): { name: string; lastModified: number } => {
+    const s = files.get(f as object);
+    if (!s) throw new TypeErr('Illegal invocation: not a File');
+    return s;
+  };
+  class File extends Blob {
+    constructor(bits: Iterable<unknown>, name: unknown, options?: { type?: unknown; lastModified?: unknown }) {
+      if (arguments.length < 2) throw new TypeErr(`Failed to construct 'File': 2 arguments required, but only ${arguments.length} present.`);
+      super(bits, options);
+      const lastModified = options?.lastModified === undefined ? Date.now() : Number(options.lastModified);
+      files.set(this, { name: Str(name), lastModified: Number.isFinite(lastModified) ? Math.trunc(lastModified) : 0 });
+    }
+    get name(): string {
+      return fileState(this).name;
+    }
+    get lastModified(): number {
+      return fileState(this).lastModified;
+    }
+    get webkitRelativePath(): string {
+      fileState(this);
+      return '';
+    }
+    override get [Symbol.toStringTag](): string {
+      return 'File';
+    }
+  }
+  /** A copy of a Blob or File, as structuredClone makes it: of this module's class, its bytes and metadata. */
+  const cloneBlob = (v: object): Blob => {
+    const s = blobState(v);
+    const f = files.get(v);
+    const b = f ? new File([], f.name, { type: s.type, lastModified: f.lastModified }) : new Blob([], { type: s.type });
+    blobState(b).bytes = s.bytes.slice();
+    return b;
+  };
 
   /** A body as bytes plus the content type it implies. */
   const extractBody = (body: unknown): { bytes: Uint8Array; type?: string } | null => {
@@ -421,5 +458,6 @@ export default function fetchModule(I: Intrinsics): Record<string, unknown> {
     },
   };
 
-  return { Headers, Request, Response, Blob, internals };
+  (I.platform ??= []).push({ is: (v) => blobs.has(v), clone: cloneBlob }, { is: (v) => headerLists.has(v) || bodies.has(v) });
+  return { Headers, Request, Response, Blob, File, internals };
 }

@@ -13,7 +13,7 @@ export const LAZY_GLOBALS: Readonly<Record<string, readonly string[]>> = {
   crypto: ['crypto'],
   domexception: ['DOMException'],
   events: ['Event', 'EventTarget', 'CustomEvent', 'AbortController', 'AbortSignal'],
-  fetch: ['Headers', 'Request', 'Response', 'Blob'],
+  fetch: ['Headers', 'Request', 'Response', 'Blob', 'File'],
 };
 
 /** Modules compiled on first need that install no lazy global of their own. */

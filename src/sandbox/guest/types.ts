@@ -85,6 +85,20 @@ export interface Intrinsics {
    * when a timer is due (with Date.now()), `turn` when a host reply arrives.
    */
   setTimerDriver: (fire: (now: number) => void, turn: () => void) => void;
+  /** The runtime's platform objects, registered by each module as it loads (see PlatformKind). */
+  platform?: PlatformKind[];
+}
+
+/**
+ * A kind of the runtime's platform objects (Blob, Headers, URL, …), as
+ * structuredClone sees it: `is` checks the brand (the module's own state, not
+ * the prototype), and `clone` copies a serialisable one into the module's class
+ * (whatever the guest did to the global since); a kind without `clone` is not
+ * serialisable (DataCloneError), as HTML says of platform objects.
+ */
+export interface PlatformKind {
+  is(v: object): boolean;
+  clone?(v: object): object;
 }
 
 /** Error reports and `require`, compiled on first use. */

@@ -318,5 +318,6 @@ interface UrlState {
     }
   }
 
+  (I.platform ??= []).push({ is: (v) => urls.has(v) || paramsOf.has(v) });
   return { URL, URLSearchParams };
 }

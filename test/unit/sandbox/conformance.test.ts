@@ -16,40 +16,19 @@ const fixtureText = (name: string): string => readFileSync(path.join(FIXTURES, n
 const fixture = (name: string): unknown => JSON.parse(fixtureText(name));
 
 /**
- * The structured-clone battery's cases the sandbox does not run, each with why.
+ * The structured-clone battery's cases the sandbox does not pass, each with why.
  * Every other case must pass; an excluded one that starts passing fails the
  * test too, so this list stays exact. (Cases the battery marks
  * `requiresDocument` are skipped as WPT's own harness skips them outside a
  * document: FileList, ImageData, ImageBitmap.)
  */
 const CLONE_EXCLUDED: Readonly<Record<string, string>> = {
-  'Blob basic': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Blob unpaired high surrogate (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Blob unpaired low surrogate (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Blob paired surrogates (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Blob empty': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Blob NUL': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Array Blob object, Blob basic': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Array Blob object, Blob unpaired high surrogate (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Array Blob object, Blob unpaired low surrogate (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Array Blob object, Blob paired surrogates (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Array Blob object, Blob empty': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Array Blob object, Blob NUL': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Array Blob object, two Blobs': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Object Blob object, Blob basic': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Object Blob object, Blob unpaired high surrogate (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Object Blob object, Blob unpaired low surrogate (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Object Blob object, Blob paired surrogates (invalid utf-8)': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Object Blob object, Blob empty': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Object Blob object, Blob NUL': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'File basic': 'not yet: the runtime has no File',
-  'A subclass instance will deserialize as its closest serializable superclass': 'not yet: the runtime has no File',
-  'Serializing a non-serializable platform object fails': 'not yet: a Response is cloned as a plain object',
-  'An object whose interface is deleted from the global must still deserialize': 'not yet: structuredClone does not serialise the runtime\'s Blob',
-  'Resizable ArrayBuffer': 'not yet: a resizable ArrayBuffer is cloned fixed-length',
-  'Growable SharedArrayBuffer': 'not yet: a SharedArrayBuffer is cloned as a plain object',
-  'Serializing OOB TypedArray throws': 'not yet: an out-of-bounds view is cloned',
-  'Serializing OOB DataView throws': 'not yet: an out-of-bounds DataView throws a TypeError',
+  'Growable SharedArrayBuffer':
+    'the sandbox is not cross-origin isolated, so structuredClone refuses a SharedArrayBuffer with the DataCloneError the test accepts; the test then asserts `self.crossOriginIsolated === false`, a browser global the runtime does not define',
+  MessagePort: 'no MessageChannel/MessagePort: the sandbox has one realm and no message passing',
+  'A detached platform object cannot be transferred': 'no MessageChannel/MessagePort (its transferable platform object)',
+  'An object whose interface is deleted from the global object must still be received': 'no MessageChannel/MessagePort (its transferable platform object)',
+  'A subclass instance will be received as its closest transferable superclass': 'no OffscreenCanvas: the sandbox has no graphics',
 };
 
 /**
@@ -160,9 +139,10 @@ describe('sandbox runtime conformance (web-platform-tests data)', function () {
     assert.equal(t.passed, t.total, t.failures.join(', '));
   });
 
-  it('structuredClone: html/webappapis/structured-clone battery (every case not excluded, with reasons, passes)', async () => {
+  it('structuredClone: html/webappapis/structured-clone battery, with transferables (every case not excluded, with reasons, passes)', async () => {
     const code = `${CLONE_HARNESS}
       ${fixtureText('structured-clone-battery-of-tests.js')}
+      ${fixtureText('structured-clone-battery-of-tests-with-transferables.js')}
       const excluded = context.input;
       const results = [];
       for (const test of structuredCloneBatteryOfTests) {
@@ -178,7 +158,7 @@ describe('sandbox runtime conformance (web-platform-tests data)', function () {
     const count = (s: string): number => results.filter((x) => x[1] === s).length;
     const failures = results.filter((x) => x[1] === 'fail').map((x) => `${x[0]} (${x[2]})`);
     const run = results.length - count('document');
-    console.log(`      structured-clone-battery-of-tests.js: ${count('pass')}/${run} passed, ${count('excluded')} excluded with reasons, ${count('document')} need a document${failures.length ? `; failures: ${failures.join(' | ')}` : ''}`);
+    console.log(`      structured-clone-battery-of-tests.js + -with-transferables.js: ${count('pass')}/${run} passed, ${count('excluded')} excluded with reasons, ${count('document')} need a document${failures.length ? `; failures: ${failures.join(' | ')}` : ''}`);
     const descriptions = new Set(results.map((x) => x[0]));
     for (const d of Object.keys(CLONE_EXCLUDED)) assert.ok(descriptions.has(d), `excluded case '${d}' is not in the battery`);
     const passingExcluded = results.filter((x) => x[1] === 'pass' && x[0] in CLONE_EXCLUDED).map((x) => x[0]);

@@ -127,6 +127,33 @@ describe('sandbox runtime', function () {
         return [c.self === c, c !== o, c.b === c.a[2], 1 in c.a, c.m.get(c.b).has(2), c.d.getTime(), c.r.flags, c.t instanceof Uint16Array && Array.from(c.t), c.e instanceof RangeError && c.e.message, c.e.cause, +c.n, typeof c.big, err, sym]`;
       expectSuccess(await run(code), JSON.stringify([true, true, true, false, true, 5, 'gi', [1, 2], 'bad', 7, 3, 'bigint', ['DataCloneError', 25, true, true], 'DataCloneError']));
     });
+    it('structuredClone: Blob, File and DOMException copied; Response, Headers, URL, AbortSignal, TextEncoder and SharedArrayBuffer refused', async () => {
+      const code = `const f = new File(['hé'], 'a.txt', { type: 'Text/Plain', lastModified: 42 });
+        const c = structuredClone({ f, b: new Blob([new Uint8Array([1, 2])]), x: new DOMException('gone', 'AbortError') });
+        const refused = [new Response('x'), new Headers(), new URL('http://a/'), new URLSearchParams('a=1'), AbortSignal.abort(), new AbortController(), new TextEncoder(), new EventTarget(), new SharedArrayBuffer(4)]
+          .map((v) => { try { structuredClone(v); return 'cloned' } catch (e) { return e.name } });
+        const plain = structuredClone(Object.setPrototypeOf({ k: 1 }, Object.create(Response.prototype)));
+        return [c.f instanceof File, c.f !== f, c.f.name, c.f.type, c.f.lastModified, await c.f.text(), Array.from(await c.b.bytes()), c.b instanceof File,
+          c.x instanceof DOMException, c.x.name, c.x.message, c.x.code, refused, Object.getPrototypeOf(plain) === Object.prototype && plain.k]`;
+      expectSuccess(await run(code), JSON.stringify([true, true, 'a.txt', 'text/plain', 42, 'hé', [1, 2], false, true, 'AbortError', 'gone', 20, Array(9).fill('DataCloneError'), 1]));
+    });
+    it('structuredClone: resizable buffers stay resizable, length-tracking views keep tracking; transfer detaches; out-of-bounds views refused', async () => {
+      const code = `const ab = new ArrayBuffer(16, { maxByteLength: 32 }); new Uint8Array(ab).set([7, 8], 14);
+        const c = structuredClone({ ab, fixed: new Uint8Array(ab, 0, 16), tracking: new Uint16Array(ab, 2), dv: new DataView(ab, 4) });
+        c.ab.resize(24);
+        const full = new ArrayBuffer(8, { maxByteLength: 8 }); new Uint8Array(full).set([1, 2, 3, 4, 5, 6, 7, 8]);
+        const fc = structuredClone([new Uint8Array(full, 0, 8), new Uint8Array(full, 4)]);
+        const fcValues = fc.map((v) => Array.from(v)); fc[0].buffer.resize(6);
+        const t = new Uint8Array([1, 2, 3]); const moved = structuredClone({ t, again: t.buffer }, { transfer: [t.buffer] });
+        const errors = [() => structuredClone(t.buffer), () => structuredClone(1, { transfer: [new Blob([])] }), () => structuredClone(1, { transfer: [ab, ab] }), () => structuredClone(1, { transfer: 5 })];
+        const shrunk = new ArrayBuffer(8, { maxByteLength: 8 }); const oob = new Uint8Array(shrunk, 4, 4); shrunk.resize(2);
+        errors.push(() => structuredClone(oob), () => structuredClone(new DataView(shrunk, 0, 2)), () => { const d = new DataView(shrunk, 1); shrunk.resize(0); return structuredClone(d) });
+        return [c.ab.resizable, c.ab.maxByteLength, c.fixed.length, c.tracking.length, c.dv.byteLength, c.fixed.buffer === c.ab && c.dv.buffer === c.ab, Array.from(new Uint8Array(ab)).slice(14), ab.byteLength,
+          fc.map((v) => v.length), fcValues, Array.from(new Uint8Array(full)), t.byteLength, t.buffer.detached, Array.from(moved.t), moved.again === moved.t.buffer,
+          errors.map((f) => { try { f(); return 'cloned' } catch (e) { return e.name } })]`;
+      expectSuccess(await run(code), JSON.stringify([true, 32, 16, 11, 20, true, [7, 8], 16, [0, 2], [[1, 2, 3, 4, 5, 6, 7, 8], [5, 6, 7, 8]], [1, 2, 3, 4, 5, 6, 7, 8], 0, true, [1, 2, 3], true,
+        ['DataCloneError', 'DataCloneError', 'DataCloneError', 'TypeError', 'DataCloneError', 'cloned', 'DataCloneError']]));
+    });
     it('crypto: getRandomValues (integer arrays, 65,536-byte quota), randomUUID, subtle.digest SHA-1/256/384/512', async () => {
       const code = `const a = crypto.getRandomValues(new Uint8Array(32)); const b = crypto.getRandomValues(new Uint8Array(32));
         const errs = []; for (const x of [new Uint8Array(65537), new Float64Array(2)]) { try { crypto.getRandomValues(x) } catch (e) { errs.push(e.name) } }
