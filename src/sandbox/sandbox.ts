@@ -1,33 +1,23 @@
 /**
- * The Sandbox: a pool of worker threads running QuickJS, with a bounded queue,
- * a backstop that terminates a worker stuck past its deadline, host calls
- * (hostApi and the fs/fetch capabilities) served on this thread, and metrics.
+ * The Sandbox: a pool of worker threads running QuickJS (workerSlot.ts), with
+ * a bounded queue, a backstop that terminates a worker stuck past its deadline
+ * and replaces it, host calls served on this thread (hostCalls.ts), and a log
+ * of past runs (executionLog.ts).
  */
-import { setMaxListeners } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { Emitter, type Disposable } from '../common/disposable';
+import { type Disposable } from '../common/disposable';
 import { silentLogger, type Logger } from '../common/logger';
 import { withResolvedPaths } from './allowedPaths';
-import { Budget } from './budget';
-import { Capabilities, CapabilityViolation } from './capabilities';
 import { PRESETS, validateConfig } from './config';
-import { SHM, type FromWorker, type HostCallMessage, type JobSpec, type ToWorker, type WorkerInit } from './protocol';
+import { ExecutionLog } from './executionLog';
+import { checkHostApi, closeHostCalls, enqueueCall, openHostCalls, type HostCalls } from './hostCalls';
+import { SHM, type FromWorker, type HostCallMessage, type JobSpec, type ToWorker } from './protocol';
 import { MAX_CODE_BYTES } from './screen';
-import type {
-  ExecuteOptions,
-  ExecutionContext,
-  ExecutionRecord,
-  ExecutionResult,
-  HostApi,
-  HostCallScope,
-  SandboxConfig,
-  SandboxEngine,
-  SandboxMetrics,
-  SandboxOptions,
-} from './types';
+import type { ExecuteOptions, ExecutionContext, ExecutionRecord, ExecutionResult, SandboxConfig, SandboxEngine, SandboxMetrics, SandboxOptions } from './types';
+import { better, compileWasm, defaultWorkerPath, load, setRef, spawnWorker, type Job, type Slot } from './workerSlot';
+
+export { HOST_CALLS } from './hostCalls';
+export { defaultWorkerPath } from './workerSlot';
 
 /**
  * Extra time a worker gets past a job's deadline before it is terminated and
@@ -46,144 +36,6 @@ const WATCHDOG_INTERVAL_MS = 5;
  * otherwise catch the single standby still starting.
  */
 const STANDBY_WORKERS = 2;
-const RECENT_MAX = 100;
-const DURATIONS_MAX = 1000;
-const WASM_FILE = 'quickjs-release-sync.wasm';
-/** Globals the guest environment defines itself; host functions may not shadow them. */
-const RESERVED_ROOTS = new Set([
-  'context', 'console', 'fs', 'fetch', 'require', 'eval', 'Function', 'XMLHttpRequest', 'WebSocket', 'globalThis',
-  'Object', 'Array', 'JSON', 'Promise', 'Math', 'String', 'Number', 'Boolean', 'Symbol', 'Error', 'Reflect', 'Proxy', 'Map', 'Set', 'Date', 'RegExp',
-]);
-const HOST_NAME_RE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
-
-/**
- * Bounds on the host calls (hostApi, fs, fetch) of one run, which are served on
- * this thread: a few at a time, their answers counted against one budget, and
- * their synchronous work here (argument parsing, the call, serialising the
- * answer) held to a share of the run's time, so one run cannot keep the
- * thread busy for seconds past its deadline.
- */
-export const HOST_CALLS = {
-  /** Calls of one run being served at once; the others wait their turn. */
-  inFlight: 4,
-  /** Characters of JSON all answers of one run may total. */
-  replyChars: 32 * 1024 * 1024,
-  /** Share of the run's elapsed time its calls may keep this thread busy. */
-  threadShare: 0.2,
-  /** Thread time every run may use before the share applies (ms). */
-  threadAllowanceMs: 20,
-} as const;
-
-/** One run's host-call state. */
-interface HostCalls {
-  scope: HostCallScope;
-  aborter: AbortController;
-  waiting: HostCallMessage[];
-  inFlight: number;
-  /** This thread's time spent on them (ms). */
-  busyMs: number;
-  startedAt: number;
-  replies: Budget;
-  timer?: NodeJS.Timeout;
-  deadlineTimer?: NodeJS.Timeout;
-}
-
-interface Job {
-  id: number;
-  code: string;
-  language: 'javascript' | 'typescript';
-  context: ExecutionContext;
-  config: SandboxConfig;
-  hostApi: HostApi;
-  capabilities?: Capabilities;
-  /** Created with the run's first host call. */
-  host?: HostCalls;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-  resolve: (r: ExecutionResult) => void;
-  startedAt: number;
-  slot?: Slot;
-  settled: boolean;
-  /** Started again after its worker was killed for another run (at most once). */
-  retried?: boolean;
-  violation?: ExecutionResult & { kind: 'security_violation' };
-}
-
-interface Slot {
-  index: number;
-  worker: Worker;
-  i32: Int32Array;
-  startedAt: Float64Array;
-  jobs: Map<number, Job>;
-  dead: boolean;
-  referenced: boolean;
-  /** The worker reported its QuickJS module loaded. */
-  ready: boolean;
-  /** Jobs to send at the end of this turn. */
-  outbox?: JobSpec[];
-  /** performance.now() when its last results arrived (an idle worker prepares the next context from then on). */
-  idleSince: number;
-}
-
-/** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
-export function defaultWorkerPath(): string {
-  const beside = path.join(__dirname, 'sandbox-worker.js');
-  if (existsSync(beside)) return beside;
-  return path.resolve(__dirname, '..', '..', 'dist', 'sandbox-worker.js');
-}
-
-/** The worker is idle with the next run's context ready. */
-function prepared(s: Slot): boolean {
-  return s.jobs.size === 0 && Atomics.load(s.i32, SHM.PREPARED) === 1;
-}
-
-/**
- * Placement order: a warm (ready) worker beats one still starting, then the
- * lower load, then fewer runs in all (a new run that turns out CPU-bound
- * delays the waiting runs beside it), then one with the next context prepared
- * (an idle worker may still be cleaning up after its last run and preparing
- * the next: most of a small run's cost).
- */
-function better(a: Slot, b: Slot): boolean {
-  if (a.ready !== b.ready) return a.ready;
-  const la = load(a);
-  const lb = load(b);
-  if (la !== lb) return la < lb;
-  if (a.jobs.size !== b.jobs.size) return a.jobs.size < b.jobs.size;
-  const pa = prepared(a);
-  if (pa !== prepared(b)) return pa;
-  // Neither prepared (or both): the one idle the longest is the nearest to having its next context ready.
-  return a.idleSince < b.idleSince;
-}
-
-/**
- * A worker's load for placement: its runs that take CPU (running or not yet
- * started). Runs that wait on a timer or a host call do not count: a worker
- * holds many of those side by side.
- */
-function load(s: Slot): number {
-  return s.jobs.size - Atomics.load(s.i32, SHM.WAITING);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
-function summarize(r: ExecutionResult): string {
-  const cut = (s: string): string => (s.length > 120 ? s.slice(0, 117) + '...' : s);
-  switch (r.kind) {
-    case 'success':
-      return cut(r.output);
-    case 'error':
-      return cut(`${r.errorType}: ${r.message}`);
-    case 'timeout':
-      return `timed out after ${Math.round(r.elapsedMs)} ms`;
-    case 'security_violation':
-      return cut(`${r.violationType}: ${r.reason}`);
-  }
-}
 
 export class Sandbox implements SandboxEngine {
   private cfg: SandboxConfig;
@@ -201,14 +53,10 @@ export class Sandbox implements SandboxEngine {
   private watchdog?: NodeJS.Timeout;
   private wasmModule?: WebAssembly.Module;
   private readonly spares: Slot[] = [];
-  private readonly emitter = new Emitter<ExecutionRecord>();
-  private readonly records: ExecutionRecord[] = [];
-  private readonly durations: number[] = [];
-  private readonly counts: Record<ExecutionResult['kind'], number> = { success: 0, error: 0, timeout: 0, security_violation: 0 };
-  private total = 0;
+  private readonly history = new ExecutionLog();
   private restarts = 0;
 
-  readonly onDidExecute = this.emitter.event;
+  readonly onDidExecute: (listener: (record: ExecutionRecord) => void) => Disposable = this.history.onDidExecute;
 
   constructor(options: SandboxOptions = {}) {
     this.cfg = acceptConfig(options.config ?? PRESETS.default);
@@ -253,7 +101,7 @@ export class Sandbox implements SandboxEngine {
       );
     }
     const hostApi = options.hostApi ?? {};
-    const hostError = this.checkHostApi(hostApi);
+    const hostError = checkHostApi(hostApi);
     if (hostError) return Promise.resolve(this.finishEarly(startedAt, this.internalError(hostError)));
     let contextJson: string;
     try {
@@ -279,8 +127,8 @@ export class Sandbox implements SandboxEngine {
         startedAt,
         settled: false,
         signal: options.signal,
+        contextJson,
       };
-      (job as Job & { contextJson: string }).contextJson = contextJson;
       if (options.signal) {
         job.onAbort = () => this.cancel(job);
         options.signal.addEventListener('abort', job.onAbort, { once: true });
@@ -291,12 +139,8 @@ export class Sandbox implements SandboxEngine {
   }
 
   metrics(): SandboxMetrics {
-    const sorted = [...this.durations].sort((a, b) => a - b);
     return {
-      total: this.total,
-      byKind: { ...this.counts },
-      p50Ms: percentile(sorted, 50),
-      p95Ms: percentile(sorted, 95),
+      ...this.history.stats(),
       active: this.active,
       queued: this.queue.length,
       workers: this.slots.filter((s) => s && !s.dead).length,
@@ -305,7 +149,7 @@ export class Sandbox implements SandboxEngine {
   }
 
   recent(): ExecutionRecord[] {
-    return [...this.records];
+    return this.history.recent();
   }
 
   /** Test hook: makes one worker die abruptly (as if its WASM module had aborted). */
@@ -338,7 +182,7 @@ export class Sandbox implements SandboxEngine {
 
   dispose(): void {
     void this.close();
-    this.emitter.dispose();
+    this.history.dispose();
   }
 
   // ---- internals ---------------------------------------------------------
@@ -351,27 +195,8 @@ export class Sandbox implements SandboxEngine {
     return { kind: 'error', errorType: 'cancelled', message, stdout: '', stderr: '', executionTimeMs: 0 };
   }
 
-  private checkHostApi(api: HostApi): string | undefined {
-    for (const [name, fn] of Object.entries(api)) {
-      if (typeof fn !== 'function') return `hostApi['${name}'] is not a function`;
-      if (!HOST_NAME_RE.test(name)) return `hostApi name '${name}' must be a dotted identifier path such as 'memory.query'`;
-      const root = name.split('.')[0];
-      if (RESERVED_ROOTS.has(root)) return `hostApi name '${name}' would shadow the sandbox's own global '${root}'`;
-      if (name.split('.').includes('__proto__')) return `hostApi name '${name}' is not allowed`;
-    }
-    const names = Object.keys(api);
-    for (const a of names) for (const b of names) if (b.startsWith(a + '.')) return `hostApi names '${a}' and '${b}' conflict`;
-    return undefined;
-  }
-
   private loadWasm(): WebAssembly.Module | undefined {
-    if (this.wasmModule) return this.wasmModule;
-    try {
-      const Mod = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => WebAssembly.Module } }).WebAssembly.Module;
-      this.wasmModule = new Mod(readFileSync(path.join(path.dirname(this.workerPath), WASM_FILE)));
-    } catch (err) {
-      this.log.warn(`sandbox: could not precompile the QuickJS wasm (${(err as Error).message}); each worker will load it`);
-    }
+    this.wasmModule ??= compileWasm(this.workerPath, this.log);
     return this.wasmModule;
   }
 
@@ -402,58 +227,17 @@ export class Sandbox implements SandboxEngine {
   }
 
   private spawn(index: number): Slot {
-    if (!existsSync(this.workerPath)) throw new Error(`sandbox worker not found at ${this.workerPath} (run \`npm run build\`)`);
-    const shared = new SharedArrayBuffer(SHM.BYTES);
-    const worker = new Worker(this.workerPath, {
-      workerData: {
-        shared,
-        wasmModule: this.loadWasm(),
-        wasmPath: path.join(path.dirname(this.workerPath), WASM_FILE),
-        warmMemoryMb: this.cfg.maxMemoryMb,
-        resultBatchMaxAgeMs: this.resultBatchMaxAgeMs,
-      } satisfies WorkerInit,
-      // The young generation V8 derives for this old-generation size is small; the glue around
-      // QuickJS makes short-lived objects on every run. Measured (bench rounds interleaved in one
-      // process): 8 MB gave 8-15 % more executions per second than the default.
-      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
-      // The worker is a self-contained bundle: it must not inherit the host's loaders and flags
-      // (e.g. `--import tsx` made each worker start 5x slower, `--inspect` would clash on the port).
-      execArgv: [],
-      stdout: false,
-      stderr: false,
-    });
-    const s: Slot = {
-      index,
-      worker,
-      i32: new Int32Array(shared, 0, SHM.INTS),
-      startedAt: new Float64Array(shared, SHM.START_BYTE, 1),
-      jobs: new Map(),
-      dead: false,
-      referenced: true,
-      ready: false,
-      idleSince: 0,
-    };
-    worker.on('message', (m: FromWorker) => this.onMessage(s, m));
-    worker.on('error', (err) => {
-      this.log.warn(`sandbox worker ${s.index} failed: ${err.message}`);
-      this.replace(s, 'crashed');
-    });
-    worker.on('exit', (code) => {
-      if (!s.dead) {
-        this.log.warn(`sandbox worker ${s.index} exited with code ${code}`);
+    return spawnWorker(index, {
+      workerPath: this.workerPath,
+      wasmModule: this.loadWasm(),
+      warmMemoryMb: this.cfg.maxMemoryMb,
+      resultBatchMaxAgeMs: this.resultBatchMaxAgeMs,
+      onMessage: (s, m) => this.onMessage(s, m),
+      onCrash: (s, why) => {
+        this.log.warn(`sandbox worker ${s.index} ${why}`);
         this.replace(s, 'crashed');
-      }
+      },
     });
-    this.setRef(s);
-    return s;
-  }
-
-  private setRef(s: Slot): void {
-    const want = s.jobs.size > 0;
-    if (want === s.referenced) return;
-    s.referenced = want;
-    if (want) s.worker.ref();
-    else s.worker.unref();
   }
 
   private pickSlot(): Slot {
@@ -489,13 +273,13 @@ export class Sandbox implements SandboxEngine {
   private send(s: Slot, job: Job): void {
     job.slot = s;
     s.jobs.set(job.id, job);
-    this.setRef(s);
+    setRef(s);
     const c = job.config;
     const spec: JobSpec = {
       id: job.id,
       code: job.code,
       language: job.language,
-      contextJson: (job as Job & { contextJson: string }).contextJson,
+      contextJson: job.contextJson,
       hostNames: Object.keys(job.hostApi),
       limits: {
         timeMs: c.maxExecutionTimeMs,
@@ -533,7 +317,7 @@ export class Sandbox implements SandboxEngine {
         this.finish(job, result);
       }
       s.idleSince = performance.now();
-      this.setRef(s);
+      setRef(s);
       return;
     }
     const job = s.jobs.get(m.id);
@@ -542,7 +326,7 @@ export class Sandbox implements SandboxEngine {
         this.reply(s, m, false, 'the execution has ended');
         return;
       }
-      this.enqueueCall(s, job, m);
+      enqueueCall(job, this.hostCalls(s, job), m, (call, ok, payload, violation) => this.reply(s, call, ok, payload, violation));
     }
   }
 
@@ -553,102 +337,8 @@ export class Sandbox implements SandboxEngine {
 
   /** The run's host-call state, made on its first call (the worker published the run's start time before it could call). */
   private hostCalls(s: Slot, job: Job): HostCalls {
-    if (job.host) return job.host;
     const startedAt = Atomics.load(s.i32, SHM.RUNNING) === job.id && s.startedAt[0] >= job.startedAt ? s.startedAt[0] : Date.now();
-    const aborter = new AbortController();
-    // Every request, read and host function of the run may listen to it.
-    setMaxListeners(0, aborter.signal);
-    const deadline = startedAt + job.config.maxExecutionTimeMs;
-    const host: HostCalls = { scope: { signal: aborter.signal, deadline }, aborter, waiting: [], inFlight: 0, busyMs: 0, startedAt, replies: new Budget('host-call answer budget', HOST_CALLS.replyChars, 'characters') };
-    // Past the deadline nothing more is served, whether or not the worker has noticed yet.
-    host.deadlineTimer = setTimeout(() => aborter.abort(), Math.max(0, deadline - Date.now()));
-    host.deadlineTimer.unref();
-    if (job.config.allowFilesystem || job.config.allowNetwork) job.capabilities = new Capabilities(job.config, aborter.signal);
-    job.host = host;
-    return host;
-  }
-
-  /** Queues a call; serves as many as the run's in-flight limit and thread share allow. */
-  private enqueueCall(s: Slot, job: Job, m: HostCallMessage): void {
-    const host = this.hostCalls(s, job);
-    host.waiting.push(m);
-    this.pumpCalls(s, job, host);
-  }
-
-  private pumpCalls(s: Slot, job: Job, host: HostCalls): void {
-    if (host.timer) return;
-    while (host.inFlight < HOST_CALLS.inFlight && host.waiting.length > 0) {
-      if (job.settled || host.aborter.signal.aborted) {
-        host.waiting.length = 0;
-        return;
-      }
-      const allowed = HOST_CALLS.threadAllowanceMs + HOST_CALLS.threadShare * (Date.now() - host.startedAt);
-      if (host.busyMs > allowed) {
-        // Over its share: wait until the run's elapsed time has caught up with the thread time used.
-        const waitMs = Math.ceil((host.busyMs - HOST_CALLS.threadAllowanceMs) / HOST_CALLS.threadShare - (Date.now() - host.startedAt));
-        host.timer = setTimeout(() => {
-          host.timer = undefined;
-          this.pumpCalls(s, job, host);
-        }, Math.max(1, waitMs));
-        return;
-      }
-      const m = host.waiting.shift() as HostCallMessage;
-      host.inFlight++;
-      void this.serveCall(s, job, host, m).finally(() => {
-        host.inFlight--;
-        this.pumpCalls(s, job, host);
-      });
-    }
-  }
-
-  private async serveCall(s: Slot, job: Job, host: HostCalls, m: HostCallMessage): Promise<void> {
-    // This thread's time on the call: its synchronous start, then serialising the answer.
-    let t0 = performance.now();
-    const pause = (): void => {
-      if (t0 >= 0) host.busyMs += performance.now() - t0;
-      t0 = -1;
-    };
-    try {
-      let args: unknown[];
-      try {
-        const parsed: unknown = JSON.parse(m.args);
-        args = Array.isArray(parsed) ? parsed : [];
-      } catch {
-        this.reply(s, m, false, 'invalid arguments');
-        return;
-      }
-      let pending: unknown;
-      const fn = Object.prototype.hasOwnProperty.call(job.hostApi, m.name) ? job.hostApi[m.name] : undefined;
-      if (fn) pending = fn.apply(host.scope, args);
-      else if (job.capabilities?.has(m.name)) pending = job.capabilities.call(m.name, args);
-      else if (m.name === 'fetch') throw new CapabilityViolation('network', 'fetch() is not allowed: network access is disabled by the sandbox configuration');
-      else if (m.name.startsWith('fs.')) throw new CapabilityViolation('filesystem', `${m.name}() is not allowed: file-system access is disabled by the sandbox configuration`);
-      else throw new Error(`${m.name} is not a host function`);
-      pause();
-      const value = await pending;
-      // An answer that comes after the run ended (or its deadline passed) is never delivered.
-      if (job.settled || host.aborter.signal.aborted) return;
-      t0 = performance.now();
-      let json: string | undefined;
-      try {
-        json = value === undefined ? '' : JSON.stringify(value);
-      } catch (err) {
-        throw new Error(`${m.name}() returned a value that is not JSON-serialisable: ${(err as Error).message}`, { cause: err });
-      }
-      host.replies.reserve((json ?? '').length, `the answer of ${m.name}()`);
-      this.reply(s, m, true, json ?? '');
-    } catch (err) {
-      if (job.settled || host.aborter.signal.aborted) return;
-      if (err instanceof CapabilityViolation) {
-        job.violation ??= { kind: 'security_violation', violationType: err.violationType, reason: err.message };
-        this.reply(s, m, false, err.message, { type: err.violationType, reason: err.message });
-        return;
-      }
-      const message = err instanceof Error ? err.message : String(err);
-      this.reply(s, m, false, `${m.name}() failed: ${message}`);
-    } finally {
-      pause();
-    }
+    return (job.host ??= openHostCalls(job, startedAt));
   }
 
   private cancel(job: Job): void {
@@ -761,7 +451,7 @@ export class Sandbox implements SandboxEngine {
   }
 
   private finishEarly(startedAt: number, result: ExecutionResult): ExecutionResult {
-    this.record(result, startedAt);
+    this.history.record(result, startedAt);
     return result;
   }
 
@@ -771,13 +461,8 @@ export class Sandbox implements SandboxEngine {
     if (wasActive) this.active--;
     if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     const final = job.violation ?? result;
-    if (job.host) {
-      job.host.aborter.abort();
-      clearTimeout(job.host.timer);
-      clearTimeout(job.host.deadlineTimer);
-      job.host.waiting.length = 0;
-    }
-    this.record(final, job.startedAt);
+    if (job.host) closeHostCalls(job.host);
+    this.history.record(final, job.startedAt);
     job.resolve(final);
     this.pump();
   }
@@ -787,18 +472,6 @@ export class Sandbox implements SandboxEngine {
       const next = this.queue.shift();
       if (next) this.dispatch(next);
     }
-  }
-
-  private record(result: ExecutionResult, startedAt: number): void {
-    const durationMs = Date.now() - startedAt;
-    this.total++;
-    this.counts[result.kind]++;
-    this.durations.push(result.kind === 'success' || result.kind === 'error' ? result.executionTimeMs : result.kind === 'timeout' ? result.elapsedMs : durationMs);
-    if (this.durations.length > DURATIONS_MAX) this.durations.splice(0, this.durations.length - DURATIONS_MAX);
-    const rec: ExecutionRecord = { id: this.total, startedAt, kind: result.kind, durationMs, summary: summarize(result) };
-    this.records.push(rec);
-    if (this.records.length > RECENT_MAX) this.records.shift();
-    this.emitter.fire(rec);
   }
 }
 
