@@ -99,6 +99,14 @@ export function disposePrepared(p: Prepared): void {
   p.rt.dispose();
 }
 
+/** The globals the guest's host module installs: host function roots ('memory' for 'memory.query'), fs, fetch. */
+function hostGlobals(hostNames: readonly string[], fs: boolean, net: boolean): string[] {
+  const roots = new Set(hostNames.map((n) => n.split('.')[0]));
+  if (fs) roots.add('fs');
+  if (net) roots.add('fetch');
+  return [...roots];
+}
+
 const setupCache = new Map<string, string>();
 /** The setup's tables in the flat form the prelude walks with indexed loops. */
 const LAZY_TABLE = Object.entries(LAZY_GLOBALS);
@@ -111,7 +119,7 @@ export function setupJson(msg: Pick<JobSpec, 'hostNames'> & { limits: Pick<JobSp
   let s = setupCache.get(key);
   if (s) return s;
   const setup: Setup = {
-    h: msg.hostNames.length > 0 || fs || net,
+    h: hostGlobals(msg.hostNames, fs, net),
     d: net ? ['eval', 'XMLHttpRequest', 'WebSocket'] : ['eval', 'XMLHttpRequest', 'WebSocket', 'fetch'],
     f: [...FS_METHODS],
     n: msg.hostNames,

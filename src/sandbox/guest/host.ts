@@ -1,7 +1,9 @@
 /**
  * Host calls and the capabilities built on them (host functions, fs, fetch),
- * compiled during set-up when the run has any. A call sends its name and its
- * arguments as JSON text and returns a promise the host settles by id.
+ * compiled on the first touch of one of their globals (see the prelude's
+ * hostGlobal): a run that has them but uses none pays nothing for them. A
+ * call sends its name and its arguments as JSON text and returns a promise
+ * the host settles by id.
  */
 import type { FetchInternals, HostResponse } from './fetch';
 import type { HostModule, Intrinsics, Setup } from './types';

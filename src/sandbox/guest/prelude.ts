@@ -3,8 +3,8 @@
  * before the agent's code (the engine does it ahead, while the worker is idle).
  * It receives the single host bridge function `h` in a closure (never as a
  * global), captures the intrinsics the runtime needs before any guest code can
- * tamper with them, and installs the denial stubs, `require`, the host
- * functions and, as accessors, `console` and the lazily installed globals.
+ * tamper with them, and installs the denial stubs, `require` and, as
+ * accessors, `console`, the host functions and the lazily installed globals.
  * Everything that crosses to the host is a string or a number.
  *
  * QuickJS compiles this in every fresh context, and compiling is most of a
@@ -98,6 +98,26 @@ export default function prelude(h: Bridge): Run {
     });
   };
 
+  /**
+   * The host module (host functions, fs, fetch) is compiled on the first touch
+   * of one of its globals, which are accessors until then. It replaces them
+   * with locked values; a touch that finds none (the install failed) gets undefined.
+   */
+  const hostGlobal = (name: string, setup: Setup): void => {
+    I.defineProperty(G, name, {
+      configurable: true,
+      get() {
+        if (!settle) {
+          const host = need<HostModule>('host');
+          settle = host.settle;
+          host.install(setup);
+        }
+        const d = I.getOwnPropertyDescriptor(G, name);
+        return d && I.hasOwn(d, 'value') ? (d.value as unknown) : undefined;
+      },
+    });
+  };
+
   // Indexed loops over the setup's flat tables throughout: QuickJS runs iterators,
   // destructuring and Object.entries far slower, and this runs in every context.
   function install(setup: Setup): void {
@@ -143,11 +163,7 @@ export default function prelude(h: Bridge): Run {
       for (let j = 0; j < names.length; j++) lazy(names[j], lazies[i][0], names);
     }
     settle = undefined;
-    if (setup.h) {
-      const host = need<HostModule>('host');
-      host.install(setup);
-      settle = host.settle;
-    }
+    for (let i = 0; i < setup.h.length; i++) hostGlobal(setup.h[i], setup);
   }
 
   return function run(a, contextJson) {

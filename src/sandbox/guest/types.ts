@@ -16,8 +16,12 @@ export type Bridge = (op: string, ...args: (string | number)[]) => unknown;
 
 /** A run's settings for the prelude (sent as JSON). */
 export interface Setup {
-  /** Host-call machinery needed (host functions, fs or fetch). */
-  h: boolean;
+  /**
+   * The globals the host module installs (the roots of the host function names,
+   * `fs` when it is on, `fetch` when the network is): accessors until the first
+   * touch compiles the module, so a run that uses none of them pays nothing for it.
+   */
+  h: readonly string[];
   /** Globals replaced by denial stubs. */
   d: string[];
   /** The `fs` methods: host calls when `fs` is on, denial stubs when it is off. */

@@ -169,6 +169,21 @@ describe('sandbox engine', function () {
       assert.equal(r.stdout, 'still logging\n');
       await expectHealthy(sb);
     });
+    it('installs host functions on first touch, after any tampering, as locked frozen values', async () => {
+      const hostApi = { 'memory.echo': (x: unknown) => x, 'memory.stats.count': () => 3 };
+      // The host module is compiled when \`memory\` is first read, after this tampering: it uses only the intrinsics captured before.
+      const code = `const before = typeof Object.getOwnPropertyDescriptor(globalThis, 'memory').get;
+        JSON.stringify = () => 'hacked'; Object.freeze = (x) => x; String.prototype.split = () => ['hacked'];
+        Object.defineProperty = () => { throw new Error('hacked') }; Object.getOwnPropertyNames = () => [];
+        const echo = await memory.echo({ a: 1 });
+        const d = Reflect.getOwnPropertyDescriptor(globalThis, 'memory');
+        try { memory = 1 } catch {}
+        return [before, echo, await memory.stats.count(), typeof d.value, d.writable, d.configurable, Object.isFrozen(memory.stats), typeof memory]`;
+      const r = await run(code, { hostApi });
+      expectSuccess(r, JSON.stringify(['function', { a: 1 }, 3, 'object', false, false, true, 'object']));
+      expectSuccess(await run('return typeof memory', { hostApi }), '"object"');
+      await expectHealthy(sb);
+    });
     it('keeps logging, error reports and require refusals right after tampering (helpers compiled on first use)', async () => {
       const tamper = `JSON.stringify = () => 'hacked'; String = () => 'hacked'; Array.prototype.join = () => 'hacked';
         Error = function () {}; TypeError = function () {}; Map = function () {}; globalThis.eval = () => 'hacked';
