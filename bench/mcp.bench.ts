@@ -4,6 +4,7 @@
  *  - {"bench":"mcp","transport","tool","calls","p50_ms","p99_ms","mean_ms"}: sequential tools/call round trips;
  *  - {"bench":"mcp","transport","tool","clients":10,"calls","calls_per_s"}: throughput with 10 concurrent clients;
  *  - {"bench":"mcp","transport","resource","reads","p50_ms"}: resources/read of a 1,000-step episode (Markdown);
+ *  - {"bench":"mcp","transport","tool","in_flight":100,"calls_per_s"}: execute_agent_code with 100 calls outstanding on one connection;
  *  - {"bench":"mcp","setup":"tools/list",...}: the listing's size in characters (and ~tokens at 4 characters a token);
  *  - {"bench":"mcp","target",...,"pass"}: the issue's targets.
  * Real parts: a MemoryStore in a temp folder seeded with BENCH_EPISODES (default 10,000) episodes,
@@ -23,6 +24,7 @@ import { silentLogger } from '../src/common/logger';
 import { MemoryStore, type Episode, type TaskType } from '../src/memory';
 import { Sandbox } from '../src/sandbox';
 import { createServer, startHttpServer } from '../src/mcp';
+import { plainQuickJS } from './plain-quickjs';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -161,6 +163,49 @@ async function concurrent(transport: string, clients: Client[], note?: string): 
   }
 }
 
+const IN_FLIGHT_CALLS = Number(process.env.BENCH_IN_FLIGHT_CALLS ?? 3000);
+
+/** execute_agent_code (the simple script) with `depth` calls outstanding on one client, median of 3 rounds (issue 17). */
+async function inFlight(transport: string, client: Client, depth: number): Promise<void> {
+  const simple = WORKLOADS[1];
+  const rounds: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    let started = 0;
+    const t = performance.now();
+    await Promise.all(Array.from({ length: depth }, async () => {
+      while (started < IN_FLIGHT_CALLS) {
+        started++;
+        await callOk(client, simple.tool, simple.args());
+      }
+    }));
+    rounds.push(IN_FLIGHT_CALLS / ((performance.now() - t) / 1000));
+  }
+  const perSecond = Math.round(pct(rounds, 50));
+  results.set(`${transport}/in flight ${depth}`, perSecond);
+  out({ transport, tool: simple.tool, in_flight: depth, calls_per_round: IN_FLIGHT_CALLS, rounds: rounds.map(Math.round), calls_per_s: perSecond, note: 'median of 3 rounds, one connection' });
+}
+
+/** Plain QuickJS (a fresh runtime + context per run, this thread) on the simple script: p50, median of 5 rounds of 300. */
+async function plainP50(): Promise<number> {
+  const plain = await plainQuickJS();
+  const code = 'return context.input.a + context.input.b';
+  const run = (): void => {
+    if (plain.run(code, { task: 'add', input: { a: 1, b: 2 } }) !== '3') throw new Error('plain QuickJS gave a wrong result');
+  };
+  for (let i = 0; i < 300; i++) run();
+  const p50s: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const xs: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = performance.now();
+      run();
+      xs.push(performance.now() - t);
+    }
+    p50s.push(pct(xs, 50));
+  }
+  return pct(p50s, 50);
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI) || !fs.existsSync(WORKER)) throw new Error('run `npm run build` first');
   out({ setup: 'machine', cpus: os.cpus().length, load_avg_1m: r3(os.loadavg()[0]), load_avg_5m: r3(os.loadavg()[1]) });
@@ -261,7 +306,17 @@ async function main(): Promise<void> {
       await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--db', dir, '--log-level', 'error'], stderr: 'inherit' }));
       await sequential('stdio', client);
       await concurrent('stdio', Array.from({ length: 10 }, () => client), '10 concurrent callers on one stdio connection (one server process)');
+      await inFlight('stdio', client, 100);
       await client.close();
+    }
+    // Issue 17's stdio targets, against this run's ping and plain QuickJS.
+    {
+      const plain = await plainP50();
+      const ping = results.get('stdio/(ping)') ?? NaN;
+      const exec = results.get('stdio/execute_agent_code') ?? NaN;
+      out({ target: 'execute_agent_code over stdio p50 ≤ ping p50 + plain QuickJS p50 + 0.5 ms', p50_ms: r3(exec), ping_p50_ms: r3(ping), plain_quickjs_p50_ms: r3(plain), limit_ms: r3(ping + plain + 0.5), pass: exec <= ping + plain + 0.5, load_avg_1m: r3(os.loadavg()[0]) });
+      const rate = results.get('stdio/in flight 100') ?? NaN;
+      out({ target: 'execute_agent_code over stdio ≥ 1,500 calls/s with 100 in flight on one connection', calls_per_s: rate, limit: 1500, pass: rate >= 1500, load_avg_1m: r3(os.loadavg()[0]) });
     }
 
     const targets = [
