@@ -35,6 +35,26 @@ interface UrlState {
     const values = parse(json) as string[];
     const c = {} as Record<Component, string>;
     for (let i = 0; i < COMPONENTS.length; i++) c[COMPONENTS[i]] = values[i];
+    return toCurrentStandard(c);
+  };
+  /**
+   * Two later changes of the URL Standard that the host's parser (Node 20's)
+   * predates, applied to each of its answers: `^` is in the path
+   * percent-encode set, and in an opaque path a space just before the query or
+   * fragment is written `%20` (instead of trailing spaces being stripped). The
+   * href carries the corrected path back to the host for setters.
+   */
+  const toCurrentStandard = (c: Record<Component, string>): Record<Component, string> => {
+    const path = c.pathname;
+    const opaque = path[0] !== '/';
+    let fixed = path;
+    if (!opaque) fixed = path.replace(/\^/g, '%5E');
+    else if (path[path.length - 1] === ' ' && /^[?#]/.test(c.href.slice(c.protocol.length + path.length))) fixed = `${path.slice(0, -1)}%20`;
+    if (fixed === path) return c;
+    // An opaque path follows the scheme; any other path holds the first `^` of the href (the userinfo and host never have one).
+    const at = opaque ? c.protocol.length : c.href.indexOf(path);
+    c.href = c.href.slice(0, at) + fixed + c.href.slice(at + path.length);
+    c.pathname = fixed;
     return c;
   };
   const parseUrl = (input: unknown, base?: unknown): Record<Component, string> | undefined =>

@@ -1,6 +1,7 @@
 /**
  * The guest runtime against public web-platform-tests data (test/fixtures/wpt,
- * license noted there): URL parsing (urltestdata.json), forgiving base64
+ * license noted there): URL parsing (urltestdata.json) and setters
+ * (setters_tests.json), forgiving base64
  * (atob), the UTF-8 decoder, and HTML's structured-clone battery. Each suite
  * runs inside the sandbox and prints its pass count; the README quotes these
  * counts.
@@ -100,6 +101,30 @@ describe('sandbox runtime conformance (web-platform-tests data)', function () {
     report('urltestdata.json', t);
     assert.ok(t.total > 800, `only ${t.total} cases`);
     assert.ok(t.passed / t.total >= 0.98, `${t.passed}/${t.total}: ${t.failures.join(', ')}`);
+  });
+
+  it('URL setters: url/resources/setters_tests.json (target: at least 97%)', async () => {
+    const code = `let passed = 0, total = 0; const failures = [];
+      for (const setter of Object.keys(context.input)) {
+        if (setter === 'comment') continue;
+        for (const c of context.input[setter]) {
+          total++;
+          let ok;
+          try {
+            const u = new URL(c.href);
+            u[setter] = c.new_value;
+            ok = Object.keys(c.expected).every((k) => u[k] === c.expected[k]);
+          } catch (e) {
+            ok = false;
+          }
+          if (ok) passed++; else failures.push(setter + ' ' + JSON.stringify([c.href, c.new_value]));
+        }
+      }
+      return { total, passed, failures }`;
+    const t = await tally(code, fixture('setters_tests.json'));
+    report('setters_tests.json', t);
+    assert.ok(t.total > 250, `only ${t.total} cases`);
+    assert.ok(t.passed / t.total >= 0.97, `${t.passed}/${t.total}: ${t.failures.join(', ')}`);
   });
 
   it('atob: fetch/data-urls/resources/base64.json (target: 100%)', async () => {

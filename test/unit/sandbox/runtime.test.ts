@@ -118,6 +118,12 @@ describe('sandbox runtime', function () {
         return [u.href, u.origin, new URL('http://m\u00fcnchen.de/').hostname, new URL('http://xn--mnchen-3ya.de/').host, URL.canParse('x:'), bad, p.getAll('a'), String(p), [...new URLSearchParams({ k: 'v&=' })], JSON.stringify({ u: new URL('http://a/') })]`;
       expectSuccess(await run(code), JSON.stringify(['https://user:pw@example.com:8443/new%20path?x=1&y=z+w#h', 'https://example.com:8443', 'xn--mnchen-3ya.de', 'xn--mnchen-3ya.de', true, 'TypeError', ['1', '€ x'], 'a=1&a=%E2%82%AC+x&b=2', [['k', 'v&=']], '{"u":"http://a/"}']));
     });
+    it('URL follows the current standard where the host parser predates it: `^` in paths, a space before ? or # in an opaque path', async () => {
+      const code = `const u = new URL('foo://h/a^b?^#^'); const w = new URL('wss://h/x^'); w.pathname = '/y^z';
+        const o = new URL('sc:space  ?q#f'); const before = o.href; o.search = ''; const d = new URL('data:x #f'); d.hash = '';
+        return [u.href, u.pathname, w.href, before, o.href, o.pathname, d.href, new URL('sc:a b').href, new URL('foo:a^').href]`;
+      expectSuccess(await run(code), JSON.stringify(['foo://h/a%5Eb?^#^', '/a%5Eb', 'wss://h/y%5Ez', 'sc:space %20?q#f', 'sc:space %20#f', 'space %20', 'data:x%20', 'sc:a b', 'foo:a^']));
+    });
     it('structuredClone: cycles, shared references, Map, Set, Date, RegExp, typed arrays, errors; DataCloneError for functions', async () => {
       const code = `const shared = { s: 1 }; const o = { a: [1, , shared], b: shared, m: new Map([[shared, new Set([2])]]), d: new Date(5), r: /x/gi, t: new Uint16Array([1, 2]), e: new RangeError('bad', { cause: 7 }), n: new Number(3), big: 10n };
         o.self = o;
