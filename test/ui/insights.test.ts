@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { Frame } from 'playwright-core';
 import { repoRoot } from '../launch/codeServer';
 import type { ChartSummary } from '../../src/views/insights/model';
+import { chartData, chartsFrame, tilesRead } from './insightsPanel';
 import { Workbench } from './workbench';
 
 /** The extension's store folder, from its activation line in the log (VS Code names it by a hash). */
@@ -63,33 +63,6 @@ function writeBigExport(file: string, n: number): void {
     lines.push(JSON.stringify({ episode_id: `ep_ui_cancel_${i}`, task: `Imported task ${i} about the ${['parser', 'cache', 'router'][i % 3]}`, domain: 'ui-cancel', task_type: 'testing', context: { tags: [] }, started_at: at, ended_at: at, steps: [{ n: 1, timestamp: at, tool: 'run_tests', action: 'npm test', parameters: {}, result: { status: 'success' } }], outcome: { type: 'success', verdict: 'green' }, reward: 0.8 }));
   }
   writeFileSync(file, lines.join('\n') + '\n');
-}
-
-/** The webview's inner frame holding the charts (webviews are nested iframes). */
-async function chartsFrame(wb: Workbench): Promise<Frame> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    for (const frame of wb.page.frames()) {
-      const ok = await frame.evaluate(() => typeof (globalThis as unknown as { agentMemoryCharts?: unknown }).agentMemoryCharts === 'object').catch(() => false);
-      if (ok) return frame;
-    }
-    if (Date.now() > deadline) throw new Error('the Insights webview did not load its script');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function chartData(frame: Frame): Promise<Record<string, ChartSummary>> {
-  return frame.evaluate(() => {
-    const charts = (globalThis as unknown as { agentMemoryCharts: Map<string, { data: { labels?: unknown[]; datasets: Array<{ label?: string; data: unknown[]; backgroundColor?: unknown }> } }> }).agentMemoryCharts;
-    const out: Record<string, ChartSummary> = {};
-    for (const [id, c] of charts) {
-      out[id] = {
-        labels: (c.data.labels ?? []).map(String),
-        datasets: c.data.datasets.map((d) => ({ label: String(d.label), data: d.data.map((v) => (typeof v === 'number' ? v : null)), color: String(Array.isArray(d.backgroundColor) ? d.backgroundColor[0] : d.backgroundColor) })),
-      };
-    }
-    return out;
-  });
 }
 
 function sum(c: ChartSummary, label: string): number {
@@ -193,18 +166,8 @@ describe('UI: Insights and messages with a way forward', function () {
   });
   it('a cancelled import changes nothing', async () => {
     const page = wb.page;
-    /** Waits until the Insights tiles read `expected` (the panel redraws a moment after a store change). */
-    const tilesRead = async (expected: RegExp): Promise<void> => {
-      const frame = await chartsFrame(wb);
-      let text = '';
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await page.waitForTimeout(500)) {
-        text = await frame.locator('#tiles').innerText();
-        if (expected.test(text)) return;
-      }
-      assert.match(text, expected);
-    };
     await wb.runCommand('Agent Memory: Show Insights');
-    await tilesRead(/^4\s+Episodes$/m);
+    await tilesRead(wb, /^4\s+Episodes$/m);
     await wb.runCommand('Agent Memory: Import Memory…');
     await wb.pickFile(path.join(workspace, 'big-export.jsonl'));
     // The progress notification (toasts are hidden in this mode: the Notifications panel shows it).
@@ -221,8 +184,8 @@ describe('UI: Insights and messages with a way forward', function () {
     // The panel redraws on every store change: give a leftover batch time to show.
     await page.waitForTimeout(3_000);
     await wb.runCommand('Agent Memory: Show Insights');
-    await tilesRead(/^4\s+Episodes$/m);
-    await tilesRead(/^2\s+Patterns$/m);
+    await tilesRead(wb, /^4\s+Episodes$/m);
+    await tilesRead(wb, /^2\s+Patterns$/m);
     await wb.screenshot('import-cancelled-insights');
   });
 });
