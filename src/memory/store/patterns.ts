@@ -11,7 +11,7 @@ import { extractPatterns, heuristicsFrom, isSuccess } from '../learning';
 import type { PatternOccurrence } from '../learning';
 import { rowToPattern } from './rows';
 import type { Row } from './sql';
-import { all, num, one, str, withStatement } from './sql';
+import { all, equalityFilters, num, one, str, withStatement } from './sql';
 
 /** Episode ids kept as a pattern's evidence (most recent first). */
 const EVIDENCE_MAX = 20;
@@ -127,16 +127,9 @@ export function patternById(db: Database, id: string): Pattern | undefined {
 
 /** The patterns with the most evidence at or above a success rate, and the heuristics they support. */
 export function strongestPatterns(db: Database, o: { taskType?: TaskType; domain?: string; minSuccessRate: number; limit: number }): AnalyzeResult {
-  const where = ['CAST(successes AS REAL) / occurrences >= ? - 1e-9'];
-  const params: SqlValue[] = [o.minSuccessRate];
-  if (o.taskType !== undefined) {
-    where.push('task_type = ?');
-    params.push(o.taskType);
-  }
-  if (o.domain !== undefined) {
-    where.push('domain = ?');
-    params.push(o.domain);
-  }
+  const filters = equalityFilters({ task_type: o.taskType, domain: o.domain });
+  const where = ['CAST(successes AS REAL) / occurrences >= ? - 1e-9', ...filters.conditions];
+  const params: SqlValue[] = [o.minSuccessRate, ...filters.params];
   // Walk the occurrences index from the top and stop once `limit` rows are collected and
   // the next row has less evidence (no full sort of a large pattern table); ties are
   // then ordered by success rate and key.

@@ -1,24 +1,11 @@
 /** Store-wide reads answered from the database: the episode list and the counts of `stats`. */
-import type { Database, SqlValue } from 'sql.js';
+import type { Database } from 'sql.js';
 import type { EpisodeSummary, StoreStats } from '../types';
 import { rowToSummary, SUMMARY_COLS } from './rows';
-import { all, num, one, str } from './sql';
+import { all, equalityFilters, num, one, str } from './sql';
 
 export function listSummaries(db: Database, o: { domain?: string; taskType?: string; outcome?: string; limit: number; offset: number }): { episodes: EpisodeSummary[]; total: number } {
-  const where: string[] = [];
-  const params: SqlValue[] = [];
-  if (o.domain !== undefined) {
-    where.push('domain = ?');
-    params.push(o.domain);
-  }
-  if (o.taskType !== undefined) {
-    where.push('task_type = ?');
-    params.push(o.taskType);
-  }
-  if (o.outcome !== undefined) {
-    where.push('outcome_type = ?');
-    params.push(o.outcome);
-  }
+  const { conditions: where, params } = equalityFilters({ domain: o.domain, task_type: o.taskType, outcome_type: o.outcome });
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = num(one(db, `SELECT COUNT(*) AS n FROM episodes ${w}`, params)?.n);
   const rows = all(db, `SELECT ${SUMMARY_COLS} FROM episodes ${w} ORDER BY started_at DESC, id LIMIT ? OFFSET ?`, [...params, o.limit, o.offset]);

@@ -19,6 +19,21 @@ export function one(db: Database, sql: string, params: SqlValue[] = []): Row | u
   return all(db, sql, params)[0];
 }
 
+/**
+ * `column = ?` conditions for the filters that are set, with their parameters, in the order given;
+ * unset (undefined) filters add nothing.
+ */
+export function equalityFilters(filters: Record<string, SqlValue | undefined>): { conditions: string[]; params: SqlValue[] } {
+  const conditions: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [column, value] of Object.entries(filters)) {
+    if (value === undefined) continue;
+    conditions.push(`${column} = ?`);
+    params.push(value);
+  }
+  return { conditions, params };
+}
+
 /** Runs `fn` with a prepared statement, freeing it afterwards. */
 export function withStatement<T>(db: Database, sql: string, fn: (stmt: ReturnType<Database['prepare']>) => T): T {
   const stmt = db.prepare(sql);
