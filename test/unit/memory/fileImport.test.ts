@@ -1,7 +1,8 @@
 /**
  * Importing an export file is all or nothing, through the service (the store in its worker,
  * real sql.js files on disk) and through the bundled CLI: a bad line found late, a failed
- * write (the snapshot that saves the import cannot be written), a cancel midway (an
+ * write (the snapshot that saves the import cannot be written), a file that changes while it
+ * is applied, a cancel midway (an
  * AbortSignal; Ctrl-C in the CLI) and a SIGKILL midway each leave the store exactly as it
  * was, in memory and after reopening; writes made meanwhile wait and are kept; importing
  * the same file twice imports nothing the second time.
@@ -113,6 +114,26 @@ describe('importing a file is all or nothing', function () {
       }
     });
     await withClient(async (c) => assert.equal((await c.listEpisodes({ limit: 1 })).total, 3002));
+  });
+
+  it('a file that changes under the import (a line bad only when it is applied): a clear error, nothing changed', async () => {
+    const file = path.join(root, 'changing.jsonl');
+    writeExport(file, 6000);
+    const broken = fs.readFileSync(file, 'utf8').replace(/\n[^\n]*\n$/, '\n{"episode_id": "cut off\n');
+    const before = await withClient(contents);
+    await withClient(async (c) => {
+      let rewritten = false;
+      const importing = c.importFile(file, {
+        onProgress: () => {
+          // Applying has begun (the check passed): the last line goes bad.
+          if (!rewritten) fs.writeFileSync(file, broken);
+          rewritten = true;
+        },
+      });
+      await assert.rejects(importing, (e: unknown) => e instanceof MemoryError && e.code === 'conflict' && /changed while it was being imported \(line \d+: not JSON/.test(e.message) && /nothing was imported/.test(e.message));
+      assert.deepEqual(await contents(c), before);
+    });
+    await withClient(async (c) => assert.deepEqual(await contents(c), before));
   });
 
   it('cancelled midway through the store API: nothing changed; writes made meanwhile wait and are kept', async () => {
