@@ -5,6 +5,7 @@
  * phase, and the phase's latency. `npm run bench:memory` runs it after memory.bench.ts.
  *   BENCH_SIZES=10000,100000   episodes (default 10000; add 100000 for the large tier)
  *   BENCH_STEPS=10000          add_episode_step calls into one episode (default 10000)
+ *   BENCH_KINDS=worker         only the service, without the in-process baseline (default both)
  * Phases: import (of an export file, as `memory-mcp import` runs it), open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
  * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
@@ -181,10 +182,8 @@ async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '10000').split(',').map(Number);
   const steps = Number(process.env.BENCH_STEPS ?? 10_000);
   emit({ bench: 'memory_service', node: process.version, cpus: os.cpus().length, load: os.loadavg().map(r1) });
-  for (const n of sizes) {
-    await runKind('worker', n, steps);
-    await runKind('in_process', n, steps);
-  }
+  const kinds = (process.env.BENCH_KINDS ?? 'worker,in_process').split(',') as Kind[];
+  for (const n of sizes) for (const kind of kinds) await runKind(kind, n, steps);
 }
 
 main().catch((e: unknown) => {
