@@ -52,7 +52,7 @@ export default function prelude(h: Bridge): Run {
     try {
       cold = need<Cold>('cold');
     } catch (x) {
-      h('fail', 'InternalError', x === null ? 'out of memory' : 'the error could not be reported', '');
+      h('lost', x === null ? 1 : 0);
       return;
     }
     cold.fail(e, kind, json);
@@ -76,7 +76,7 @@ export default function prelude(h: Bridge): Run {
   /** A denial stub: calling it records a violation (the host's message says why). */
   const stub = (what: string): (() => never) =>
     function (): never {
-      throw new I.Error('SecurityViolation: ' + (h('deny', what) as string));
+      throw new I.Error(h('deny', what) as string);
     };
   /**
    * An accessor until first touched; the touch is answered by the globals

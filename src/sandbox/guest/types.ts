@@ -7,8 +7,8 @@
  * The single host bridge function, handed to the prelude in a closure (never a
  * global). Every argument is a string or a number; the host checks types again.
  * Ops: 'log' stream text [1: text is JSON, for text holding a NUL] → false when full; 'call' name argsJson → call id;
- * 'deny' what → reason; 'require' name → message; 'done' json; 'fail' name
- * message stack; 'oversize' length; 'src' module → its source; 'now' → ms
+ * 'deny' what → 'SecurityViolation: ' + reason; 'require' name → message; 'done' json; 'fail' name
+ * message stack; 'lost' [1: out of memory] (the error could not be reported); 'oversize' length; 'src' module → its source; 'now' → ms
  * since the run started; 'timer' due → the earliest timer is due at `due`
  * (Date.now() time; -1: none).
  */
