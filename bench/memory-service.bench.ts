@@ -5,10 +5,11 @@
  * phase, and the phase's latency. `npm run bench:memory` runs it after memory.bench.ts.
  *   BENCH_SIZES=10000,100000   episodes (default 10000; add 100000 for the large tier)
  *   BENCH_STEPS=10000          add_episode_step calls into one episode (default 10000)
+ *   BENCH_KINDS=worker         only these stores (default worker,in_process)
  * Phases: import (chunks of 500), open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
  * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
- * last 10), a snapshot and an export (paged, 200 episodes a page).
+ * last 10), a snapshot (with queries one at a time while it runs: their p50/p99/max) and an export (paged, 200 episodes a page).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -146,8 +147,28 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       eld_p99_ms: st.eld_p99_ms,
       blocked_max_ms: st.blocked_max_ms,
     };
-    const snap = await phase(() => store.snapshot());
-    out.snapshot = { ms: snap.ms, eld_max_ms: snap.eld_max_ms, eld_p99_ms: snap.eld_p99_ms, blocked_max_ms: snap.blocked_max_ms };
+    // Queries one at a time for as long as the snapshot runs (reads must not wait for it).
+    const during: number[] = [];
+    const snap = await phase(async () => {
+      let done = false;
+      const taking = store.snapshot().finally(() => (done = true));
+      for (let i = 0; !done; i++) {
+        const t = now();
+        await store.query({ query: queries[i % queries.length], limit: 10 });
+        during.push(now() - t);
+      }
+      await taking;
+    });
+    out.snapshot = {
+      ms: snap.ms,
+      queries_during: during.length,
+      query_p50_ms: during.length ? pct(during, 50) : null,
+      query_p99_ms: during.length ? pct(during, 99) : null,
+      query_max_ms: during.length ? r1(Math.max(...during)) : null,
+      eld_max_ms: snap.eld_max_ms,
+      eld_p99_ms: snap.eld_p99_ms,
+      blocked_max_ms: snap.blocked_max_ms,
+    };
     // Paged as export_memory and `memory-mcp export` read it (never the whole store at once).
     const exp = await phase(async () => {
       let page = await store.exportPage({ limit: 200 });
@@ -171,10 +192,8 @@ async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '10000').split(',').map(Number);
   const steps = Number(process.env.BENCH_STEPS ?? 10_000);
   emit({ bench: 'memory_service', node: process.version, cpus: os.cpus().length, load: os.loadavg().map(r1) });
-  for (const n of sizes) {
-    await runKind('worker', n, steps);
-    await runKind('in_process', n, steps);
-  }
+  const kinds = (process.env.BENCH_KINDS ?? 'worker,in_process').split(',') as Kind[];
+  for (const n of sizes) for (const kind of kinds) await runKind(kind, n, steps);
 }
 
 main().catch((e: unknown) => {
