@@ -122,17 +122,63 @@ const CONFIGS: { name: string; options: Partial<OpenOptions> }[] = [
   { name: 'bm25f_only (no expansion, no feedback)', options: { retrieval: Object.fromEntries(COMPONENTS.map((c) => [c, false])) } },
 ];
 
-async function storeRanker(episodes: Episode[], options: Partial<OpenOptions>): Promise<{ rank: Ranker; close: () => Promise<void> }> {
+async function storeRanker(episodes: Episode[], options: Partial<OpenOptions>, depth = K): Promise<{ rank: Ranker; close: () => Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mem-quality-'));
   const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, ...options });
   await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
   return {
-    rank: async (q) => (await store.query({ query: q, limit: K })).hits.map((h) => h.episode.id),
+    rank: async (q) => (await store.query({ query: q, limit: depth })).hits.map((h) => h.episode.id),
     close: async () => {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `QUALITY_MISSES=1`: where the full ranking's misses are, in aggregate per split (counts of
+ * graded episodes missed in the top K, never which query): ranked 6–10 or 11–20, found in
+ * the top K by a configuration with one component switched, or sharing no term with the
+ * query (a vocabulary gap). Says which component could find them without showing a
+ * held-out or blind query.
+ */
+const MISSES = process.env.QUALITY_MISSES === '1';
+
+type Depth = Map<string, string[]>;
+
+async function missReport(episodes: Episode[], queries: GradedQuery[]): Promise<void> {
+  const rankAll = async (options: Partial<OpenOptions>, depth: number): Promise<Depth> => {
+    const r = await storeRanker(episodes, options, depth);
+    const out: Depth = new Map();
+    for (const q of queries) out.set(q.id, await r.rank(q.text));
+    await r.close();
+    return out;
+  };
+  const rankings = new Map<string, Depth>();
+  for (const c of CONFIGS) rankings.set(c.name, await rankAll(c.options, K));
+  // The positions past K (a deeper page may order its top K differently: diversity works on the page's window).
+  const full = await rankAll({}, 20);
+  const text = new Map(episodes.map((e) => [e.id, new Set(tokenize(episodeText(e)))]));
+  for (const split of ['dev', 'held', 'blind']) {
+    const counts: Record<string, number> = { graded: 0, missed: 0, ranked_6_10: 0, ranked_11_20: 0, no_shared_term: 0 };
+    for (const q of queries.filter((x) => x.split === split)) {
+      const ranked = full.get(q.id)!;
+      const qterms = new Set(tokenize(q.text));
+      for (const id of q.grades.keys()) {
+        counts.graded++;
+        if (rankings.get('full')!.get(q.id)!.includes(id)) continue;
+        const at = ranked.indexOf(id);
+        counts.missed++;
+        if (at >= 0 && at < 10) counts.ranked_6_10++;
+        else if (at >= 10) counts.ranked_11_20++;
+        if (![...qterms].some((t) => text.get(id)!.has(t))) counts.no_shared_term++;
+        for (const [name, depth] of rankings) {
+          if (name !== 'full' && depth.get(q.id)!.slice(0, K).includes(id)) counts[`found_${name}`] = (counts[`found_${name}`] ?? 0) + 1;
+        }
+      }
+    }
+    console.log(JSON.stringify({ bench: 'quality', misses: split, ...counts }));
+  }
 }
 
 async function main(): Promise<void> {
@@ -142,6 +188,7 @@ async function main(): Promise<void> {
   for (const q of queries) for (const id of q.grades.keys()) if (!known.has(id)) throw new Error(`query ${q.id} grades an unknown episode ${id}`);
   const domains = new Set(episodes.map((e) => e.domain)).size;
   console.log(JSON.stringify({ bench: 'quality', episodes: episodes.length, domains, queries: queries.length, held_out: queries.filter((q) => q.split === 'held').length, blind: queries.filter((q) => q.split === 'blind').length, k: K }));
+  if (MISSES) return missReport(episodes, queries);
   const base = await evaluate(bm25Baseline(episodes), queries, 'bm25_whole_episode');
   console.log(JSON.stringify({ bench: 'quality', config: 'bm25_whole_episode', ...base }));
   for (const c of CONFIGS) {

@@ -38,7 +38,7 @@ export function bridge(ctx: QuickJSContext, job: Job, args: QuickJSHandle[], pos
       const [type, reason] = denial(str(1));
       job.violation ??= { type, reason };
       job.stop = true;
-      return ctx.newString(reason);
+      return ctx.newString('SecurityViolation: ' + reason);
     }
     case 'require': {
       const name = str(1).slice(0, 200);
@@ -56,6 +56,12 @@ export function bridge(ctx: QuickJSContext, job: Job, args: QuickJSHandle[], pos
     case 'fail':
       job.outcome ??= { kind: 'fail', name: str(1), message: str(2), stack: str(3) };
       return undefined;
+    case 'lost': {
+      // The error module could not be compiled to report the guest's error.
+      const oom = args[1] !== undefined && ctx.typeof(args[1]) === 'number' && ctx.getNumber(args[1]) === 1;
+      job.outcome ??= { kind: 'fail', name: 'InternalError', message: oom ? 'out of memory' : 'the error could not be reported', stack: '' };
+      return undefined;
+    }
     case 'src':
       return guestSource(ctx, args[1]);
     case 'url':

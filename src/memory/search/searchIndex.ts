@@ -14,11 +14,11 @@
  * - Ranking: rank/rank.ts (collect → filter → blend → diversify → explain).
  */
 import type { Episode, RetrievalFeatures, Step } from '../types';
-import { tokenize } from '../text';
 import { analyzeEpisode, analyzeStepInto, keyTermCounts, metaOf } from './analyze';
 import { associatedTerms } from './expand/associations';
 import { DEFAULT_FEATURES, expandDocument } from './expand/expander';
 import { DocTable, KEY_TERMS } from './docs';
+import { EpisodeTermsCache } from './episodeCache';
 import { loadIndex, serializeIndex } from './format';
 import type { FrozenIndex } from './format';
 import { Postings } from './postings';
@@ -38,6 +38,8 @@ export class SearchIndex implements IndexView {
   private session?: RankSession;
   private readonly acc = new Accumulators();
   private readonly expandDoc: (text: string) => string[];
+  /** What query answers derive from episodes' texts (episodeCache.ts); an episode's entry goes when it changes. */
+  readonly episodeTerms = new EpisodeTermsCache();
 
   constructor(features: Partial<RetrievalFeatures> = {}) {
     this.features = { ...DEFAULT_FEATURES, ...features };
@@ -68,6 +70,7 @@ export class SearchIndex implements IndexView {
 
   clear(): void {
     this.endSession();
+    this.episodeTerms.clear();
     this.docs.clear();
     this.postings.clear();
     this.pending.clear();
@@ -84,6 +87,7 @@ export class SearchIndex implements IndexView {
   upsert(e: Episode): void {
     this.endSession();
     this.remove(e.id);
+    this.episodeTerms.delete(e.id);
     const { tf, len } = analyzeEpisode(e, this.expandDoc);
     const meta = metaOf(e);
     this.totalLen += len;
@@ -127,6 +131,7 @@ export class SearchIndex implements IndexView {
 
   remove(id: string): boolean {
     this.endSession();
+    this.episodeTerms.delete(id);
     const p = this.pending.get(id);
     if (p) {
       this.pending.delete(id);
@@ -151,25 +156,8 @@ export class SearchIndex implements IndexView {
     return associatedTerms(this, terms);
   }
 
-  /** The terms of a text with the highest tf·idf (used for feedback expansion). */
-  keyTermsOfText(text: string, n = 10): string[] {
-    const tf = new Map<string, number>();
-    for (const t of tokenize(text.length > 8000 ? text.slice(0, 8000) : text)) tf.set(t, (tf.get(t) ?? 0) + 1);
-    return this.topByTfIdf(tf, n);
-  }
-
-  /** The terms of an episode with the highest tf·idf. */
-  keyTerms(e: Episode, n = 10): string[] {
-    // Task, actions, errors, outcome and reflection (parameters and outputs are too noisy).
-    const { tf } = analyzeEpisode({
-      ...e,
-      steps: e.steps.map((s) => ({ ...s, parameters: undefined, result: s.result.status === 'success' ? { status: 'success' as const } : s.result })),
-    });
-    return this.topByTfIdf(tf, n);
-  }
-
-  /** The n terms with the highest log-tf·idf, skipping short and numeric ones. */
-  private topByTfIdf(tf: Map<string, number>, n: number): string[] {
+  /** The n terms with the highest log-tf·idf, skipping short and numeric ones (used for feedback expansion). */
+  topByTfIdf(tf: ReadonlyMap<string, number>, n: number): string[] {
     const scored: [string, number][] = [];
     for (const [t, u] of tf) {
       if (t.length < 3 || /^[0-9]+$/.test(t)) continue;
@@ -215,6 +203,7 @@ export class SearchIndex implements IndexView {
   loadFrom(data: Uint8Array): void {
     const parts = loadIndex(data);
     this.endSession();
+    this.episodeTerms.clear();
     this.docs = parts.docs;
     this.postings = parts.postings;
     this.pending = parts.pending;

@@ -13,57 +13,56 @@ export function foldWindow(limit: number, offset: number): number {
   return offset + limit + Math.max(10, limit);
 }
 
-/** The ranked ids with each task's later repeats removed (first occurrence kept), then the page. */
-export function foldRanked(db: Database, ranked: string[], offset: number, limit: number): string[] {
-  if (ranked.length === 0) return [];
-  const keyOf = new Map<string, string>();
-  for (const r of all(db, `SELECT id, repeat_key FROM episodes WHERE id IN (${placeholders(ranked.length)}) AND repeat_key IS NOT NULL`, ranked)) {
-    keyOf.set(str(r.id), str(r.repeat_key));
-  }
+/**
+ * The ranked hits with each task's later repeats removed (first occurrence kept), then the
+ * page. `keyOf` holds the ranked episodes' repeat keys (read with their summaries, see
+ * retrieval.ts): the same rows serve the folding, the summaries and `repeatsOf`.
+ */
+export function foldRanked<T extends { id: string }>(ranked: T[], keyOf: ReadonlyMap<string, string>, offset: number, limit: number): T[] {
   const seen = new Set<string>();
-  const out: string[] = [];
-  for (const id of ranked) {
-    const k = keyOf.get(id);
+  const out: T[] = [];
+  for (const h of ranked) {
+    const k = keyOf.get(h.id);
     if (k !== undefined) {
       if (seen.has(k)) continue;
       seen.add(k);
     }
-    out.push(id);
+    out.push(h);
   }
   return out.slice(offset, offset + limit);
 }
 
-/** Repeats of the given episodes' tasks, for those done more than once. */
-export function repeatsOf(db: Database, ids: string[], maxIds = 10): Map<string, Repeats> {
+/**
+ * Repeats of the given episodes' tasks (their repeat keys in `keyOf`), for those done more
+ * than once: one statement, the counts as window aggregates over each key's episodes and
+ * the `maxIds` most recent ids.
+ */
+export function repeatsOf(db: Database, ids: string[], keyOf: ReadonlyMap<string, string>, maxIds = 10): Map<string, Repeats> {
   const out = new Map<string, Repeats>();
-  if (ids.length === 0) return out;
-  const keyRows = all(db, `SELECT id, repeat_key FROM episodes WHERE id IN (${placeholders(ids.length)}) AND repeat_key IS NOT NULL`, ids);
-  const keys = [...new Set(keyRows.map((r) => str(r.repeat_key)))];
+  const keys = [...new Set(ids.map((id) => keyOf.get(id)).filter((k) => k !== undefined))];
   if (keys.length === 0) return out;
-  const ph = placeholders(keys.length);
   const stats = new Map<string, Repeats>();
   for (const r of all(
     db,
-    `SELECT repeat_key AS k, COUNT(*) + SUM(dup_count) AS n, SUM(CASE WHEN outcome_type = 'success' THEN 1 + dup_count ELSE 0 END) AS s,
-            MAX(COALESCE(ended_at, started_at)) AS last
-       FROM episodes WHERE repeat_key IN (${ph}) GROUP BY repeat_key`,
-    keys,
+    `SELECT id, k, n, s, last FROM (
+       SELECT id, repeat_key AS k,
+              ROW_NUMBER() OVER (PARTITION BY repeat_key ORDER BY started_at DESC, id) AS rn,
+              SUM(1 + dup_count) OVER (PARTITION BY repeat_key) AS n,
+              SUM(CASE WHEN outcome_type = 'success' THEN 1 + dup_count ELSE 0 END) OVER (PARTITION BY repeat_key) AS s,
+              MAX(COALESCE(ended_at, started_at)) OVER (PARTITION BY repeat_key) AS last
+         FROM episodes WHERE repeat_key IN (${placeholders(keys.length)}))
+      WHERE rn <= ? AND n > 1 ORDER BY k, rn`,
+    [...keys, maxIds],
   )) {
-    if (num(r.n) > 1) stats.set(str(r.k), { count: num(r.n), succeeded: num(r.s), lastAt: str(r.last), ids: [] });
+    const k = str(r.k);
+    let s = stats.get(k);
+    if (!s) stats.set(k, (s = { count: num(r.n), succeeded: num(r.s), lastAt: str(r.last), ids: [] }));
+    s.ids.push(str(r.id));
   }
-  if (stats.size === 0) return out;
-  const many = [...stats.keys()];
-  for (const r of all(
-    db,
-    `SELECT id, k FROM (SELECT id, repeat_key AS k, ROW_NUMBER() OVER (PARTITION BY repeat_key ORDER BY started_at DESC, id) AS rn
-       FROM episodes WHERE repeat_key IN (${placeholders(many.length)})) WHERE rn <= ?`,
-    [...many, maxIds],
-  )) {
-    stats.get(str(r.k))!.ids.push(str(r.id));
-  }
-  for (const r of keyRows) {
-    const s = stats.get(str(r.repeat_key));
-    if (s) out.set(str(r.id), s);
+  for (const id of ids) {
+    const k = keyOf.get(id);
+    const s = k === undefined ? undefined : stats.get(k);
+    if (s) out.set(id, s);
   }
   return out;
 }

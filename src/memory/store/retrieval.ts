@@ -7,15 +7,16 @@
  * summaries and the reasons each hit matched.
  */
 import type { Database, SqlValue } from 'sql.js';
-import type { Outcome, QueryHit, QueryOptions, QueryResult, Reflection, Repeats } from '../types';
-import type { QueryTerm, RankedHit, SearchIndex } from '../search';
+import type { EpisodeSummary, Outcome, QueryHit, QueryOptions, QueryResult, Reflection, Repeats } from '../types';
+import type { EpisodeTerms, QueryTerm, RankedHit, SearchIndex } from '../search';
 import { expandQuery, MAX_QUERY_TERMS } from '../search';
 import { queryTerms, tokenize } from '../text';
 import { isDerivedSummary } from '../learning';
 import { parseJson } from './codec';
 import { foldRanked, foldWindow, repeatsLine, repeatsOf } from './repeats';
-import { rowToSummary, SUMMARY_COLS } from './rows';
+import { clip, rowToSummary, SUMMARY_COLS, SUMMARY_TASK_CHARS } from './rows';
 import { all, placeholders, str } from './sql';
+import type { Row } from './sql';
 
 type ParsedQuery = QueryOptions & { limit: number; offset: number };
 
@@ -83,17 +84,23 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
   const added = terms.length > own || !original;
   const ranked = latest ?? index.rank(terms, filter, ctx, window, 0, now, { resume: true });
   const fused = original && added && features.fusion ? fuse(original.hits, ranked.hits) : ranked.hits;
-  const byRank = new Map(fused.map((h) => [h.id, h]));
-  const hits = foldRanked(db, [...byRank.keys()], o.offset, o.limit).map((id) => byRank.get(id)!);
-  const rows = hits.length ? all(db, `SELECT ${SUMMARY_COLS} FROM episodes WHERE id IN (${placeholders(hits.length)})`, hits.map((h) => h.id)) : [];
-  const byId = new Map(rows.map((r) => [str(r.id), rowToSummary(r)]));
-  const repeats = repeatsOf(db, hits.map((h) => h.id));
+  // One read of the ranked episodes' rows: their repeat keys fold the repeats, their summaries answer.
+  const rows = fused.length ? all(db, `SELECT ${SUMMARY_COLS}, repeat_key FROM episodes WHERE id IN (${placeholders(fused.length)})`, fused.map((h) => h.id)) : [];
+  const keyOf = new Map<string, string>();
+  const rowOf = new Map<string, Row>();
+  for (const r of rows) {
+    rowOf.set(str(r.id), r);
+    if (r.repeat_key !== null) keyOf.set(str(r.id), str(r.repeat_key));
+  }
+  const hits = foldRanked(fused, keyOf, o.offset, o.limit);
+  const repeats = repeatsOf(db, hits.map((h) => h.id), keyOf);
   const out: QueryHit[] = [];
   for (const h of hits) {
-    const summary = byId.get(h.id);
-    if (!summary) continue;
+    const row = rowOf.get(h.id);
+    if (!row) continue;
+    const summary = rowToSummary(row);
     const rep = repeats.get(h.id);
-    out.push({ episode: summary, score: h.score, why: whyLines(h, summary, now, rep), ...(rep ? { repeats: rep } : {}) });
+    out.push({ episode: summary, score: h.score, why: whyLines(h, summary, taskTerms(index, summary), now, rep), ...(rep ? { repeats: rep } : {}) });
   }
   const expanded = terms.filter((t) => t.expansion).map((t) => t.term);
   return { hits: out, total: ranked.total, expandedTerms: [...base, ...expanded] };
@@ -123,11 +130,8 @@ function feedbackTerms(db: Database, index: SearchIndex, firstHits: RankedHit[],
   const top = firstHits.filter((h) => h.text > 0.3).slice(0, 3);
   if (top.length === 0) return [];
   const counts = new Map<string, number>();
-  // Key terms from the task, the outcome's words and the reflection's insights: cheap, no step parsing.
-  const rows = all(db, `SELECT id, task, outcome, reflection FROM episodes WHERE id IN (${placeholders(top.length)})`, top.map((h) => h.id));
-  for (const r of rows) {
-    const text = `${str(r.task)}\n${outcomeWords(str(r.outcome))}\n${insightsOf(r.reflection)}`;
-    for (const t of index.keyTermsOfText(text, 12)) if (!seen.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
+  for (const keys of feedbackKeyTerms(db, index, top.map((h) => h.id))) {
+    for (const t of keys) if (!seen.has(t)) counts.set(t, (counts.get(t) ?? 0) + 1);
   }
   const need = top.length >= 2 ? 2 : 1;
   return [...counts.entries()]
@@ -135,6 +139,54 @@ function feedbackTerms(db: Database, index: SearchIndex, firstHits: RankedHit[],
     .sort((a, b) => b[1] - a[1] || index.idf(b[0]) - index.idf(a[0]))
     .slice(0, FEEDBACK_TERMS)
     .map(([t]) => t);
+}
+
+/** Key terms of a feedback text considered per episode. */
+const FEEDBACK_KEY_TERMS = 12;
+/** Longest feedback text tokenized. */
+const FEEDBACK_TEXT_CHARS = 8000;
+
+/**
+ * Each episode's FEEDBACK_KEY_TERMS key terms (tf·idf under the current statistics) of its
+ * task, outcome words and insights: cheap, no step parsing. The term counts are kept per
+ * episode (episodeCache.ts): the rows are read and tokenized only for the episodes not kept.
+ */
+function feedbackKeyTerms(db: Database, index: SearchIndex, ids: string[]): string[][] {
+  // In id order: a deterministic order among equally strong terms.
+  const entries = new Map([...ids].sort().map((id) => [id, index.episodeTerms.entry(id)]));
+  const missing = [...entries].filter(([, e]) => !e.feedback).map(([id]) => id);
+  if (missing.length) {
+    const rows = all(db, `SELECT id, task, outcome, reflection FROM episodes WHERE id IN (${placeholders(missing.length)})`, missing);
+    for (const r of rows) feedbackCounts(entries.get(str(r.id))!, str(r.task), `${outcomeWords(str(r.outcome))}\n${insightsOf(r.reflection)}`);
+  }
+  return [...entries.values()].filter((e) => e.feedback).map((e) => index.topByTfIdf(e.feedback!, FEEDBACK_KEY_TERMS));
+}
+
+/** Fills an entry's feedback term counts (and its task terms, when the summary shows the whole task). */
+function feedbackCounts(e: EpisodeTerms, task: string, rest: string): void {
+  const tf = new Map<string, number>();
+  const text = `${task}\n${rest}`;
+  if (text.length > FEEDBACK_TEXT_CHARS) {
+    for (const t of tokenize(text.slice(0, FEEDBACK_TEXT_CHARS))) tf.set(t, (tf.get(t) ?? 0) + 1);
+  } else {
+    // Tokens never span a line break: the task's tokens are the text's first ones.
+    const own = tokenize(task);
+    if (!e.task && !summaryClips(task)) e.task = new Set(own);
+    for (const t of tokenize(rest, own)) tf.set(t, (tf.get(t) ?? 0) + 1);
+  }
+  e.feedback = tf;
+}
+
+/** The terms of the task a hit's summary shows (kept per episode). */
+function taskTerms(index: SearchIndex, summary: EpisodeSummary): ReadonlySet<string> {
+  const e = index.episodeTerms.entry(summary.id);
+  e.task ??= new Set(tokenize(summary.task));
+  return e.task;
+}
+
+/** Whether a summary shows less than the whole task (rows.ts clips it to SUMMARY_TASK_CHARS). */
+function summaryClips(task: string): boolean {
+  return clip(task, SUMMARY_TASK_CHARS) !== task.replace(/\s+/g, ' ').trim();
 }
 
 /** The words of a stored outcome (its JSON keys and kind are not about the task). */
@@ -152,13 +204,12 @@ function insightsOf(v: SqlValue): string {
 }
 
 /** Human-readable reasons: matched terms and fields, related terms, context, outcome, age. */
-function whyLines(h: RankedHit, summary: QueryHit['episode'], now: number, repeats: Repeats | undefined): string[] {
+function whyLines(h: RankedHit, summary: EpisodeSummary, taskTerms: ReadonlySet<string>, now: number, repeats: Repeats | undefined): string[] {
   const why: string[] = [];
   if (repeats) why.push(repeatsLine(repeats, now));
   const direct = h.matched.filter((m) => !m.startsWith('~'));
   const via = h.matched.filter((m) => m.startsWith('~')).map((m) => m.slice(1));
   if (direct.length) {
-    const taskTerms = new Set(tokenize(summary.task));
     const inTask = direct.filter((t) => taskTerms.has(t));
     const elsewhere = direct.filter((t) => !taskTerms.has(t));
     const parts: string[] = [];

@@ -8,6 +8,9 @@ import { num, optStr, str } from './sql';
 /** Columns of an episode summary (list and query answers). */
 export const SUMMARY_COLS = 'id, task, domain, task_type, outcome_type, reward, step_count, tools, started_at, ended_at, gist';
 
+/** Longest task a summary shows. */
+export const SUMMARY_TASK_CHARS = 300;
+
 export function clip(s: string, n: number): string {
   const t = s.replace(/\s+/g, ' ').trim();
   return t.length > n ? t.slice(0, n - 1) + '…' : t;
@@ -46,7 +49,7 @@ export function rowToEpisode(r: Row, steps: Step[]): Episode {
 export function rowToSummary(r: Row): EpisodeSummary {
   const s: EpisodeSummary = {
     id: str(r.id),
-    task: clip(str(r.task), 300),
+    task: clip(str(r.task), SUMMARY_TASK_CHARS),
     domain: str(r.domain),
     taskType: str(r.task_type) as TaskType,
     stepCount: num(r.step_count),

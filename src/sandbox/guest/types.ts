@@ -7,8 +7,8 @@
  * The single host bridge function, handed to the prelude in a closure (never a
  * global). Every argument is a string or a number; the host checks types again.
  * Ops: 'log' stream text [1: text is JSON, for text holding a NUL] → false when full; 'call' name argsJson → call id;
- * 'deny' what → reason; 'require' name → message; 'done' json; 'fail' name
- * message stack; 'oversize' length; 'src' module → its source; 'now' → ms
+ * 'deny' what → 'SecurityViolation: ' + reason; 'require' name → message; 'done' json; 'fail' name
+ * message stack; 'lost' [1: out of memory] (the error could not be reported); 'oversize' length; 'src' module → its source; 'now' → ms
  * since the run started; 'timer' due → the earliest timer is due at `due`
  * (Date.now() time; -1: none).
  */
@@ -85,10 +85,13 @@ export interface Intrinsics {
   /** Ends the run with an error (an uncaught exception in a callback, as Node exits on one). */
   fail: (e: unknown, kind?: FailKind, json?: unknown) => void;
   /**
-   * The timers module hands the prelude what the engine's calls drive: `fire`
-   * when a timer is due (with Date.now()), `turn` when a host reply arrives.
+   * What the engine's calls to the driver reach (see Driver): set by the timers
+   * module (`fire` when a timer is due, with Date.now(); `turn` when a host reply
+   * arrives) and by the globals module when the host module loads (`settle`).
    */
-  setTimerDriver: (fire: (now: number) => void, turn: () => void) => void;
+  fire?: (now: number) => void;
+  turn?: () => void;
+  settle?: HostModule['settle'];
   /** The runtime's platform objects, registered by each module as it loads (see PlatformKind). */
   platform?: PlatformKind[];
 }
@@ -111,7 +114,15 @@ export interface Cold {
   req(name: unknown): never;
 }
 
-/** Host calls and capabilities, compiled during set-up when the run has any. */
+/** The first touch of an accessor the prelude installed (globals.ts): its value. */
+export interface Globals {
+  /** A lazily installed global: `module` is [its module, the module's globals]. */
+  lazy(name: string, module: readonly [string, readonly string[]]): unknown;
+  /** A global of the host module (host functions, fs, fetch). */
+  host(name: string, setup: Setup): unknown;
+}
+
+/** Host calls and capabilities, compiled on the first touch of one of their globals. */
 export interface HostModule {
   install(setup: Setup): void;
   /** Delivers a host reply to the guest promise waiting for it. */
