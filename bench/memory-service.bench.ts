@@ -9,7 +9,7 @@
  * Phases: import (of an export file, as `memory-mcp import` runs it), open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
  * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
- * last 10), a snapshot, an export paged as export_memory reads it (200 episodes a page) and an
+ * last 10), a snapshot (with queries one at a time while it runs: their p50/p99/max), an export paged as export_memory reads it (200 episodes a page) and an
  * export to a file (as `memory-mcp export FILE` runs it).
  */
 import * as fs from 'node:fs';
@@ -152,8 +152,28 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       eld_p99_ms: st.eld_p99_ms,
       blocked_max_ms: st.blocked_max_ms,
     };
-    const snap = await phase(() => store.snapshot());
-    out.snapshot = { ms: snap.ms, eld_max_ms: snap.eld_max_ms, eld_p99_ms: snap.eld_p99_ms, blocked_max_ms: snap.blocked_max_ms };
+    // Queries one at a time for as long as the snapshot runs (reads must not wait for it).
+    const during: number[] = [];
+    const snap = await phase(async () => {
+      let done = false;
+      const taking = store.snapshot().finally(() => (done = true));
+      for (let i = 0; !done; i++) {
+        const t = now();
+        await store.query({ query: queries[i % queries.length], limit: 10 });
+        during.push(now() - t);
+      }
+      await taking;
+    });
+    out.snapshot = {
+      ms: snap.ms,
+      queries_during: during.length,
+      query_p50_ms: during.length ? pct(during, 50) : null,
+      query_p99_ms: during.length ? pct(during, 99) : null,
+      query_max_ms: during.length ? r1(Math.max(...during)) : null,
+      eld_max_ms: snap.eld_max_ms,
+      eld_p99_ms: snap.eld_p99_ms,
+      blocked_max_ms: snap.blocked_max_ms,
+    };
     // Paged as export_memory and `memory-mcp export` read it (never the whole store at once).
     const exp = await phase(async () => {
       let page = await store.exportPage({ limit: 200 });

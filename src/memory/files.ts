@@ -13,8 +13,9 @@
  *   magic "AGMSNAP1" | u32 format version | u32 crc32(header bytes 16..48)
  *   | f64 journal sequence covered | f64 database bytes | f64 index bytes
  *   | u32 crc32(database) | u32 crc32(index)
- * followed by the SQLite database (`db.export()`) and the serialized search
- * index. Written to a temp file, fsynced, renamed over the old one, directory fsynced.
+ * followed by the SQLite database (a copy of the live one, store/dbCopy.ts) and the
+ * serialized search index. Written to a temp file in pieces (the header last), fsynced,
+ * renamed over the old one, directory fsynced.
  * Read into one buffer in 4 MB chunks, each checksummed right after it is read; the
  * database and index are then used in place (sql.js and the index keep views on it).
  * Opening cost is proportional to the file size: keep the database compact (see db.ts).
@@ -350,26 +351,83 @@ export function readSnapshot(file: string, logger: Logger): SnapshotContents | u
   }
 }
 
-/** Writes a snapshot durably (temp + fsync + rename + dir fsync). */
-export async function writeSnapshot(file: string, seq: number, db: Uint8Array, index: Uint8Array): Promise<number> {
-  const header = Buffer.alloc(SNAP_HEADER);
-  SNAP_MAGIC.copy(header, 0);
-  header.writeUInt32LE(SNAP_VERSION, 8);
-  header.writeDoubleLE(seq, 16);
-  header.writeDoubleLE(db.length, 24);
-  header.writeDoubleLE(index.length, 32);
-  header.writeUInt32LE(crc32(db), 40);
-  header.writeUInt32LE(crc32(index), 44);
-  header.writeUInt32LE(crc32(header.subarray(16, SNAP_HEADER)), 12);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await fs.promises.open(tmp, 'w');
-  try {
-    await fh.writev([header, db, index]);
-    await fh.datasync();
-  } finally {
-    await fh.close();
+/** The largest piece written (and checksummed) at once: a few milliseconds of work. */
+const WRITE_CHUNK = 4 * 1024 * 1024;
+
+/** A failed snapshot write as the user should read it (a full disk named as such). */
+function snapshotWriteError(file: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new MemoryError(
+      'unavailable',
+      `The snapshot ${file} could not be written: the disk is full (${code}). Nothing was lost: every acknowledged write is in the journal and the previous snapshot is untouched. Free some disk space; the next snapshot will be taken then.`,
+      { cause: e },
+    );
   }
-  await fs.promises.rename(tmp, file);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * Writes a snapshot durably (temp + fsync + rename + dir fsync). The database and the index
+ * come as chunks in order; each is written and checksummed in pieces of at most WRITE_CHUNK
+ * (the writes are asynchronous, so the thread serves other work in between), and the header
+ * with the lengths and checksums goes last. On failure the temp file is removed (a full disk
+ * gets its space back) and the previous snapshot stays.
+ */
+export async function writeSnapshot(file: string, seq: number, db: Uint8Array | readonly Uint8Array[], index: Uint8Array | readonly Uint8Array[]): Promise<number> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  let written = false;
+  let total: number;
+  try {
+    const fh = await fs.promises.open(tmp, 'w');
+    try {
+      let pos = SNAP_HEADER;
+      const put = async (chunks: Uint8Array | readonly Uint8Array[]): Promise<{ crc: number; length: number }> => {
+        let crc = 0;
+        let length = 0;
+        for (const c of chunks instanceof Uint8Array ? [chunks] : chunks) {
+          for (let o = 0; o < c.length; o += WRITE_CHUNK) {
+            const piece = c.subarray(o, Math.min(c.length, o + WRITE_CHUNK));
+            crc = crc32(piece, crc);
+            await writeAt(fh, piece, pos);
+            pos += piece.length;
+            length += piece.length;
+          }
+        }
+        return { crc, length };
+      };
+      const d = await put(db);
+      const x = await put(index);
+      const header = Buffer.alloc(SNAP_HEADER);
+      SNAP_MAGIC.copy(header, 0);
+      header.writeUInt32LE(SNAP_VERSION, 8);
+      header.writeDoubleLE(seq, 16);
+      header.writeDoubleLE(d.length, 24);
+      header.writeDoubleLE(x.length, 32);
+      header.writeUInt32LE(d.crc, 40);
+      header.writeUInt32LE(x.crc, 44);
+      header.writeUInt32LE(crc32(header.subarray(16, SNAP_HEADER)), 12);
+      await writeAt(fh, header, 0);
+      await fh.datasync();
+      total = pos;
+    } finally {
+      await fh.close();
+    }
+    await fs.promises.rename(tmp, file);
+    written = true;
+  } catch (e) {
+    throw snapshotWriteError(file, e);
+  } finally {
+    if (!written) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+  }
   fsyncDir(path.dirname(file));
-  return SNAP_HEADER + db.length + index.length;
+  return total;
+}
+
+async function writeAt(fh: fs.promises.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, off, bytes.length - off, position + off);
+    off += bytesWritten;
+  }
 }

@@ -21,6 +21,17 @@ export type DocColumn = (typeof DOC_COLUMNS)[number];
 /** Key terms kept per document (for the term associations, expand/associations.ts); unused slots hold -1. */
 export const KEY_TERMS = 8;
 
+/** The documents at a snapshot's start (see DocTable.freeze). */
+export interface FrozenDocs {
+  n: number;
+  ids: readonly string[];
+  tags: readonly (number[] | 0)[];
+  strings: string[];
+  alive: Uint8Array;
+  keys: Int32Array;
+  cols: Record<DocColumn, DocTable[DocColumn]>;
+}
+
 export class DocTable {
   /** Documents numbered so far (alive or not). */
   n = 0;
@@ -46,6 +57,11 @@ export class DocTable {
   dead = 0;
 
   clear(): void {
+    // New columns, not reused ones: a frozen view (freeze) keeps reading the old ones.
+    const fresh = new DocTable();
+    for (const c of DOC_COLUMNS) (this as Record<DocColumn, unknown>)[c] = fresh[c];
+    this.alive = fresh.alive;
+    this.keys = fresh.keys;
     this.n = 0;
     this.ids = [];
     this.tags = [];
@@ -70,6 +86,19 @@ export class DocTable {
   /** The interned code of a string: -1 for undefined, -2 for a string no document has. */
   code(s: string | undefined): number {
     return s === undefined ? -1 : (this.stringIds.get(s) ?? -2);
+  }
+
+  /**
+   * The documents as they are now, unchanged by later writes: adding writes past `n` (or
+   * into a grown copy), clearing starts new columns, and only `alive` changes in place
+   * (copied here, n bytes).
+   */
+  freeze(): FrozenDocs {
+    return { n: this.n, ids: this.ids, tags: this.tags, strings: this.strings.slice(), alive: this.alive.slice(0, this.n), keys: this.keys, cols: this.columns() };
+  }
+
+  private columns(): Record<DocColumn, DocTable[DocColumn]> {
+    return { lens: this.lens, dom: this.dom, tt: this.tt, out: this.out, started: this.started, reward: this.reward, lang: this.lang, fw: this.fw, sim: this.sim };
   }
 
   /** Adds a document with its key terms (at most KEY_TERMS are kept); returns its number. */

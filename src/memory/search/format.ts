@@ -9,7 +9,9 @@
 import { OUTCOME_TYPES, TASK_TYPES } from '../types';
 import type { DocMeta } from './analyze';
 import { DOC_COLUMNS, DocTable, KEY_TERMS } from './docs';
-import { Postings } from './postings';
+import type { FrozenDocs } from './docs';
+import { Postings, baseIndexOf, segmentsOf } from './postings';
+import type { FrozenPostings } from './postings';
 import type { PendingDoc } from './rank/types';
 import { readVarint, writeVarint } from './varint';
 
@@ -25,6 +27,22 @@ export interface IndexParts {
   pending: Map<string, PendingDoc>;
 }
 
+/** The index as it was when a snapshot began (SearchIndex.freeze): what a snapshot writes. */
+export interface FrozenIndex {
+  docs: FrozenDocs;
+  postings: FrozenPostings;
+  /** Episodes in progress, copied at the freeze (their term counts change in place). */
+  pending: [string, PendingDoc][];
+}
+
+/** A serialized index as chunks in file order (never joined into one buffer). */
+export interface SerializedIndex {
+  chunks: Uint8Array[];
+  bytes: number;
+  /** Documents were renumbered (tombstones dropped): the bytes no longer match the live numbering. */
+  renumbered: boolean;
+}
+
 type PackedMeta = [string, number, number, number, number, string | 0, string | 0, string[], number];
 
 interface Head {
@@ -37,15 +55,118 @@ interface Head {
   sections: [string, number][];
 }
 
-/** Serializes the index. Returns the bytes and, when documents were renumbered, true (the caller reloads from the bytes). */
-export function serializeIndex({ docs, postings, pending }: IndexParts): { bytes: Uint8Array; renumbered: boolean } {
-  const remap = docs.dead > 0 ? new Int32Array(docs.n).fill(-1) : undefined;
+/** Work between two yields of serializeIndexSteps: terms, documents, array items. */
+const TERMS_PER_STEP = 256;
+const ITEMS_PER_STEP = 4096;
+/** Small pieces (a term's postings) are gathered into blocks of this size. */
+const BLOCK = 1 << 20;
+
+/** Byte chunks in order: small pieces copied into blocks, large ones kept as they are. */
+class ChunkList {
+  readonly chunks: Uint8Array[] = [];
+  length = 0;
+  private block?: Uint8Array;
+  private used = 0;
+
+  push(b: Uint8Array): void {
+    this.length += b.length;
+    if (b.length >= BLOCK / 4) {
+      this.flush();
+      this.chunks.push(b);
+      return;
+    }
+    if (!this.block || this.used + b.length > this.block.length) {
+      this.flush();
+      this.block = new Uint8Array(BLOCK);
+    }
+    this.block.set(b, this.used);
+    this.used += b.length;
+  }
+
+  flush(): void {
+    if (this.block && this.used > 0) this.chunks.push(this.block.subarray(0, this.used));
+    this.block = undefined;
+    this.used = 0;
+  }
+}
+
+/** Sorts strings as Array.prototype.sort does, in steps (chunks sorted, then merged bottom-up). */
+function* sortInSteps(a: string[]): Generator<void, string[]> {
+  const n = a.length;
+  const run = ITEMS_PER_STEP / 2;
+  let src = a;
+  for (let lo = 0; lo < n; lo += run) {
+    const part = src.slice(lo, lo + run).sort();
+    for (let i = 0; i < part.length; i++) src[lo + i] = part[i];
+    yield;
+  }
+  let dst = new Array<string>(n);
+  for (let width = run; width < n; width *= 2) {
+    let moved = 0;
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      for (let k = lo; k < hi; k++) {
+        dst[k] = j >= hi || (i < mid && src[i] <= src[j]) ? src[i++] : src[j++];
+        if (++moved % ITEMS_PER_STEP === 0) yield;
+      }
+    }
+    [src, dst] = [dst, src];
+  }
+  return src;
+}
+
+/** An array as JSON, encoded a slice at a time. */
+function* jsonArray(out: ChunkList, items: readonly unknown[]): Generator<void> {
+  out.push(Buffer.from('['));
+  for (let i = 0; i < items.length; i += ITEMS_PER_STEP) {
+    const json = JSON.stringify(items.slice(i, i + ITEMS_PER_STEP));
+    out.push(Buffer.from((i > 0 ? ',' : '') + json.slice(1, -1), 'utf8'));
+    yield;
+  }
+  out.push(Buffer.from(']'));
+}
+
+/** Serializes the index in one go. */
+export function serializeIndex(parts: IndexParts): { bytes: Uint8Array; renumbered: boolean } {
+  const view = { docs: parts.docs.freeze(), postings: parts.postings.freeze(), pending: [...parts.pending.entries()] };
+  try {
+    const steps = serializeIndexSteps(view);
+    let r = steps.next();
+    while (!r.done) r = steps.next();
+    return { bytes: joinChunks(r.value.chunks, r.value.bytes), renumbered: r.value.renumbered };
+  } finally {
+    parts.postings.thaw();
+  }
+}
+
+export function joinChunks(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/**
+ * Serializes a frozen index in steps: a generator that yields after each bounded piece of
+ * work (TERMS_PER_STEP terms, ITEMS_PER_STEP documents or array items), so its driver can
+ * answer other calls in between while writes go on (they do not change the frozen view).
+ * The bytes are those of one `serializeIndex` call at the freeze.
+ */
+export function* serializeIndexSteps({ docs, postings, pending }: FrozenIndex): Generator<void, SerializedIndex> {
+  let dead = 0;
+  for (let d = 0; d < docs.n; d++) if (docs.alive[d] !== 1) dead++;
+  const remap = dead > 0 ? new Int32Array(docs.n).fill(-1) : undefined;
   let nDocs = docs.n;
   if (remap) {
     nDocs = 0;
     for (let d = 0; d < docs.n; d++) if (docs.alive[d] === 1) remap[d] = nDocs++;
   }
-  const keep = (d: number): number => (remap ? remap[d] : d);
   const ids: string[] = new Array<string>(nDocs);
   const tags: (number[] | 0)[] = new Array<number[] | 0>(nDocs);
   const cols = {
@@ -61,45 +182,47 @@ export function serializeIndex({ docs, postings, pending }: IndexParts): { bytes
   };
   const keys = new Int32Array(nDocs * KEY_TERMS);
   for (let d = 0; d < docs.n; d++) {
+    if (d % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
     if (docs.alive[d] !== 1) continue;
-    const k = keep(d);
+    const k = remap ? remap[d] : d;
     ids[k] = docs.ids[d];
     tags[k] = docs.tags[d];
-    for (const c of DOC_COLUMNS) cols[c][k] = docs[c][d];
+    for (const c of DOC_COLUMNS) cols[c][k] = docs.cols[c][d];
     keys.set(docs.keys.subarray(d * KEY_TERMS, (d + 1) * KEY_TERMS), k * KEY_TERMS);
   }
   const base = postings.base;
-  // Terms: merge the sorted base with the overlay's new terms.
-  const newTerms = [...postings.overlay.keys()].filter((t) => postings.baseIndex(t) < 0).sort();
-  const terms: string[] = [];
-  {
-    let i = 0;
-    let j = 0;
-    const a = base.terms;
-    while (i < a.length || j < newTerms.length) {
-      if (j >= newTerms.length || (i < a.length && a[i] < newTerms[j])) terms.push(a[i++]);
-      else terms.push(newTerms[j++]);
-    }
+  // Terms: the sorted base merged with the overlay's new terms (sorted), each with where its postings are.
+  const fresh: string[] = [];
+  let seen = 0;
+  for (const t of postings.overlayTerms()) {
+    if (baseIndexOf(base.terms, t) < 0) fresh.push(t);
+    if (++seen % ITEMS_PER_STEP === 0) yield;
   }
-  const off = new Uint32Array(terms.length + 1);
-  const df = new Uint32Array(terms.length);
-  const last = new Uint32Array(terms.length);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let scratch = new Uint8Array(1 << 16);
+  const newTerms = yield* sortInSteps(fresh);
+  const blob = new ChunkList();
   const kept: string[] = [];
-  for (const term of terms) {
-    const bi = postings.baseIndex(term);
-    const ov = postings.overlay.get(term);
+  const off: number[] = [];
+  const df: number[] = [];
+  const last: number[] = [];
+  let scratch = new Uint8Array(1 << 16);
+  let i = 0;
+  let j = 0;
+  for (let step = 0; i < base.terms.length || j < newTerms.length; step++) {
+    if (step % TERMS_PER_STEP === TERMS_PER_STEP - 1) yield;
+    const fromBase = j >= newTerms.length || (i < base.terms.length && base.terms[i] < newTerms[j]);
+    const term = fromBase ? base.terms[i] : newTerms[j];
+    const bi = fromBase ? i++ : -1;
+    if (!fromBase) j++;
+    const ov = postings.overlayOf(term);
+    const at = blob.length;
     let bytes: Uint8Array;
     let tdf: number;
     let tlast: number;
     if (!remap) {
       const baseBytes = bi >= 0 ? base.blob.subarray(base.off[bi], base.off[bi + 1]) : undefined;
       if (baseBytes && ov) {
-        bytes = new Uint8Array(baseBytes.length + ov.n);
-        bytes.set(baseBytes);
-        bytes.set(ov.buf.subarray(0, ov.n), baseBytes.length);
+        blob.push(baseBytes);
+        bytes = ov.buf.subarray(0, ov.n);
       } else bytes = baseBytes ?? ov!.buf.subarray(0, ov!.n);
       tdf = (bi >= 0 ? base.df[bi] : 0) + (ov?.df ?? 0);
       tlast = ov ? ov.last : base.last[bi];
@@ -109,7 +232,7 @@ export function serializeIndex({ docs, postings, pending }: IndexParts): { bytes
       let w = 0;
       let prev = 0;
       tdf = 0;
-      for (const [b, start, end, startDoc] of postings.segmentsAt(bi, ov)) {
+      for (const [b, start, end, startDoc] of segmentsOf(base, bi, ov)) {
         let p = start;
         let doc = startDoc;
         while (p < end) {
@@ -129,51 +252,55 @@ export function serializeIndex({ docs, postings, pending }: IndexParts): { bytes
       bytes = scratch.slice(0, w);
       tlast = prev;
     }
-    const k = kept.length;
+    off.push(at);
     kept.push(term);
-    off[k] = total;
-    df[k] = tdf;
-    last[k] = tlast;
-    chunks.push(bytes);
-    total += bytes.length;
+    df.push(tdf);
+    last.push(tlast);
+    blob.push(bytes);
   }
-  off[kept.length] = total;
-  const blob = new Uint8Array(total);
-  {
-    let o = 0;
-    for (const c of chunks) {
-      blob.set(c, o);
-      o += c.length;
-    }
-  }
-  const pend = [...pending.entries()].map(([id, p]) => ({ id, len: p.len, meta: packMeta(p.meta), tf: [...p.tf.entries()] }));
+  off.push(blob.length);
+  blob.flush();
+  const head = new ChunkList();
+  head.push(Buffer.from(`{"v":${FORMAT_VERSION},"terms":`));
+  yield* jsonArray(head, kept);
+  head.push(Buffer.from(',"ids":'));
+  yield* jsonArray(head, ids);
+  head.push(Buffer.from(',"tags":'));
+  yield* jsonArray(head, tags);
+  head.push(Buffer.from(',"strings":'));
+  yield* jsonArray(head, docs.strings);
+  head.push(Buffer.from(',"pending":['));
+  pending.forEach(([id, p], n) => {
+    head.push(Buffer.from((n > 0 ? ',' : '') + JSON.stringify({ id, len: p.len, meta: packMeta(p.meta), tf: [...p.tf.entries()] }), 'utf8'));
+  });
+  yield;
   const sections: [string, ArrayBufferView][] = [
-    ['off', off.subarray(0, kept.length + 1)],
-    ['df', df.subarray(0, kept.length)],
-    ['last', last.subarray(0, kept.length)],
+    ['off', Uint32Array.from(off)],
+    ['df', Uint32Array.from(df)],
+    ['last', Uint32Array.from(last)],
     ...Object.entries(cols),
     ['keys', keys],
-    ['blob', blob],
   ];
-  const head = Buffer.from(
-    JSON.stringify({ v: FORMAT_VERSION, terms: kept, ids, tags, strings: docs.strings, pending: pend, sections: sections.map(([name, a]) => [name, a.byteLength]) } satisfies Head),
-    'utf8',
-  );
-  let size = 8 + head.length;
-  size += pad8(size);
-  for (const [, a] of sections) size += a.byteLength + pad8(a.byteLength);
-  const outBuf = new Uint8Array(size);
-  const dv = new DataView(outBuf.buffer);
+  const sizes: [string, number][] = [...sections.map(([name, a]): [string, number] => [name, a.byteLength]), ['blob', blob.length]];
+  head.push(Buffer.from(`],"sections":${JSON.stringify(sizes)}}`));
+  head.flush();
+  const out = new ChunkList();
+  const prefix = new Uint8Array(8);
+  const dv = new DataView(prefix.buffer);
   dv.setUint32(0, head.length, true);
   dv.setUint32(4, FORMAT_VERSION, true);
-  outBuf.set(head, 8);
-  let o = 8 + head.length;
-  o += pad8(o);
+  out.push(prefix);
+  for (const c of head.chunks) out.push(c);
+  const padTo8 = (): void => out.push(new Uint8Array(pad8(out.length)));
+  padTo8();
   for (const [, a] of sections) {
-    outBuf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), o);
-    o += a.byteLength + pad8(a.byteLength);
+    out.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    padTo8();
   }
-  return { bytes: outBuf, renumbered: remap !== undefined };
+  for (const c of blob.chunks) out.push(c);
+  padTo8();
+  out.flush();
+  return { chunks: out.chunks, bytes: out.length, renumbered: remap !== undefined };
 }
 
 /** Reads a serialized index into fresh parts. Throws on malformed input. */

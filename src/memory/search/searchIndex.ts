@@ -20,6 +20,7 @@ import { DEFAULT_FEATURES, expandDocument } from './expand/expander';
 import { DocTable, KEY_TERMS } from './docs';
 import { EpisodeTermsCache } from './episodeCache';
 import { loadIndex, serializeIndex } from './format';
+import type { FrozenIndex } from './format';
 import { Postings } from './postings';
 import { Accumulators } from './rank/accumulators';
 import { rank } from './rank/rank';
@@ -173,6 +174,22 @@ export class SearchIndex implements IndexView {
     const r = rank(this, this.acc, prev, qterms, filter, ctx, limit, offset, nowMs, opts);
     this.session = r.session;
     return { hits: r.hits, total: r.total };
+  }
+
+  /** A consistent view for a snapshot: later writes do not change it (until thaw). */
+  freeze(): FrozenIndex {
+    const pending: [string, PendingDoc][] = [...this.pending].map(([id, p]) => [id, { len: p.len, meta: p.meta, tf: new Map(p.tf) }]);
+    return { docs: this.docs.freeze(), postings: this.postings.freeze(), pending };
+  }
+
+  /** Ends the view freeze() gave (writes stop saving what they change). */
+  thaw(): void {
+    this.postings.thaw();
+  }
+
+  /** Deleted documents still numbered (a reload from a compacted snapshot drops them). */
+  get tombstones(): number {
+    return this.docs.dead;
   }
 
   serialize(): Uint8Array {

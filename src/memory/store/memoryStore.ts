@@ -23,7 +23,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Database } from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
 import type { Logger } from '../../common/logger';
 import { silentLogger } from '../../common/logger';
 import { Emitter } from '../../common/disposable';
@@ -115,6 +115,7 @@ export class MemoryStore implements MemoryStoreApi {
   private readonly reopen: Pick<OpenOptions, 'wasmPath' | 'retrieval'>;
 
   private constructor(
+    SQL: SqlJsStatic,
     readonly dir: string,
     private readonly state: StoreState,
     private lock: Lock | undefined,
@@ -124,7 +125,7 @@ export class MemoryStore implements MemoryStoreApi {
   ) {
     this.retention = options.retention ?? {};
     this.reopen = { wasmPath: options.wasmPath, retrieval: options.retrieval };
-    this.snapshots = new Snapshots(dir, state, logger, options.snapshotDebounceMs ?? 5000);
+    this.snapshots = new Snapshots(SQL, dir, state, logger, options.snapshotDebounceMs ?? 5000);
     this.tools = new ToolCounters(options.toolUsageFlushMs ?? 2000, readOnly ? undefined : (counts) => this.saveToolCounts(counts), logger);
   }
 
@@ -151,7 +152,7 @@ export class MemoryStore implements MemoryStoreApi {
       const db = openDatabase(SQL, snap, dir, logger);
       const index = openIndex(db, snap, logger, options.retrieval);
       const state = new StoreState(db, index, readOnly ? undefined : new JournalWriter(path.join(dir, JOURNAL_FILE), jr.goodEnd));
-      store = new MemoryStore(dir, state, lock, readOnly, logger, options);
+      store = new MemoryStore(SQL, dir, state, lock, readOnly, logger, options);
       state.seq = snap?.seq ?? 0;
       if (snap) store.snapshots.adopt(state.seq, snap.bytes, fs.statSync(path.join(dir, SNAPSHOT_FILE)).mtime.toISOString());
       const toReplay = opsAfter(jr, state.seq, dir);
@@ -602,6 +603,7 @@ export class MemoryStore implements MemoryStoreApi {
         this.tools.flush();
         await this.snapshot().catch((e: unknown) => this.logger.error(`memory: final snapshot failed (the journal keeps every write): ${(e as Error).message}`));
       }
+      await this.snapshots.settled(); // a snapshot still copying must not outlive the database
     } finally {
       this.closed = true;
       try {

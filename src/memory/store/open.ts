@@ -40,7 +40,7 @@ class AdoptedBytes extends Uint8Array<ArrayBufferLike> {
   }
 }
 
-function adopt(bytes: Uint8Array, capacity: number): Uint8Array {
+export function adopt(bytes: Uint8Array, capacity: number): Uint8Array {
   const a = new AdoptedBytes(bytes.buffer, bytes.byteOffset, bytes.length);
   a.capacity = Math.min(capacity, bytes.buffer.byteLength - bytes.byteOffset);
   return a;
