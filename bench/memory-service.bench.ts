@@ -5,17 +5,19 @@
  * phase, and the phase's latency. `npm run bench:memory` runs it after memory.bench.ts.
  *   BENCH_SIZES=10000,100000   episodes (default 10000; add 100000 for the large tier)
  *   BENCH_STEPS=10000          add_episode_step calls into one episode (default 10000)
- * Phases: import (chunks of 500), open (cold, from the snapshot), the first query, 1,000
+ * Phases: import (of an export file, as `memory-mcp import` runs it), open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
  * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
- * last 10), a snapshot and an export (paged, 200 episodes a page).
+ * last 10), a snapshot, an export paged as export_memory reads it (200 episodes a page) and an
+ * export to a file (as `memory-mcp export FILE` runs it).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MemoryClient, MemoryStore } from '../src/memory';
-import type { Episode, MemoryStoreApi } from '../src/memory';
+import type { MemoryStoreApi } from '../src/memory';
+import { episodeLine, headerLine } from '../src/memory/exportFormat';
 import { commonQueries, genEpisode, genQuery } from './memory.bench';
 
 type Store = MemoryStoreApi & { snapshot(): Promise<void> };
@@ -66,25 +68,28 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
   const out: Record<string, unknown> = { bench: 'memory_service', store: kind, episodes: n };
   try {
     let store = await open(kind, dir);
-    // Generated beforehand: only the store's work falls inside the phase.
-    const chunks: Episode[][] = [];
+    // Generated beforehand into an export file: only the store's work falls inside the phase.
+    const file = path.join(dir, 'import.jsonl');
     const texts: string[] = [];
+    const fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, headerLine(n));
     for (let i = 0; i < n; i += 500) {
-      chunks.push(
-        Array.from({ length: Math.min(500, n - i) }, () => {
-          const g = genEpisode(t0);
-          texts.push(g.text);
-          return g.ep;
-        }),
-      );
+      let chunk = '';
+      for (let j = i; j < Math.min(n, i + 500); j++) {
+        const g = genEpisode(t0);
+        texts.push(g.text);
+        chunk += episodeLine(g.ep);
+      }
+      fs.writeSync(fd, chunk);
     }
+    fs.closeSync(fd);
     const common = commonQueries(texts, 100);
     texts.length = 0;
-    const imp = await phase(async () => {
-      for (const episodes of chunks) await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
-    });
-    chunks.length = 0;
-    out.import = { ms: imp.ms, eld_max_ms: imp.eld_max_ms, eld_p99_ms: imp.eld_p99_ms, blocked_max_ms: imp.blocked_max_ms };
+    // The import as `memory-mcp import` and the VS Code command run it: the store reads the file.
+    const imp = await phase(() => store.importFile(file));
+    if (imp.value.imported !== n) throw new Error(`imported ${imp.value.imported} of ${n}`);
+    fs.rmSync(file);
+    out.import = { ms: imp.ms, eld_max_ms: imp.eld_max_ms, eld_p99_ms: imp.eld_p99_ms, blocked_max_ms: imp.blocked_max_ms, rss_mb: Math.round(process.memoryUsage().rss / 1048576) };
     await store.close();
 
     const opened = await phase(() => open(kind, dir));
@@ -159,6 +164,11 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       return count;
     });
     out.export_paged = { ms: exp.ms, episodes: exp.value, eld_max_ms: exp.eld_max_ms, eld_p99_ms: exp.eld_p99_ms, blocked_max_ms: exp.blocked_max_ms };
+    // The export as `memory-mcp export FILE` and the VS Code command run it: the store writes the file.
+    const exportFile = path.join(dir, 'export.jsonl');
+    const expFile = await phase(() => store.exportFile(exportFile));
+    out.export_file = { ms: expFile.ms, episodes: expFile.value, eld_max_ms: expFile.eld_max_ms, eld_p99_ms: expFile.eld_p99_ms, blocked_max_ms: expFile.blocked_max_ms };
+    fs.rmSync(exportFile);
     out.rss_mb = Math.round(process.memoryUsage().rss / 1048576);
     await store.close();
   } finally {

@@ -14,10 +14,10 @@ import { pipeline } from 'node:stream/promises';
 import { format } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { stderrLogger, type Logger } from '../common/logger';
-import { MemoryClient } from '../memory';
+import { MemoryClient, isMemoryError } from '../memory';
 import { PRESETS, Sandbox, validateConfig, SandboxConfigError, withResolvedPaths, type SandboxConfig } from '../sandbox';
 import { HELP_TEXT, parseCliArgs, parseExchangeArgs, type CliOptions, type ConfigOptions, type ExchangeParse } from './cliArgs';
-import { exportJsonl, importFile } from './jsonl';
+import { exportFile, exportJsonl, importFile } from './jsonl';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './http';
 import { createServer, SERVER_NAME, SERVER_VERSION } from './server';
 import { choosePort, clientConfig, loadToken, savePort, SERVER_FILE, serverUrl, type ClientTarget, type TokenSource } from './standalone';
@@ -266,13 +266,20 @@ async function exchange(parsed: ExchangeParse): Promise<number> {
     lastProgress = t;
     process.stderr.write(`memory-mcp: ${parsed.kind}ed ${done}${total !== undefined ? ` of ${total}` : ''} episodes (${Math.round((t - started) / 1000)} s)\n`);
   };
+  // Ctrl-C (or SIGTERM) cancels: an import changes nothing, an export removes its partial file.
+  let interrupted = false;
+  const interrupt = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  const isCancelled = (): boolean => interrupted;
   try {
     ensureDbDir(parsed.db);
     store = await MemoryClient.open({ dir: parsed.db, logger, onLocked: parsed.kind === 'export' ? 'readonly' : 'error' });
     if (parsed.kind === 'export') {
-      const out = parsed.file === '-' ? process.stdout : fs.createWriteStream(parsed.file);
-      const n = await exportJsonl(store, out, progress);
-      if (out !== process.stdout) await new Promise<void>((resolve, reject) => (out as fs.WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
+      // A file is written by the store's worker; stdout is streamed from pages here.
+      const n = parsed.file === '-' ? await exportJsonl(store, process.stdout, progress, isCancelled) : await exportFile(store, parsed.file, { progress, isCancelled });
       process.stderr.write(`memory-mcp: exported ${n} episodes${parsed.file === '-' ? '' : ` to ${parsed.file}`} in ${Date.now() - started} ms\n`);
     } else {
       let file = parsed.file;
@@ -282,7 +289,7 @@ async function exchange(parsed: ExchangeParse): Promise<number> {
         await pipeline(process.stdin, fs.createWriteStream(spooled));
         file = spooled;
       }
-      const r = await importFile(store, file, { skipInvalid: parsed.skipInvalid, progress });
+      const r = await importFile(store, file, { skipInvalid: parsed.skipInvalid, progress, isCancelled });
       for (const bad of r.invalid.slice(0, 10)) process.stderr.write(`memory-mcp: skipped line ${bad.line}: ${bad.message}\n`);
       process.stderr.write(
         `memory-mcp: imported ${r.imported} episodes, ${r.skipped} already present${r.invalid.length ? `, ${r.invalid.length} invalid lines skipped` : ''} (${r.format === 'json' ? 'whole-JSON export' : 'JSON Lines'}) in ${Date.now() - started} ms\n`,
@@ -291,8 +298,10 @@ async function exchange(parsed: ExchangeParse): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(`memory-mcp: ${parsed.kind} failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return isMemoryError(error, 'cancelled') ? 130 : 1;
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     await store?.close().catch(() => undefined);
     if (spooled) fs.rmSync(path.dirname(spooled), { recursive: true, force: true });
   }

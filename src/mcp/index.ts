@@ -6,7 +6,7 @@
 export { toolDefinition } from './listing';
 export { createServer, SERVER_NAME, SERVER_VERSION, SERVER_INSTRUCTIONS, type CreateServerOptions } from './server';
 export { startHttpServer, generateToken, tokenMatches, hostAllowed, originAllowed, MCP_PATH, type HttpServerOptions, type HttpServerHandle } from './http';
-export { exportJsonl, importFile, ImportCancelledError, ImportFileError, EXPORT_FORMAT, EXPORT_VERSION } from './jsonl';
+export { exportFile, exportJsonl, importFile, ImportCancelledError, ImportFileError, EXPORT_FORMAT, EXPORT_VERSION } from './jsonl';
 export type { ImportReport, InvalidLine } from './jsonl';
 export { parseCliArgs, HELP_TEXT, DEFAULT_DB_DIR, type CliOptions, type CliParse } from './cliArgs';
 export { boundValue, DEFAULT_MAX_RESPONSE_CHARS } from './bound';

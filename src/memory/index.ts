@@ -15,7 +15,7 @@ export { LIMITS } from './limits';
 export { MemoryStore, defaultWasmPath } from './store';
 export { MemoryClient, defaultMemoryWorkerPath } from './service/client';
 export type { ServiceOptions } from './service/client';
-export { MemoryError, isMemoryError } from './errors';
+export { ImportCancelledError, ImportFileError, MemoryError, isMemoryError } from './errors';
 export {
   TaskTypeSchema,
   TaskContextSchema,

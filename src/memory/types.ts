@@ -359,9 +359,39 @@ export interface RetrievalFeatures {
   docExpansion: boolean;
 }
 
-/** `unavailable`: the store's worker stopped while serving the call (it is restarted; the call may or may not have taken effect). */
-export const MEMORY_ERROR_CODES = ['not_found', 'invalid', 'locked', 'corrupt', 'read_only', 'closed', 'conflict', 'unavailable'] as const;
+/**
+ * `unavailable`: the store's worker stopped while serving the call (it is restarted; the call may or may not have taken effect).
+ * `cancelled`: the caller cancelled the call (an import or export) and nothing was changed.
+ */
+export const MEMORY_ERROR_CODES = ['not_found', 'invalid', 'locked', 'corrupt', 'read_only', 'closed', 'conflict', 'unavailable', 'cancelled'] as const;
 export type MemoryErrorCode = (typeof MEMORY_ERROR_CODES)[number];
+
+/** Progress and cancellation of a file import or export. */
+export interface ExchangeProgressOptions {
+  /** Episodes done so far, and the total when known (called at most every batch). */
+  onProgress?: (done: number, total?: number) => void;
+  /** Aborting it cancels the call: it throws ImportCancelledError (MemoryError 'cancelled') and changes nothing. */
+  signal?: AbortSignal;
+}
+
+export interface ImportFileOptions extends ExchangeProgressOptions {
+  /** Import the valid lines and report the invalid ones (otherwise one invalid line imports nothing). */
+  skipInvalid?: boolean;
+}
+
+export interface InvalidLine {
+  line: number;
+  message: string;
+}
+
+export interface ImportReport {
+  imported: number;
+  /** Episodes already in the store (by id), or repeated within the file. */
+  skipped: number;
+  /** Invalid lines (skipped with skipInvalid; otherwise the import threw). */
+  invalid: InvalidLine[];
+  format: 'jsonl' | 'json';
+}
 
 /** How `importAll` writes one batch of a larger import. */
 export interface ImportOptions {
@@ -399,6 +429,15 @@ export interface MemoryStoreApi extends Disposable {
   exportPage(options?: ExportPageOptions): Promise<ExportPage>;
   /** Imports the episodes the store does not hold yet; `ids` are the ones imported (to undo a cancelled import). */
   importAll(data: unknown, options?: ImportOptions): Promise<{ imported: number; skipped: number; ids: string[] }>;
+  /**
+   * Imports an export file (JSON Lines, or the older whole-JSON export), read by the store
+   * (in the service, in its worker) line by line. All or nothing: an invalid line (unless
+   * skipInvalid), a failed write or a cancel leaves the store exactly as it was. Throws
+   * ImportFileError (invalid lines, with their numbers), ImportCancelledError, or MemoryError.
+   */
+  importFile(file: string, options?: ImportFileOptions): Promise<ImportReport>;
+  /** Writes the whole store to `file` as JSON Lines (the store writes it, a page at a time); returns the episodes written. */
+  exportFile(file: string, options?: ExchangeProgressOptions): Promise<number>;
   stats(): Promise<StoreStats>;
   /** Episode counts by domain × task type and pattern counts by kind (no episode is listed). */
   episodeGroups(): Promise<EpisodeGroups>;

@@ -6,6 +6,7 @@
  */
 import PRELUDE from 'guest-bundle:prelude';
 import COLD from 'guest-bundle:cold';
+import GLOBALS from 'guest-bundle:globals';
 import HOST from 'guest-bundle:host';
 import CONSOLE from 'guest-bundle:console';
 import INSPECT from 'guest-bundle:inspect';
@@ -26,6 +27,7 @@ export const PRELUDE_FILENAME = 'sandbox-prelude.js';
 
 const MODULES = new Map<string, string>([
   ['cold', COLD],
+  ['globals', GLOBALS],
   ['host', HOST],
   ['console', CONSOLE],
   ['inspect', INSPECT],

@@ -1,8 +1,7 @@
 /** The palette commands (category "Agent Memory"). Each returns its result so tests can check it. */
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { EpisodeSummary } from '../memory';
-import { exportJsonl, importFile, ImportCancelledError } from '../mcp';
+import { exportFile, importFile, ImportCancelledError } from '../mcp';
 import { isPresetName, type ExecutionResult, type PresetName } from '../sandbox';
 import { SECTION } from './config';
 import { METRICS_URI, SANDBOX_RESULT_URI, episodeUri, type MemoryDocuments } from './episodeDocument';
@@ -193,27 +192,18 @@ export function registerCommands({ services, logger, status, failures, documents
         ? target
         : await vscode.window.showSaveDialog({ filters: { 'Agent Memory export (JSON Lines)': ['jsonl'] }, saveLabel: 'Export', defaultUri: vscode.Uri.file('agent-memory-export.jsonl') });
     if (!uri) return undefined;
-    const count = await withCancellableProgress('Agent Memory: exporting', token, 'Export cancelled; the partial file was removed.', async (step) => {
+    const count = await withCancellableProgress('Agent Memory: exporting', token, 'Export cancelled; the partial file was removed.', async (step, isCancelled) => {
       const store = await services.store();
       step('reading the memory…');
-      // Streamed a page at a time (JSON Lines): memory stays flat whatever the store's size.
-      const out = fs.createWriteStream(uri.fsPath);
-      try {
-        const n = await exportJsonl(store, out, (done, total) => step(`${done} of ${total ?? '?'} episodes written…`));
-        await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-        return n;
-      } catch (err) {
-        out.destroy();
-        fs.rmSync(uri.fsPath, { force: true });
-        throw err;
-      }
+      // Written by the store's worker a page at a time (JSON Lines): memory stays flat whatever the store's size.
+      return exportFile(store, uri.fsPath, { isCancelled, progress: (done, total) => isCancelled() || step(`${done} of ${total ?? '?'} episodes written…`) });
     });
     if (count === undefined) return undefined;
     void vscode.window.showInformationMessage(`Exported ${count} episodes to ${uri.fsPath}.`);
     return uri;
   };
 
-  /** Checks every line, then imports in batches; cancelled at any point, nothing changes (what was imported is deleted again). */
+  /** Checks every line, then imports in one transaction; cancelled or failed at any point, nothing changes. */
   const importMemory = async (source?: unknown, token?: unknown): Promise<{ imported: number; skipped: number } | undefined> => {
     const uri =
       source instanceof vscode.Uri
@@ -228,7 +218,7 @@ export function registerCommands({ services, logger, status, failures, documents
         const store = await services.store();
         // Every line is checked before anything is written: an invalid one imports nothing.
         step(`checking ${uri.fsPath}…`);
-        // Progress must not throw here: a cancel is handled inside importFile, which undoes its batches.
+        // Progress must not throw here: a cancel is handled inside the store's import, which rolls back.
         const r = await importFile(store, uri.fsPath, { isCancelled, progress: (done) => isCancelled() || step(`${done} episodes imported…`) });
         return { imported: r.imported, skipped: r.skipped };
       },

@@ -5,7 +5,7 @@
  * "Agent Memory: Show Insights" must draw exactly those, in a light and a dark theme.
  */
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChartSummary } from '../../src/views/insights/model';
@@ -52,8 +52,10 @@ function sum(c: ChartSummary, label: string): number {
  * Switches the colour theme as a person does (Preferences: Color Theme, type its name, Enter) and
  * waits until the workbench wears it. (code-server does not pick up an edited settings file.)
  */
-async function setTheme(wb: Workbench, theme: 'Light Modern' | 'Dark Modern'): Promise<void> {
-  const wanted = wb.page.locator(theme.startsWith('Light') ? '.monaco-workbench.vs' : '.monaco-workbench.vs-dark');
+const THEME_CLASS = { 'Light Modern': 'vs', 'Dark Modern': 'vs-dark', 'Dark High Contrast': 'hc-black' } as const;
+
+async function setTheme(wb: Workbench, theme: keyof typeof THEME_CLASS): Promise<void> {
+  const wanted = wb.page.locator(`.monaco-workbench.${THEME_CLASS[theme]}`);
   if (await wanted.count()) return;
   for (let attempt = 1; ; attempt++) {
     await wb.runCommand('Preferences: Color Theme');
@@ -82,6 +84,7 @@ describe('UI: Insights and messages with a way forward', function () {
     writeFileSync(path.join(workspace, 'not-an-export.json'), 'this is { not json');
     writeBigExport(path.join(workspace, 'big-export.jsonl'), 20_000);
     writeBigExport(path.join(workspace, 'cut-off-export.jsonl'), 20_000, true);
+    writeBigExport(path.join(workspace, 'changing-export.jsonl'), 20_000);
     wb = await Workbench.open({ workspace });
   });
 
@@ -127,6 +130,16 @@ describe('UI: Insights and messages with a way forward', function () {
     assert.notEqual(dark.outcomes.datasets[0].color, light.outcomes.datasets[0].color, 'the charts did not take the dark theme colours');
     assert.equal(sum(dark.outcomes, 'Success'), expected.success);
     await wb.screenshot('insights-dark');
+
+    await setTheme(wb, 'Dark High Contrast');
+    let contrast: Record<string, ChartSummary> = {};
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      contrast = await chartData(frame);
+      if (contrast.outcomes.datasets[0].color !== dark.outcomes.datasets[0].color) break;
+    }
+    assert.notEqual(contrast.outcomes.datasets[0].color, dark.outcomes.datasets[0].color, 'the charts did not take the high-contrast theme colours');
+    assert.equal(sum(contrast.outcomes, 'Success'), expected.success);
+    await wb.screenshot('insights-high-contrast');
   });
 
   it('a failing command shows its message with Retry, Open Log and Open Settings', async () => {
@@ -141,7 +154,8 @@ describe('UI: Insights and messages with a way forward', function () {
     for (const action of ['Retry', 'Open Log', 'Open Settings']) assert.ok(await note.locator('.monaco-button', { hasText: action }).count(), `no ${action} button in: ${text}`);
     await wb.screenshot('failure-with-actions');
     await note.locator('.monaco-button', { hasText: 'Open Log' }).first().click();
-    await page.locator('.part.panel .view-lines', { hasText: 'Import Memory failed' }).first().waitFor({ timeout: 30_000 });
+    // The log holds the message and then its stack (which can push the first line out of view).
+    await page.locator('.part.panel .view-lines', { hasText: 'Nothing was changed.' }).first().waitFor({ timeout: 30_000 });
     await wb.screenshot('failure-open-log');
   });
   /** Imports a workspace file through the palette and the file dialog, with the Insights tiles read first. */
@@ -181,7 +195,7 @@ describe('UI: Insights and messages with a way forward', function () {
 
   it('an import that fails late (a bad last line, after 20,000 good ones) changes nothing', async () => {
     await startImport('cut-off-export.jsonl');
-    const note = wb.page.locator('.notifications-center .notification-list-item', { hasText: 'Import Memory failed' }).first();
+    const note = wb.page.locator('.notifications-center .notification-list-item', { hasText: 'Import Memory failed' }).filter({ hasText: 'cut-off-export.jsonl' }).first();
     await wb.runUntilVisible('Notifications: Show Notifications', note, 120_000);
     const text = await note.innerText();
     assert.match(text, /line 20002/, `the message names the bad line: ${text}`);
@@ -189,5 +203,23 @@ describe('UI: Insights and messages with a way forward', function () {
     for (const action of ['Retry', 'Open Log']) assert.ok(await note.locator('.monaco-button', { hasText: action }).count(), `no ${action} button in: ${text}`);
     await wb.screenshot('import-failed-late');
     await assertUnchanged('import-failed-late-insights');
+  });
+
+  it('an import that fails midway (the file changes while its batches are written) changes nothing', async () => {
+    const file = path.join(workspace, 'changing-export.jsonl');
+    await startImport('changing-export.jsonl');
+    const page = wb.page;
+    const progress = page.locator('.notifications-center .notification-list-item', { hasText: 'Agent Memory: importing' }).first();
+    await wb.runUntilVisible('Notifications: Show Notifications', progress, 15_000);
+    // Batches are being written: another program appends a line that is not JSON.
+    await progress.filter({ hasText: /[1-9]\d* episodes imported/ }).waitFor({ timeout: 60_000 });
+    appendFileSync(file, '{"episode_id": "ep_ui_appended", "task": "half a li\n');
+    const note = page.locator('.notifications-center .notification-list-item', { hasText: 'Import Memory failed' }).filter({ hasText: 'changing-export.jsonl' }).first();
+    await wb.runUntilVisible('Notifications: Show Notifications', note, 60_000);
+    const text = await note.innerText();
+    assert.match(text, /changed while it was being imported/, text);
+    assert.match(text, /nothing was imported/i);
+    await wb.screenshot('import-failed-midway');
+    await assertUnchanged('import-failed-midway-insights');
   });
 });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { TASK_TYPES } from '../../memory/types';
 import { LIMITS } from '../../memory/limits';
+import { episodeToWire, round, stepToWire } from '../../memory/exportFormat';
 import type { Episode, EpisodeSummary, Heuristic, MemoryStoreApi, Pattern, Step } from '../../memory/types';
 import { describeStoreError, ToolError, unknownEpisode } from '../errors';
 
@@ -148,16 +149,7 @@ export const stepOut = z.object({
 export type StepOut = z.output<typeof stepOut>;
 
 export function stepToOut(s: Step): StepOut {
-  return {
-    n: s.n,
-    timestamp: s.timestamp,
-    tool: s.tool,
-    action: s.action,
-    ...(s.parameters !== undefined ? { parameters: s.parameters } : {}),
-    result: { ...s.result },
-    ...(s.latencyMs !== undefined ? { latency_ms: s.latencyMs } : {}),
-    ...(s.tokensUsed !== undefined ? { tokens_used: s.tokensUsed } : {}),
-  };
+  return stepToWire(s);
 }
 
 export const outcomeInput = z.discriminatedUnion(
@@ -221,26 +213,10 @@ export const episodeOut = z.object({
 export type EpisodeOut = z.output<typeof episodeOut>;
 
 export function episodeToOut(e: Episode, stepsOffset = 0, stepsLimit = Infinity): EpisodeOut {
-  return {
-    episode_id: e.id,
-    task: e.task,
-    domain: e.domain,
-    task_type: e.taskType,
-    context: { ...e.context, tags: e.context.tags ?? [] },
-    started_at: e.startedAt,
-    ...(e.endedAt !== undefined ? { ended_at: e.endedAt } : {}),
-    step_count: e.steps.length,
-    steps: e.steps.slice(stepsOffset, stepsOffset + stepsLimit).map(stepToOut),
-    ...(e.outcome !== undefined ? { outcome: { ...e.outcome } } : {}),
-    ...(e.reward !== undefined ? { reward: round(e.reward) } : {}),
-    ...(e.reflection !== undefined ? { reflection: e.reflection } : {}),
-  };
+  return episodeToWire(e, stepsOffset, stepsLimit);
 }
 
-export function round(n: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
+export { round };
 
 /** Loads an episode or throws the clear "unknown episode" error. */
 export async function requireEpisode(store: MemoryStoreApi, id: string): Promise<Episode> {

@@ -21,11 +21,12 @@ import { silentLogger } from '../../common/logger';
 import { Emitter } from '../../common/disposable';
 import type { Disposable } from '../../common/disposable';
 import type { MemoryStoreApi, OpenOptions, RetentionPolicy, StoreChange } from '../types';
-import { MemoryError } from '../errors';
+import { ImportCancelledError, ImportFileError, MemoryError } from '../errors';
 import { acquireLock, lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
 import { RetentionPolicySchema, parseOrThrow } from '../schemas';
 import type { CallArgs, CallName, CallResult, FromWorker, ToWorker, WireError, WorkerInit } from './protocol';
+import type { ExchangeProgressOptions } from '../types';
 
 export interface ServiceOptions extends OpenOptions {
   /** The bundled worker (default: memory-worker.js next to this bundle, else the repo's dist/). */
@@ -53,12 +54,15 @@ export function defaultMemoryWorkerPath(): string {
 
 interface Pending {
   method: CallName;
+  onProgress?: (done: number, total?: number) => void;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one map holds calls of every result type
   resolve(value: any): void;
   reject(error: Error): void;
 }
 
 function fromWire(e: WireError): Error {
+  if (e.invalid) return new ImportFileError(e.message, e.invalid);
+  if (e.code === 'cancelled') return new ImportCancelledError(e.message);
   return e.code ? new MemoryError(e.code, e.message) : new Error(e.message);
 }
 
@@ -308,6 +312,9 @@ export class MemoryClient implements MemoryStoreApi {
       case 'change':
         this.emitter.fire(m.change);
         return;
+      case 'progress':
+        this.pending.get(m.id)?.onProgress?.(m.done, m.total);
+        return;
       case 'log':
         this.logger[m.level](m.message);
         return;
@@ -329,6 +336,28 @@ export class MemoryClient implements MemoryStoreApi {
   }
 
   private call<M extends CallName>(method: M, ...args: CallArgs<M>): Promise<CallResult<M>> {
+    return this.send(method, args);
+  }
+
+  /**
+   * An import or export: its callbacks stay here. onProgress is called on the worker's
+   * progress messages; the signal's abort sends a cancel message.
+   */
+  private exchange<M extends 'importFile' | 'exportFile'>(method: M, file: string, options: ExchangeProgressOptions & Record<string, unknown> = {}): Promise<CallResult<M>> {
+    const { onProgress, signal, ...rest } = options;
+    if (signal?.aborted) return Promise.reject(new ImportCancelledError(`The ${method === 'importFile' ? 'import' : 'export'} was cancelled before it started; nothing was changed.`));
+    let id = 0;
+    const cancel = (): void => {
+      if (id) this.worker?.postMessage({ t: 'cancel', id } satisfies ToWorker);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    return this.send<M>(method, [file, rest], onProgress, (sent) => {
+      id = sent;
+      if (signal?.aborted) cancel();
+    }).finally(() => signal?.removeEventListener('abort', cancel));
+  }
+
+  private send<M extends CallName>(method: M, args: unknown[], onProgress?: Pending['onProgress'], onSent?: (id: number) => void): Promise<CallResult<M>> {
     if (this.closed || this.closing) return Promise.reject(new MemoryError('closed', 'The memory store is closed'));
     return this.ready.then(
       () =>
@@ -339,9 +368,10 @@ export class MemoryClient implements MemoryStoreApi {
             return;
           }
           const id = ++this.nextId;
-          this.pending.set(id, { method, resolve, reject });
+          this.pending.set(id, { method, resolve, reject, onProgress });
           this.updateRef();
           worker.postMessage({ t: 'call', id, method, args } satisfies ToWorker);
+          onSent?.(id);
         }),
     );
   }
@@ -409,6 +439,14 @@ export class MemoryClient implements MemoryStoreApi {
   }
   importAll(...args: CallArgs<'importAll'>): Promise<CallResult<'importAll'>> {
     return this.call('importAll', ...args);
+  }
+  /** Imports a file; the worker reads and parses it (nothing of it crosses to this thread). */
+  importFile(...[file, options]: CallArgs<'importFile'>): Promise<CallResult<'importFile'>> {
+    return this.exchange('importFile', file, { ...options });
+  }
+  /** Writes the export file; the worker builds and writes the lines. */
+  exportFile(...[file, options]: CallArgs<'exportFile'>): Promise<CallResult<'exportFile'>> {
+    return this.exchange('exportFile', file, { ...options });
   }
   stats(...args: CallArgs<'stats'>): Promise<CallResult<'stats'>> {
     return this.call('stats', ...args);

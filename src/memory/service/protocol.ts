@@ -5,7 +5,7 @@
  * Every call is one `call` message answered by one `result`, `resultJson` or `error`
  * message with the same id; the worker answers in the order it received the calls.
  */
-import type { MemoryErrorCode, MemoryStoreApi, OpenOptions, RetentionPolicy, StoreChange } from '../types';
+import type { InvalidLine, MemoryErrorCode, MemoryStoreApi, OpenOptions, RetentionPolicy, StoreChange } from '../types';
 
 /** The store methods served over the channel (the API's async methods, and `snapshot`). */
 export const CALLS = [
@@ -26,6 +26,8 @@ export const CALLS = [
   'exportAll',
   'exportPage',
   'importAll',
+  'importFile',
+  'exportFile',
   'stats',
   'episodeGroups',
   'insights',
@@ -45,6 +47,9 @@ export type ServiceMethods = Pick<MemoryStoreApi, Exclude<CallName, 'snapshot'>>
 export type CallArgs<M extends CallName> = Parameters<ServiceMethods[M]>;
 export type CallResult<M extends CallName> = Awaited<ReturnType<ServiceMethods[M]>>;
 
+/** Calls whose last argument holds callbacks (onProgress, signal): sent as progress and cancel messages. */
+export const EXCHANGE_CALLS: ReadonlySet<CallName> = new Set<CallName>(['importFile', 'exportFile']);
+
 /** A result whose JSON is at least this long is sent as bytes in a transferred buffer (not cloned). */
 export const TRANSFER_MIN_CHARS = 32 * 1024;
 
@@ -63,12 +68,16 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export interface WireError {
   code?: MemoryErrorCode;
   message: string;
+  /** An import file's invalid lines (ImportFileError). */
+  invalid?: InvalidLine[];
 }
 
 export type ToWorker =
   | { t: 'call'; id: number; method: CallName; args: unknown[] }
   | { t: 'retention'; policy: RetentionPolicy }
   | { t: 'lockLost'; message: string }
+  /** Cancels an import or export call in flight (its AbortSignal fired). */
+  | { t: 'cancel'; id: number }
   | { t: 'close'; id: number }
   /** Tests: end the worker abruptly, or make it run out of memory. */
   | { t: 'crash'; how: 'exit' | 'oom' };
@@ -81,5 +90,7 @@ export type FromWorker =
   | { t: 'resultJson'; id: number; bytes: Uint8Array }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'change'; change: StoreChange }
+  /** An import or export call's progress (its onProgress). */
+  | { t: 'progress'; id: number; done: number; total?: number }
   | { t: 'log'; level: LogLevel; message: string }
   | { t: 'closed'; id: number };

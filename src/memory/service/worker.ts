@@ -5,9 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from '../../common/logger';
 import { MemoryStore } from '../store';
-import { MemoryError } from '../errors';
+import { ImportFileError, MemoryError } from '../errors';
 import type { CallName, FromWorker, LogLevel, ToWorker, WireError, WorkerInit } from './protocol';
-import { CALLS, TRANSFER_MIN_CHARS } from './protocol';
+import { CALLS, EXCHANGE_CALLS, TRANSFER_MIN_CHARS } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('memory-worker.js runs as a worker thread of the memory service');
@@ -15,6 +15,7 @@ const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 
 function wire(e: unknown): WireError {
+  if (e instanceof ImportFileError) return { code: e.code, message: e.message, invalid: e.invalid };
   if (e instanceof MemoryError) return { code: e.code, message: e.message };
   return { message: e instanceof Error ? e.message : String(e) };
 }
@@ -31,6 +32,16 @@ const known = new Set<string>(CALLS);
 const encoder = new TextEncoder();
 let store: MemoryStore | undefined;
 const early: ToWorker[] = [];
+/** Import and export calls in flight, by call id (a cancel message aborts them). */
+const cancels = new Map<number, AbortController>();
+
+/** An import or export: its options get an onProgress that posts progress messages and a signal the client can abort. */
+function exchangeArgs(id: number, args: unknown[]): unknown[] {
+  const abort = new AbortController();
+  cancels.set(id, abort);
+  const options = (args[1] ?? {}) as Record<string, unknown>;
+  return [args[0], { ...options, signal: abort.signal, onProgress: (done: number, total?: number) => post({ t: 'progress', id, done, total }) }];
+}
 
 async function handle(m: ToWorker): Promise<void> {
   if (!store) {
@@ -42,12 +53,17 @@ async function handle(m: ToWorker): Promise<void> {
       try {
         if (!known.has(m.method)) throw new MemoryError('invalid', `Unknown memory call "${m.method}"`);
         const calls = store as unknown as Record<CallName, (...args: unknown[]) => Promise<unknown>>;
-        send(m.id, await calls[m.method](...m.args));
+        send(m.id, await calls[m.method](...(EXCHANGE_CALLS.has(m.method) ? exchangeArgs(m.id, m.args) : m.args)));
       } catch (e) {
         post({ t: 'error', id: m.id, error: wire(e) });
+      } finally {
+        cancels.delete(m.id);
       }
       return;
     }
+    case 'cancel':
+      cancels.get(m.id)?.abort();
+      return;
     case 'retention':
       try {
         store.setRetention(m.policy);

@@ -15,6 +15,9 @@
  * - snapshots.ts writes snapshots in the background, debounced, and cuts the journal;
  *   `close()` writes a final one.
  * - liveView.ts keeps a read-only store up to date with the writer's journal.
+ * - fileImport.ts imports an export file all or nothing (one transaction, saved by a
+ *   snapshot); while it holds the transaction the other writes wait (`exclusive`).
+ *   fileExport.ts writes the export file a page at a time.
  * - reads.ts, retrieval.ts, patterns.ts, aggregates.ts, exchange.ts answer the reads;
  *   retention.ts and toolCounters.ts the housekeeping.
  */
@@ -36,9 +39,12 @@ import type {
   EpisodeGroups,
   EpisodePage,
   EpisodeSummary,
+  ExchangeProgressOptions,
   ExportPage,
   ExportPageOptions,
+  ImportFileOptions,
   ImportOptions,
+  ImportReport,
   InsightsOptions,
   ListOptions,
   MemoryExport,
@@ -55,7 +61,7 @@ import type {
   StoreChange,
   StoreStats,
 } from '../types';
-import { MemoryError } from '../errors';
+import { ImportFileError, MemoryError } from '../errors';
 import {
   AnalyzeOptionsSchema,
   EpisodeIdListSchema,
@@ -73,6 +79,8 @@ import { JournalWriter } from '../files';
 import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
 import { allEpisodes, episodePage, freshImports } from './exchange';
+import { applyImportFile, checkImportFile } from './fileImport';
+import { exportToFile } from './fileExport';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
 import { loadEpisode, loadEpisodePage } from './operations';
 import type { Applied, OpBody } from './operations';
@@ -101,6 +109,10 @@ export class MemoryStore implements MemoryStoreApi {
   private readonly snapshots: Snapshots;
   private readonly tools: ToolCounters;
   private liveView?: LiveView;
+  /** Set while a file import holds the database's transaction: other writes (and snapshots) wait for it. */
+  private exclusive?: Promise<void>;
+  private readonly importAborts = new Set<AbortController>();
+  private readonly reopen: Pick<OpenOptions, 'wasmPath' | 'retrieval'>;
 
   private constructor(
     readonly dir: string,
@@ -111,6 +123,7 @@ export class MemoryStore implements MemoryStoreApi {
     options: OpenOptions,
   ) {
     this.retention = options.retention ?? {};
+    this.reopen = { wasmPath: options.wasmPath, retrieval: options.retrieval };
     this.snapshots = new Snapshots(dir, state, logger, options.snapshotDebounceMs ?? 5000);
     this.tools = new ToolCounters(options.toolUsageFlushMs ?? 2000, readOnly ? undefined : (counts) => this.saveToolCounts(counts), logger);
   }
@@ -213,7 +226,8 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   /** Writes a snapshot now (if anything changed since the last one) and cuts the journal. */
-  snapshot(): Promise<void> {
+  async snapshot(): Promise<void> {
+    while (this.exclusive) await this.exclusive;
     return this.snapshots.take();
   }
 
@@ -222,7 +236,7 @@ export class MemoryStore implements MemoryStoreApi {
   // -------------------------------------------------------------------------
 
   createEpisode(input: CreateEpisodeInput): Promise<Episode> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       const op = createOp(input);
       this.commit(op);
@@ -232,7 +246,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   addStep(episodeId: string, step: AddStepInput): Promise<Step> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       const op = stepOp(this.db, episodeId, step);
       this.commit(op);
@@ -241,7 +255,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   completeEpisode(episodeId: string, input: CompleteEpisodeInput): Promise<CompleteEpisodeResult> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       const op = completeOp(this.db, episodeId, input);
       // Every completion stays, repeats included: they are the evidence patterns and success rates count.
@@ -252,7 +266,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   addPhrasings(episodeId: string, phrasings: string[]): Promise<boolean> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       const op = phraseOp(this.db, episodeId, phrasings);
       if (op === false) return false;
@@ -279,7 +293,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   deleteEpisode(id: string): Promise<boolean> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       const v = parseOrThrow(EpisodeIdSchema, id, 'episode id');
       if (!one(this.db, 'SELECT 1 AS x FROM episodes WHERE id = ?', [v])) return false;
@@ -289,7 +303,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   deleteEpisodes(ids: string[]): Promise<number> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       const v = parseOrThrow(EpisodeIdListSchema, ids, 'episode ids');
       const present = v.filter((id) => one(this.db, 'SELECT 1 AS x FROM episodes WHERE id = ?', [id]));
@@ -299,7 +313,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   clear(): Promise<void> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       this.commit({ t: 'clear' });
     });
@@ -371,7 +385,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   importAll(data: unknown, options: ImportOptions = {}): Promise<{ imported: number; skipped: number; ids: string[] }> {
-    return this.guard(() => {
+    return this.writeGuard(() => {
       this.ensureWritable();
       const v = parseOrThrow(MemoryExportSchema, data, 'memory export');
       const { fresh, skipped } = freshImports(this.db, this.state.index, v.episodes);
@@ -379,6 +393,88 @@ export class MemoryStore implements MemoryStoreApi {
       if (options?.deferRetention !== true) this.runRetention();
       return { imported: fresh.length, skipped, ids: fresh.map((e) => e.id) };
     });
+  }
+
+  async importFile(file: string, options: ImportFileOptions = {}): Promise<ImportReport> {
+    this.ensureWritable();
+    if (typeof file !== 'string' || !file) throw new MemoryError('invalid', 'The file to import must be a path');
+    return this.importFileNow(file, options);
+  }
+
+  private async importFileNow(file: string, options: ImportFileOptions): Promise<ImportReport> {
+    // Cancelled by the caller, or by close().
+    const abort = new AbortController();
+    const forward = (): void => abort.abort();
+    options.signal?.addEventListener('abort', forward, { once: true });
+    if (options.signal?.aborted) abort.abort();
+    const opts = { ...options, signal: abort.signal };
+    this.importAborts.add(abort);
+    try {
+      const kind = await checkImportFile(file, opts);
+      if (kind.format === 'json') {
+        const r = await this.importAll(await readWholeExport(file));
+        return { imported: r.imported, skipped: r.skipped, invalid: [], format: 'json' };
+      }
+      while (this.exclusive) await this.exclusive;
+      this.ensureWritable();
+      if (this.closing) throw new MemoryError('closed', 'The memory store is closing');
+      let release!: () => void;
+      this.exclusive = new Promise<void>((resolve) => (release = resolve));
+      let r: { imported: number; skipped: number };
+      try {
+        // No snapshot may run inside the transaction: stop the scheduled one, let one under way finish.
+        this.snapshots.cancel();
+        await this.snapshots.take();
+        r = await applyImportFile(this.state, file, kind, opts);
+        if (r.imported) await this.saveImport(file);
+      } finally {
+        this.exclusive = undefined;
+        release();
+        if (this.state.seq !== this.snapshots.coveredSeq) this.scheduleSnapshot();
+      }
+      if (r.imported) this.runRetention();
+      return { ...r, invalid: kind.invalid, format: 'jsonl' };
+    } finally {
+      this.importAborts.delete(abort);
+      options.signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  /**
+   * Makes a committed file import durable with a snapshot (one write sequence number, no
+   * journal record). If the snapshot fails, the store reloads from its files, which do not
+   * hold the import: nothing changed.
+   */
+  private async saveImport(file: string): Promise<void> {
+    this.state.seq++;
+    try {
+      await this.snapshots.take();
+    } catch (e) {
+      this.logger.error(`memory: saving the import of ${file} failed (${(e as Error).message}); reloading the store from its files`);
+      await this.reloadFromFiles();
+      throw new MemoryError('unavailable', `The import of ${file} could not be saved (${(e as Error).message}); nothing was imported and the memory is as it was.`, { cause: e });
+    }
+    this.emitter.fire({ type: 'imported' });
+  }
+
+  /** Replaces the database and index with what the snapshot and journal hold (every acknowledged write). */
+  private async reloadFromFiles(): Promise<void> {
+    const SQL = await loadSqlJs(this.reopen.wasmPath);
+    const { snap, journal } = await readConsistent(this.dir, false, this.logger);
+    const db = openDatabase(SQL, snap, this.dir, this.logger);
+    const index = openIndex(db, snap, this.logger, this.reopen.retrieval);
+    const old = this.state.db;
+    this.state.db = db;
+    this.state.index = index;
+    this.state.seq = snap?.seq ?? 0;
+    this.state.replay(opsAfter(journal, this.state.seq, this.dir));
+    old.close();
+  }
+
+  async exportFile(file: string, options: ExchangeProgressOptions = {}): Promise<number> {
+    this.ensureOpen();
+    if (typeof file !== 'string' || !file) throw new MemoryError('invalid', 'The file to export to must be a path');
+    return exportToFile(() => this.db, file, options);
   }
 
   // -------------------------------------------------------------------------
@@ -446,7 +542,7 @@ export class MemoryStore implements MemoryStoreApi {
   /** Applies the retention policy; the chosen ids are journaled. */
   private runRetention(): void {
     if (this.retention.maxEpisodes === undefined && this.retention.maxAgeDays === undefined) return;
-    if (this.readOnly || this.closed || this.compromised) return;
+    if (this.readOnly || this.closed || this.compromised || this.exclusive) return;
     try {
       const victims = retentionVictims(this.db, this.retention, this.state.index.documentCount, Date.now());
       if (victims.length) {
@@ -471,7 +567,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   private saveToolCounts(counts: Record<string, number>): boolean {
-    if (this.closed || this.compromised) return false;
+    if (this.closed || this.compromised || this.exclusive) return false;
     this.commit({ t: 'tools', counts });
     return true;
   }
@@ -494,6 +590,8 @@ export class MemoryStore implements MemoryStoreApi {
 
   private async doClose(): Promise<void> {
     if (this.closed) return;
+    for (const a of this.importAborts) a.abort();
+    while (this.exclusive) await this.exclusive;
     this.snapshots.cancel();
     this.tools.cancel();
     if (this.retentionTimer) clearTimeout(this.retentionTimer);
@@ -523,6 +621,12 @@ export class MemoryStore implements MemoryStoreApi {
     this.close().catch((e: unknown) => this.logger.error(`memory: close failed: ${(e as Error).message}`));
   }
 
+  /** A write: waits while a file import holds the transaction, then runs as `guard` does. */
+  private writeGuard<T>(fn: () => T): Promise<T> {
+    const gate = this.exclusive;
+    return gate ? gate.then(() => this.writeGuard(fn)) : this.guard(fn);
+  }
+
   /** Runs synchronous work as a promise (errors become rejections, never sync throws). */
   private guard<T>(fn: () => T): Promise<T> {
     try {
@@ -530,6 +634,21 @@ export class MemoryStore implements MemoryStoreApi {
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+  }
+}
+
+/** The older whole-JSON export, read whole. */
+async function readWholeExport(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    throw new MemoryError('invalid', `Cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ImportFileError(`${file} is neither JSON Lines with an export header nor a JSON export: ${(e as Error).message}`, []);
   }
 }
 

@@ -23,7 +23,7 @@
  * driver the engine calls with host replies and when a timer is due.
  */
 import { OUTPUT_CAP } from './limits';
-import type { Bridge, Cold, Driver, FailKind, HostModule, Intrinsics, Run, Setup } from './types';
+import type { Bridge, Cold, Driver, FailKind, Globals, Intrinsics, Run, Setup } from './types';
 
 export default function prelude(h: Bridge): Run {
   const G = globalThis;
@@ -32,9 +32,6 @@ export default function prelude(h: Bridge): Run {
   /** Compiled modules by name, for this run. */
   const modules: Record<string, unknown> = {};
   let indirectEval: (source: string) => unknown;
-  let fireTimer: ((now: number) => void) | undefined;
-  let timerTurn: (() => void) | undefined;
-  let settle: HostModule['settle'] | undefined;
   const descriptor = (value: unknown, writable: boolean): PropertyDescriptor => ({ value, writable, enumerable: false, configurable: writable });
   const lock = (o: object, k: string, v: unknown): void => {
     I.defineProperty(o, k, descriptor(v, false));
@@ -72,49 +69,26 @@ export default function prelude(h: Bridge): Run {
     else fail(v, 2, json);
   };
   const drive: Driver = (id, ok, payload) => {
-    if (id === 0) return fireTimer?.(ok as number);
-    timerTurn?.();
-    settle?.(id, ok as boolean, payload as string);
+    if (id === 0) return I.fire?.(ok as number);
+    I.turn?.();
+    I.settle?.(id, ok as boolean, payload as string);
   };
   /** A denial stub: calling it records a violation (the host's message says why). */
   const stub = (what: string): (() => never) =>
     function (): never {
       throw new I.Error('SecurityViolation: ' + (h('deny', what) as string));
     };
-  /** Until first touched, a global is an accessor; touching it installs its whole module's globals (`names`) as plain values. */
-  const lazy = (name: string, module: string, names: readonly string[]): void => {
-    I.defineProperty(G, name, {
-      configurable: true,
-      get() {
-        const exports = need<Record<string, unknown>>(module);
-        for (let i = 0; i < names.length; i++) {
-          const d = I.getOwnPropertyDescriptor(G, names[i]);
-          // Only globals still untouched: a value the guest assigned meanwhile stays.
-          if (d && d.get && !I.hasOwn(d, 'value')) I.defineProperty(G, names[i], descriptor(exports[names[i]], true));
-        }
-        return exports[name];
-      },
-      set: (v: unknown) => I.defineProperty(G, name, descriptor(v, true)),
-    });
-  };
-
   /**
-   * The host module (host functions, fs, fetch) is compiled on the first touch
-   * of one of its globals, which are accessors until then. It replaces them
-   * with locked values; a touch that finds none (the install failed) gets undefined.
+   * An accessor until first touched; the touch is answered by the globals
+   * module (compiled then, see globals.ts): a lazily installed global's module
+   * (`arg`: its name and globals), or the host module (`arg`: the setup). Only
+   * lazy globals take an assignment before their first touch.
    */
-  const hostGlobal = (name: string, setup: Setup): void => {
+  const accessor = (name: string, kind: keyof Globals, arg: unknown): void => {
     I.defineProperty(G, name, {
       configurable: true,
-      get() {
-        if (!settle) {
-          const host = need<HostModule>('host');
-          settle = host.settle;
-          host.install(setup);
-        }
-        const d = I.getOwnPropertyDescriptor(G, name);
-        return d && I.hasOwn(d, 'value') ? (d.value as unknown) : undefined;
-      },
+      get: () => need<Globals>('globals')[kind](name, arg as never),
+      set: kind === 'lazy' ? (v: unknown) => I.defineProperty(G, name, descriptor(v, true)) : undefined,
     });
   };
 
@@ -134,10 +108,6 @@ export default function prelude(h: Bridge): Run {
     I.deepFreeze = deepFreeze;
     I.need = need;
     I.fail = fail;
-    I.setTimerDriver = (fire: (now: number) => void, turn: () => void) => {
-      fireTimer = fire;
-      timerTurn = turn;
-    };
     let konsole: unknown;
     I.defineProperty(G, 'console', { get: () => (konsole ??= need('console')) });
     const gp = I.getPrototypeOf;
@@ -160,10 +130,9 @@ export default function prelude(h: Bridge): Run {
     const lazies = setup.l;
     for (let i = 0; i < lazies.length; i++) {
       const names = lazies[i][1];
-      for (let j = 0; j < names.length; j++) lazy(names[j], lazies[i][0], names);
+      for (let j = 0; j < names.length; j++) accessor(names[j], 'lazy', lazies[i]);
     }
-    settle = undefined;
-    for (let i = 0; i < setup.h.length; i++) hostGlobal(setup.h[i], setup);
+    for (let i = 0; i < setup.h.length; i++) accessor(setup.h[i], 'host', setup);
   }
 
   return function run(a, contextJson) {

@@ -162,7 +162,7 @@ export default function timersModule(I: Intrinsics): Record<string, unknown> {
   const turn = (): void => {
     loopTime = dateNow();
   };
-  I.setTimerDriver((at: number) => {
+  I.fire = (at: number): void => {
     loopTime = at;
     const t = heap[0];
     if (!t || t.due > at) return announce();
@@ -180,7 +180,8 @@ export default function timersModule(I: Intrinsics): Record<string, unknown> {
     } catch (e) {
       fail(e);
     }
-  }, turn);
+  };
+  I.turn = turn;
 
   const resolved = new I.Promise<void>((res) => res());
   const queueMicrotask = (callback: unknown): void => {

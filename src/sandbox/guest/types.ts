@@ -85,10 +85,13 @@ export interface Intrinsics {
   /** Ends the run with an error (an uncaught exception in a callback, as Node exits on one). */
   fail: (e: unknown, kind?: FailKind, json?: unknown) => void;
   /**
-   * The timers module hands the prelude what the engine's calls drive: `fire`
-   * when a timer is due (with Date.now()), `turn` when a host reply arrives.
+   * What the engine's calls to the driver reach (see Driver): set by the timers
+   * module (`fire` when a timer is due, with Date.now(); `turn` when a host reply
+   * arrives) and by the globals module when the host module loads (`settle`).
    */
-  setTimerDriver: (fire: (now: number) => void, turn: () => void) => void;
+  fire?: (now: number) => void;
+  turn?: () => void;
+  settle?: HostModule['settle'];
   /** The runtime's platform objects, registered by each module as it loads (see PlatformKind). */
   platform?: PlatformKind[];
 }
@@ -111,7 +114,15 @@ export interface Cold {
   req(name: unknown): never;
 }
 
-/** Host calls and capabilities, compiled during set-up when the run has any. */
+/** The first touch of an accessor the prelude installed (globals.ts): its value. */
+export interface Globals {
+  /** A lazily installed global: `module` is [its module, the module's globals]. */
+  lazy(name: string, module: readonly [string, readonly string[]]): unknown;
+  /** A global of the host module (host functions, fs, fetch). */
+  host(name: string, setup: Setup): unknown;
+}
+
+/** Host calls and capabilities, compiled on the first touch of one of their globals. */
 export interface HostModule {
   install(setup: Setup): void;
   /** Delivers a host reply to the guest promise waiting for it. */

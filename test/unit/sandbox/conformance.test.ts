@@ -1,10 +1,9 @@
 /**
  * The guest runtime against public web-platform-tests data (test/fixtures/wpt,
  * license noted there): URL parsing (urltestdata.json) and setters
- * (setters_tests.json), forgiving base64
- * (atob), the UTF-8 decoder, and HTML's structured-clone battery. Each suite
- * runs inside the sandbox and prints its pass count; the README quotes these
- * counts.
+ * (setters_tests.json), forgiving base64 (atob), the UTF-8 decoder and
+ * TextEncoder, and HTML's structured-clone battery. Each suite runs inside the
+ * sandbox and prints its pass count; the README quotes these counts.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -161,6 +160,58 @@ describe('sandbox runtime conformance (web-platform-tests data)', function () {
     const t = await tally(code, fixture('utf8-decoder.json'));
     report('utf8-decoder.json', t);
     assert.ok(t.total >= 40);
+    assert.equal(t.passed, t.total, t.failures.join(', '));
+  });
+
+  it('TextEncoder: encodeInto.any.js, textencoder-utf16-surrogates.any.js, api-basics.any.js, textencoder-constructor-non-utf.any.js (target: 100%)', async () => {
+    // One check per WPT test(). encodeInto's detached-buffer case detaches with
+    // structuredClone's transfer where WPT posts the buffer through a MessageChannel.
+    const code = `const { apiBasics, surrogates, encodeInto, constructorNonUtf } = context.input;
+      let passed = 0, total = 0; const failures = [];
+      const check = (what, f) => { total++; let ok; try { ok = f() } catch (e) { ok = false } if (ok) passed++; else failures.push(what) };
+      const throwsTypeError = (f) => { try { f() } catch (e) { return e instanceof TypeError } return false };
+      const same = (a, b) => a.length === b.length && Array.prototype.every.call(a, (x, i) => x === b[i]);
+      check('default encodings', () => new TextEncoder().encoding === 'utf-8' && new TextDecoder().encoding === 'utf-8');
+      check('default inputs', () => new TextEncoder().encode().length === 0 && new TextEncoder().encode(undefined).length === 0);
+      check('round trip utf-8', () => same(new TextEncoder().encode(apiBasics.sample), apiBasics.sampleBytes)
+        && new TextDecoder('utf-8').decode(new Uint8Array(apiBasics.sampleBytes)) === apiBasics.sample
+        && new TextDecoder('utf-8').decode(new Uint8Array(apiBasics.sampleBytes).buffer) === apiBasics.sample);
+      for (const [input, want, name] of surrogates) check('USVString handling: ' + name, () => new TextDecoder().decode(new TextEncoder().encode(input)) === want);
+      check('USVString default', () => new TextEncoder().encode().length === 0);
+      for (const c of encodeInto.cases) for (const d of encodeInto.destinations) for (const kind of encodeInto.buffers) {
+        check('encodeInto ' + kind + ' ' + JSON.stringify([c.input, c.destinationLength, d]), () => {
+          const bufferLength = c.destinationLength + d.bufferIncrease;
+          const buffer = new globalThis[kind](bufferLength);
+          const view = new Uint8Array(buffer, d.destinationOffset, c.destinationLength);
+          const fullView = new Uint8Array(buffer);
+          const control = [];
+          for (let i = 0; i < bufferLength; i++) fullView[i] = control[i] = d.filler === 'random' ? Math.floor(Math.random() * 256) : d.filler;
+          const result = new TextEncoder().encodeInto(c.input, view);
+          if (view.byteLength !== c.destinationLength || view.length !== c.destinationLength) return false;
+          if (result.read !== c.read || result.written !== c.written.length) return false;
+          for (let i = 0; i < bufferLength; i++) {
+            const inside = i >= d.destinationOffset && i < d.destinationOffset + c.written.length;
+            if (fullView[i] !== (inside ? c.written[i - d.destinationOffset] : control[i])) return false;
+          }
+          return true;
+        });
+      }
+      for (const view of encodeInto.invalidViews) for (const kind of encodeInto.buffers) {
+        check('invalid destination ' + view + ' on ' + kind, () => throwsTypeError(() => new TextEncoder().encodeInto('', new globalThis[view](new globalThis[kind](0)))));
+      }
+      for (const kind of encodeInto.buffers) check('invalid destination ' + kind, () => throwsTypeError(() => new TextEncoder().encodeInto('', new globalThis[kind](10))));
+      check('encodeInto a detached output buffer', () => {
+        const buffer = new ArrayBuffer(10), view = new Uint8Array(buffer);
+        const empty = (r) => r.read === 0 && r.written === 0;
+        const before = empty(new TextEncoder().encodeInto('', view));
+        structuredClone(buffer, { transfer: [buffer] });
+        return before && buffer.byteLength === 0 && empty(new TextEncoder().encodeInto('', view)) && empty(new TextEncoder().encodeInto('test', view));
+      });
+      for (const name of constructorNonUtf) check('encoding argument not considered for encode: ' + name, () => new TextEncoder(name).encoding === 'utf-8');
+      return { total, passed, failures }`;
+    const t = await tally(code, fixture('utf8-encoder.json'));
+    report('utf8-encoder.json', t);
+    assert.equal(t.total, 3 + 7 + 7 * 6 * 2 + 9 * 2 + 2 + 1 + 40);
     assert.equal(t.passed, t.total, t.failures.join(', '));
   });
 

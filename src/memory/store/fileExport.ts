@@ -1,0 +1,48 @@
+/**
+ * Writing the whole store to a file as JSON Lines (exportFormat.ts), a page at a time in
+ * export order, with a turn of the event loop between pages so the store keeps serving
+ * other calls, and the file stream's backpressure respected: memory stays flat whatever
+ * the store's size. A failure or a cancel removes the partial file.
+ */
+import * as fs from 'node:fs';
+import { once } from 'node:events';
+import type { Database } from 'sql.js';
+import type { ExchangeProgressOptions } from '../types';
+import { ImportCancelledError, MemoryError } from '../errors';
+import { episodeLine, headerLine } from '../exportFormat';
+import { episodePage } from './exchange';
+
+/** Episodes read and written per page. */
+const PAGE = 200;
+
+export async function exportToFile(db: () => Database, file: string, options: ExchangeProgressOptions): Promise<number> {
+  const out = fs.createWriteStream(file);
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  const write = async (text: string): Promise<void> => {
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+  };
+  let written = 0;
+  try {
+    let page = episodePage(db(), { offset: 0, limit: PAGE });
+    await write(headerLine(page.total));
+    for (;;) {
+      let text = '';
+      for (const e of page.episodes) text += episodeLine(e);
+      await write(text);
+      written += page.episodes.length;
+      options.onProgress?.(written, page.total);
+      if (page.next === undefined) break;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.signal?.aborted) throw new ImportCancelledError(`The export to ${file} was cancelled; the partial file was removed.`);
+      page = episodePage(db(), { after: page.next, offset: 0, limit: PAGE });
+    }
+    await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
+    return written;
+  } catch (e) {
+    out.destroy();
+    fs.rmSync(file, { force: true });
+    if (e instanceof MemoryError) throw e;
+    throw new Error(`Cannot write the export to ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
