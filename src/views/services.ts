@@ -62,7 +62,7 @@ export class Services implements Disposable {
         dir: this.options.storeDir,
         logger: this.options.logger,
         onLocked: 'readonly',
-        // A second window or the standalone server writes it: follow it, take over when it closes.
+        // Another process (the standalone server) writes it: follow it, take over when it closes it.
         takeOver: true,
         holderDescription: `Agent Memory in VS Code (extension host ${process.pid})`,
         retention: this.options.retention(),

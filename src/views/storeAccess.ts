@@ -1,7 +1,7 @@
 /**
- * Says in the Memory explorer (the Episodes view's message) when this window only reads the store because another process
- * (a second window, the standalone memory-mcp) writes it, and when this window takes over as
- * the writer after that process released the store or died.
+ * Says in the Memory explorer (the Episodes view's message) when this window only reads the
+ * store because another process (the standalone memory-mcp on this folder) writes it, and in
+ * the status bar when this window took over as the writer after that process closed it or died.
  */
 import * as vscode from 'vscode';
 import type { MemoryClient } from '../memory';
