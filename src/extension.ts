@@ -13,6 +13,7 @@ import { MemoryDocuments, SCHEME } from './views/episodeDocument';
 import { AgentMemoryMcpProvider, MCP_PROVIDER_ID } from './views/mcpProvider';
 import { Services } from './views/services';
 import { SandboxStatus } from './views/statusBar';
+import { StoreAccessNotice } from './views/storeAccess';
 import { EpisodesTree, PatternsTree, SandboxTree } from './views/trees';
 
 /** What activate() returns: used by the extension-host tests, harmless to others. */
@@ -51,13 +52,15 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
   context.subscriptions.push(documents, vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
 
   const trees = { episodes: new EpisodesTree(services), patterns: new PatternsTree(services), sandbox: new SandboxTree(services) };
+  const episodesView = vscode.window.createTreeView('agentMemory.episodes', { treeDataProvider: trees.episodes, showCollapseAll: true });
   context.subscriptions.push(
     trees.episodes,
     trees.patterns,
     trees.sandbox,
-    vscode.window.createTreeView('agentMemory.episodes', { treeDataProvider: trees.episodes, showCollapseAll: true }),
+    episodesView,
     vscode.window.createTreeView('agentMemory.patterns', { treeDataProvider: trees.patterns, showCollapseAll: true }),
     vscode.window.createTreeView('agentMemory.sandbox', { treeDataProvider: trees.sandbox }),
+    new StoreAccessNotice(services, episodesView),
     vscode.commands.registerCommand('agentMemory.refresh', () => {
       trees.episodes.refresh();
       trees.patterns.refresh();

@@ -140,11 +140,11 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
   }
   let store: MemoryClient;
   try {
-    store = await MemoryClient.open({ dir: options.db, logger, onLocked: 'readonly' });
+    store = await MemoryClient.open({ dir: options.db, logger, onLocked: 'readonly', takeOver: true });
   } catch (error) {
     throw new UsageError(`--db ${options.db} cannot be opened as a memory store: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (store.readOnly) logger.warn(`The store at ${options.db} is in use by another process: serving it read-only (writes will be refused).`);
+  if (store.readOnly) logger.warn(`The store at ${options.db} is in use by another process: serving it read-only (writes will be refused) until that process releases it.`);
   const sandbox = new Sandbox({ config, logger });
   const disclosure = options.allTools ? 'all' : 'progressive';
   const samplePhrasings = (): boolean => options.samplePhrasings;

@@ -278,7 +278,11 @@ export interface MemoryInsights {
   byTaskType: TrendSeries[];
   byDomain: TrendSeries[];
   topPatterns: Array<Pick<Pattern, 'id' | 'kind' | 'description' | 'taskType' | 'domain' | 'successRate' | 'occurrences'>>;
-  size: { databaseBytes: number; journalBytes?: number; snapshotBytes?: number };
+  /**
+   * databaseBytes: the live database's pages; freeBytes: those of them free (left by deletes,
+   * reused before the database grows). The data is the difference.
+   */
+  size: { databaseBytes: number; freeBytes: number; journalBytes?: number; snapshotBytes?: number };
 }
 
 export interface RetentionPolicy {

@@ -62,12 +62,18 @@ export class Services implements Disposable {
         dir: this.options.storeDir,
         logger: this.options.logger,
         onLocked: 'readonly',
+        // Another process (the standalone server) writes it: follow it, take over when it closes it.
+        takeOver: true,
+        holderDescription: `Agent Memory in VS Code (extension host ${process.pid})`,
         retention: this.options.retention(),
       });
       this.storePromise = promise;
       promise.then(
         (s) => {
-          this.options.logger.info(`Memory store opened at ${this.options.storeDir} in ${Date.now() - started} ms${s.readOnly ? ' (read-only: another process holds it)' : ''}`);
+          this.options.logger.info(`Memory store opened at ${this.options.storeDir} in ${Date.now() - started} ms${s.readOnly ? ' (read-only: another process holds it; this window takes over when it closes the store)' : ''}`);
+          s.onDidChangeAccess(({ readOnly }) => {
+            if (!readOnly) this.options.logger.info(`Memory store at ${this.options.storeDir}: the other process closed it; this window now writes it.`);
+          });
           this.storeReady.fire(s);
         },
         (err: unknown) => {

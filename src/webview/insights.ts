@@ -243,11 +243,20 @@ function drawSandbox(data: InsightsData, t: ReturnType<typeof theme>): void {
   );
 }
 
+/**
+ * What the episodes and patterns take: the live database without its free pages. (Not the files:
+ * after a cancelled import the journal holds the import and its undo until the next snapshot.)
+ */
+function dataBytes(m: MemoryInsights): number {
+  return m.size.databaseBytes - m.size.freeBytes;
+}
+
 function drawSize(m: MemoryInsights, t: ReturnType<typeof theme>): void {
   const parts: Array<[string, number | undefined]> = [
-    ['Database (live)', m.size.databaseBytes],
+    ['Data', dataBytes(m)],
+    ['Free pages (reused first)', m.size.freeBytes],
     ['Snapshot on disk', m.size.snapshotBytes],
-    ['Journal on disk', m.size.journalBytes],
+    ['Journal on disk (until the next snapshot)', m.size.journalBytes],
   ];
   upsert(
     'size',
@@ -270,7 +279,7 @@ function drawTiles(m: MemoryInsights): void {
     ['Success rate', done ? pct(success / done) : '–'],
     ['Mean reward', m.totals.meanReward === undefined ? '–' : m.totals.meanReward.toFixed(2)],
     ['Patterns', String(m.totals.patterns)],
-    ['Store', bytes(m.size.databaseBytes)],
+    ['Store data', bytes(dataBytes(m))],
   ];
   const box = document.getElementById('tiles')!;
   box.replaceChildren(

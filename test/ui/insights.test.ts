@@ -5,63 +5,42 @@
  * "Agent Memory: Show Insights" must draw exactly those, in a light and a dark theme.
  */
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { repoRoot } from '../launch/codeServer';
 import type { ChartSummary } from '../../src/views/insights/model';
 import { chartData, chartsFrame, tilesRead } from './insightsPanel';
+import { StandaloneServer, storeFolder, type Outcome } from './memoryMcp';
 import { Workbench } from './workbench';
-
-/** The extension's store folder, from its activation line in the log (VS Code names it by a hash). */
-async function storeFolder(wb: Workbench): Promise<string> {
-  const line = wb.page.locator('.part.panel .view-lines', { hasText: 'Agent Memory activated' }).first();
-  await wb.runUntilVisible('Agent Memory: Show Log', line);
-  // The Output view wraps long lines: take everything up to the next log line, without the breaks.
-  const text = await wb.page.locator('.part.panel .view-lines').first().innerText();
-  const m = /memory\s+store\s+folder:\s*([\s\S]+?)(?=\s+\d{4}-\d{2}-\d{2} \d|$)/.exec(text);
-  assert.ok(m, `no store folder in: ${text}`);
-  return m[1].replace(/\s+/g, '');
-}
 
 /** Records episodes through the memory-mcp server over stdio on the given store folder. */
 async function recordOverMcp(storeDir: string): Promise<{ success: number; failure: number }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [path.join(repoRoot, 'dist', 'cli.js'), '--db', storeDir], stderr: 'ignore' });
-  const client = new Client({ name: 'ui-test', version: '1.0.0' });
-  await client.connect(transport);
-  const call = async (name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const res = await client.callTool({ name, arguments: args });
-    assert.notEqual(res.isError, true, `${name}: ${JSON.stringify(res.content)}`);
-    return res.structuredContent as Record<string, unknown>;
-  };
-  const runs = [
+  const runs: Array<{ task: string; outcome: Outcome }> = [
     { task: 'Fix the date parser for leap years', outcome: { type: 'success', verdict: 'tests pass' } },
     { task: 'Speed up the nightly report query', outcome: { type: 'success', verdict: '3x faster' } },
     { task: 'Make the upload widget accessible', outcome: { type: 'success', verdict: 'axe clean' } },
     { task: 'Migrate the billing cron to the queue', outcome: { type: 'failure', reason: 'queue not provisioned' } },
   ];
+  const server = await StandaloneServer.start(storeDir);
   try {
-    for (const r of runs) {
-      const { episode_id } = (await call('create_episode', { task: r.task, domain: 'ui-insights', task_type: 'code_generation' })) as { episode_id: string };
-      await call('add_episode_step', { episode_id, tool: 'read_file', action: 'read the code', result: { status: 'success' } });
-      await call('add_episode_step', { episode_id, tool: 'run_tests', action: 'npm test', result: { status: 'success' } });
-      await call('complete_episode', { episode_id, outcome: r.outcome });
-    }
+    for (const r of runs) await server.record(r.task, 'ui-insights', r.outcome);
   } finally {
-    await client.close();
+    await server.close();
   }
   return { success: 3, failure: 1 };
 }
 
-/** An export file (JSON Lines) of `n` completed episodes, big enough that its import can be cancelled midway. */
-function writeBigExport(file: string, n: number): void {
+/**
+ * An export file (JSON Lines) of `n` completed episodes, big enough that its import can be
+ * cancelled midway; with `badLastLine`, its last line is not JSON (the import fails late).
+ */
+function writeBigExport(file: string, n: number, badLastLine = false): void {
   const at = new Date().toISOString();
   const lines = [JSON.stringify({ format: 'agent-memory-export', version: 1, exported_at: at, episodes: n })];
   for (let i = 0; i < n; i++) {
     lines.push(JSON.stringify({ episode_id: `ep_ui_cancel_${i}`, task: `Imported task ${i} about the ${['parser', 'cache', 'router'][i % 3]}`, domain: 'ui-cancel', task_type: 'testing', context: { tags: [] }, started_at: at, ended_at: at, steps: [{ n: 1, timestamp: at, tool: 'run_tests', action: 'npm test', parameters: {}, result: { status: 'success' } }], outcome: { type: 'success', verdict: 'green' }, reward: 0.8 }));
   }
+  if (badLastLine) lines.push('{"episode_id": "ep_ui_cut_off", "task": "cut off mid-wri');
   writeFileSync(file, lines.join('\n') + '\n');
 }
 
@@ -73,8 +52,10 @@ function sum(c: ChartSummary, label: string): number {
  * Switches the colour theme as a person does (Preferences: Color Theme, type its name, Enter) and
  * waits until the workbench wears it. (code-server does not pick up an edited settings file.)
  */
-async function setTheme(wb: Workbench, theme: 'Light Modern' | 'Dark Modern'): Promise<void> {
-  const wanted = wb.page.locator(theme.startsWith('Light') ? '.monaco-workbench.vs' : '.monaco-workbench.vs-dark');
+const THEME_CLASS = { 'Light Modern': 'vs', 'Dark Modern': 'vs-dark', 'Dark High Contrast': 'hc-black' } as const;
+
+async function setTheme(wb: Workbench, theme: keyof typeof THEME_CLASS): Promise<void> {
+  const wanted = wb.page.locator(`.monaco-workbench.${THEME_CLASS[theme]}`);
   if (await wanted.count()) return;
   for (let attempt = 1; ; attempt++) {
     await wb.runCommand('Preferences: Color Theme');
@@ -102,6 +83,8 @@ describe('UI: Insights and messages with a way forward', function () {
     workspace = mkdtempSync(path.join(os.tmpdir(), 'agent-memory-ui-insights-'));
     writeFileSync(path.join(workspace, 'not-an-export.json'), 'this is { not json');
     writeBigExport(path.join(workspace, 'big-export.jsonl'), 20_000);
+    writeBigExport(path.join(workspace, 'cut-off-export.jsonl'), 20_000, true);
+    writeBigExport(path.join(workspace, 'changing-export.jsonl'), 20_000);
     wb = await Workbench.open({ workspace });
   });
 
@@ -138,15 +121,20 @@ describe('UI: Insights and messages with a way forward', function () {
     assert.equal(await frame.locator('#outcomes details').getAttribute('open'), '');
     await wb.screenshot('insights-light');
 
-    await setTheme(wb, 'Dark Modern');
-    let dark: Record<string, ChartSummary> = {};
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
-      dark = await chartData(frame);
-      if (dark.outcomes.datasets[0].color !== light.outcomes.datasets[0].color) break;
+    // Each theme: the charts redraw in its colours with the same data.
+    let previous = light;
+    for (const theme of ['Dark Modern'] as const) {
+      await setTheme(wb, theme);
+      let now: Record<string, ChartSummary> = {};
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+        now = await chartData(frame);
+        if (now.outcomes.datasets[0].color !== previous.outcomes.datasets[0].color) break;
+      }
+      assert.notEqual(now.outcomes.datasets[0].color, previous.outcomes.datasets[0].color, `the charts did not take the ${theme} colours`);
+      assert.equal(sum(now.outcomes, 'Success'), expected.success);
+      await wb.screenshot(theme === 'Dark Modern' ? 'insights-dark' : 'insights-high-contrast');
+      previous = now;
     }
-    assert.notEqual(dark.outcomes.datasets[0].color, light.outcomes.datasets[0].color, 'the charts did not take the dark theme colours');
-    assert.equal(sum(dark.outcomes, 'Success'), expected.success);
-    await wb.screenshot('insights-dark');
   });
 
   it('a failing command shows its message with Retry, Open Log and Open Settings', async () => {
@@ -161,15 +149,32 @@ describe('UI: Insights and messages with a way forward', function () {
     for (const action of ['Retry', 'Open Log', 'Open Settings']) assert.ok(await note.locator('.monaco-button', { hasText: action }).count(), `no ${action} button in: ${text}`);
     await wb.screenshot('failure-with-actions');
     await note.locator('.monaco-button', { hasText: 'Open Log' }).first().click();
-    await page.locator('.part.panel .view-lines', { hasText: 'Import Memory failed' }).first().waitFor({ timeout: 30_000 });
+    // The log holds the message and then its stack (which can push the first line out of view).
+    await page.locator('.part.panel .view-lines', { hasText: 'Nothing was changed.' }).first().waitFor({ timeout: 30_000 });
     await wb.screenshot('failure-open-log');
   });
-  it('a cancelled import changes nothing', async () => {
-    const page = wb.page;
+  /** Imports a workspace file through the palette and the file dialog, with the Insights tiles read first. */
+  async function startImport(file: string): Promise<void> {
     await wb.runCommand('Agent Memory: Show Insights');
     await tilesRead(wb, /^4\s+Episodes$/m);
     await wb.runCommand('Agent Memory: Import Memory…');
-    await wb.pickFile(path.join(workspace, 'big-export.jsonl'));
+    await wb.pickFile(path.join(workspace, file));
+  }
+
+  /** After an import that must change nothing: the tiles still read the four episodes and two patterns. */
+  async function assertUnchanged(screenshot: string): Promise<void> {
+    await wb.page.keyboard.press('Escape');
+    // The panel redraws on every store change: give a leftover batch time to show.
+    await wb.page.waitForTimeout(3_000);
+    await wb.runCommand('Agent Memory: Show Insights');
+    await tilesRead(wb, /^4\s+Episodes$/m);
+    await tilesRead(wb, /^2\s+Patterns$/m);
+    await wb.screenshot(screenshot);
+  }
+
+  it('a cancelled import changes nothing', async () => {
+    const page = wb.page;
+    await startImport('big-export.jsonl');
     // The progress notification (toasts are hidden in this mode: the Notifications panel shows it).
     const progress = page.locator('.notifications-center .notification-list-item', { hasText: 'Agent Memory: importing' }).first();
     await wb.runUntilVisible('Notifications: Show Notifications', progress, 15_000);
@@ -180,12 +185,36 @@ describe('UI: Insights and messages with a way forward', function () {
     const note = page.locator('.notifications-center .notification-list-item', { hasText: 'Import cancelled; nothing was changed.' }).first();
     await wb.runUntilVisible('Notifications: Show Notifications', note, 20_000);
     await wb.screenshot('import-cancelled');
-    await page.keyboard.press('Escape');
-    // The panel redraws on every store change: give a leftover batch time to show.
-    await page.waitForTimeout(3_000);
-    await wb.runCommand('Agent Memory: Show Insights');
-    await tilesRead(wb, /^4\s+Episodes$/m);
-    await tilesRead(wb, /^2\s+Patterns$/m);
-    await wb.screenshot('import-cancelled-insights');
+    await assertUnchanged('import-cancelled-insights');
+  });
+
+  it('an import that fails late (a bad last line, after 20,000 good ones) changes nothing', async () => {
+    await startImport('cut-off-export.jsonl');
+    const note = wb.page.locator('.notifications-center .notification-list-item', { hasText: 'Import Memory failed' }).filter({ hasText: 'cut-off-export.jsonl' }).first();
+    await wb.runUntilVisible('Notifications: Show Notifications', note, 120_000);
+    const text = await note.innerText();
+    assert.match(text, /line 20002/, `the message names the bad line: ${text}`);
+    assert.match(text, /nothing was imported/i);
+    for (const action of ['Retry', 'Open Log']) assert.ok(await note.locator('.monaco-button', { hasText: action }).count(), `no ${action} button in: ${text}`);
+    await wb.screenshot('import-failed-late');
+    await assertUnchanged('import-failed-late-insights');
+  });
+
+  it('an import that fails midway (the file changes while its batches are written) changes nothing', async () => {
+    const file = path.join(workspace, 'changing-export.jsonl');
+    await startImport('changing-export.jsonl');
+    const page = wb.page;
+    const progress = page.locator('.notifications-center .notification-list-item', { hasText: 'Agent Memory: importing' }).first();
+    await wb.runUntilVisible('Notifications: Show Notifications', progress, 15_000);
+    // Batches are being written: another program appends a line that is not JSON.
+    await progress.filter({ hasText: /[1-9]\d* episodes imported/ }).waitFor({ timeout: 60_000 });
+    appendFileSync(file, '{"episode_id": "ep_ui_appended", "task": "half a li\n');
+    const note = page.locator('.notifications-center .notification-list-item', { hasText: 'Import Memory failed' }).filter({ hasText: 'changing-export.jsonl' }).first();
+    await wb.runUntilVisible('Notifications: Show Notifications', note, 60_000);
+    const text = await note.innerText();
+    assert.match(text, /changed while it was being imported/, text);
+    assert.match(text, /nothing was imported/i);
+    await wb.screenshot('import-failed-midway');
+    await assertUnchanged('import-failed-midway-insights');
   });
 });

@@ -8,6 +8,9 @@
  * or runs out of memory is restarted: the calls in flight fail with a MemoryError
  * 'unavailable' saying so, later calls wait for the new worker. Writes are acknowledged
  * only once journaled (fdatasync), so a crash loses none that was acknowledged.
+ *
+ * A read-only client opened with `takeOver` keeps trying the lock and, once the writer
+ * releases it (or dies), swaps its following worker for a writing one: it becomes the writer.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +22,7 @@ import { Emitter } from '../../common/disposable';
 import type { Disposable } from '../../common/disposable';
 import type { MemoryStoreApi, OpenOptions, RetentionPolicy, StoreChange } from '../types';
 import { ImportCancelledError, ImportFileError, MemoryError } from '../errors';
-import { lockForOpen, releaseLock } from '../lock';
+import { acquireLock, lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
 import { RetentionPolicySchema, parseOrThrow } from '../schemas';
 import type { CallArgs, CallName, CallResult, FromWorker, ToWorker, WireError, WorkerInit } from './protocol';
@@ -32,7 +35,15 @@ export interface ServiceOptions extends OpenOptions {
   resourceLimits?: ResourceLimits;
   /** Restarts allowed within a minute before the service gives up (default 3). */
   maxRestartsPerMinute?: number;
+  /**
+   * Opened read-only because another process holds the lock (`onLocked: 'readonly'`): try the
+   * lock every TAKEOVER_POLL_MS and become the writer once that process releases it or dies.
+   */
+  takeOver?: boolean;
 }
+
+/** How often a read-only client with `takeOver` tries the writer's lock. */
+export const TAKEOVER_POLL_MS = 1000;
 
 /** Default location of the bundled worker: next to this bundle (dist/), else the repo's dist/. */
 export function defaultMemoryWorkerPath(): string {
@@ -58,6 +69,13 @@ function fromWire(e: WireError): Error {
 export class MemoryClient implements MemoryStoreApi {
   private readonly emitter = new Emitter<StoreChange>();
   readonly onDidChange: (listener: (change: StoreChange) => void) => Disposable = this.emitter.event;
+  private readonly accessEmitter = new Emitter<{ readOnly: boolean }>();
+  /** Fires when a read-only client took over as the writer (see `takeOver`). */
+  readonly onDidChangeAccess: (listener: (access: { readOnly: boolean }) => void) => Disposable = this.accessEmitter.event;
+  private takeOverTimer?: NodeJS.Timeout;
+  private tryingLock = false;
+  /** The worker being stopped on purpose (its exit is no crash). */
+  private stopping?: Worker;
   private worker?: Worker;
   private ready: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -71,7 +89,7 @@ export class MemoryClient implements MemoryStoreApi {
 
   private constructor(
     readonly dir: string,
-    readonly readOnly: boolean,
+    private readOnlyNow: boolean,
     private lock: Lock | undefined,
     private readonly options: ServiceOptions,
     private readonly logger: Logger,
@@ -99,7 +117,76 @@ export class MemoryClient implements MemoryStoreApi {
       await lock?.release().catch(() => undefined);
       throw e;
     }
+    if (readOnly && options.takeOver && (options.access ?? 'lock') === 'lock') client.watchLock();
     return client;
+  }
+
+  /** False once this client writes (from the start, or after taking over from another process). */
+  get readOnly(): boolean {
+    return this.readOnlyNow;
+  }
+
+  // -------------------------------------------------------------------------
+  // Taking over from a writer in another process
+  // -------------------------------------------------------------------------
+
+  private watchLock(): void {
+    this.takeOverTimer = setInterval(() => void this.tryTakeOver(), TAKEOVER_POLL_MS);
+    this.takeOverTimer.unref();
+  }
+
+  private async tryTakeOver(): Promise<void> {
+    if (this.tryingLock || this.closing || this.closed || !this.readOnlyNow) return;
+    this.tryingLock = true;
+    let lock: Lock;
+    try {
+      const description = this.options.holderDescription ?? `memory store (${process.title} ${process.pid})`;
+      lock = await acquireLock(this.dir, description, this.logger, (err) => {
+        this.logger.error(`memory: the lock on ${this.dir} was compromised: ${err.message}; the store stops accepting writes`);
+        this.loseLock(err.message);
+      }, this.options.lockStaleMs);
+    } catch (e) {
+      this.tryingLock = false;
+      if (!(e instanceof MemoryError && e.code === 'locked')) this.logger.warn(`memory: trying the lock on ${this.dir}: ${(e as Error).message}`);
+      return;
+    }
+    clearInterval(this.takeOverTimer);
+    if (this.closing || this.closed) {
+      await releaseLock(lock, this.logger);
+      return;
+    }
+    const becoming = this.becomeWriter(lock);
+    this.ready = becoming.catch((e: unknown) => this.logger.error(`memory: taking over ${this.dir} as the writer failed; staying read-only: ${(e as Error).message}`));
+    await this.ready;
+    this.tryingLock = false;
+  }
+
+  /**
+   * Lets the read-only worker answer what it was asked, stops it and starts a writing one on
+   * the files as the other process left them (its snapshot and journal, replayed). Calls made
+   * meanwhile wait for the new worker. Views reload everything (an 'imported' change).
+   */
+  private async becomeWriter(lock: Lock): Promise<void> {
+    await this.drained();
+    await this.stopWorker();
+    try {
+      await this.start(false);
+    } catch (e) {
+      // Stay the follower the view was (the error is logged by tryTakeOver).
+      await releaseLock(lock, this.logger);
+      await this.start(true);
+      throw e;
+    }
+    this.lock = lock;
+    this.readOnlyNow = false;
+    this.logger.info(`memory: the other process released ${this.dir}; this one now writes the store`);
+    this.accessEmitter.fire({ readOnly: false });
+    this.emitter.fire({ type: 'imported' });
+  }
+
+  /** Resolves once no call is in flight. */
+  private async drained(): Promise<void> {
+    while (this.pending.size > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
   // -------------------------------------------------------------------------
@@ -107,11 +194,12 @@ export class MemoryClient implements MemoryStoreApi {
   // -------------------------------------------------------------------------
 
   /** Starts a worker; resolves once its store is open. */
-  private start(): Promise<void> {
+  private start(readOnly = this.readOnlyNow): Promise<void> {
     const workerPath = this.options.workerPath ?? defaultMemoryWorkerPath();
     if (!fs.existsSync(workerPath)) return Promise.reject(new MemoryError('invalid', `The memory worker is missing at ${workerPath} (run \`npm run build\`)`));
     const { logger: _logger, onLocked: _onLocked, access: _access, workerPath: _wp, resourceLimits, maxRestartsPerMinute: _mr, ...open } = this.options;
-    const init: WorkerInit = { options: { ...open, dir: this.dir, retention: this.retention }, readOnly: this.readOnly, ...(this.lockLost ? { lockLost: this.lockLost } : {}) };
+    const { takeOver: _takeOver, ...openOptions } = open;
+    const init: WorkerInit = { options: { ...openOptions, dir: this.dir, retention: this.retention }, readOnly, ...(this.lockLost ? { lockLost: this.lockLost } : {}) };
     const worker = new Worker(workerPath, {
       workerData: init,
       ...(resourceLimits ? { resourceLimits } : {}),
@@ -144,9 +232,27 @@ export class MemoryClient implements MemoryStoreApi {
           reject(new MemoryError('unavailable', `The memory worker stopped while opening ${this.dir}: ${this.describeExit(code, failure)}`));
           return;
         }
-        if (!this.closing) this.onCrash(code, failure);
+        if (!this.closing && this.stopping !== worker) this.onCrash(code, failure);
       });
     });
+  }
+
+  /** Closes the worker's store (a writer's final snapshot) and ends the worker. */
+  private async stopWorker(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.stopping = worker;
+    await new Promise<void>((resolve) => {
+      const id = ++this.nextId;
+      worker.ref();
+      worker.on('exit', () => resolve());
+      worker.on('message', (m: FromWorker) => {
+        if (m.t === 'closed' && m.id === id) resolve();
+      });
+      worker.postMessage({ t: 'close', id } satisfies ToWorker);
+    });
+    await worker.terminate();
+    if (this.worker === worker) this.worker = undefined;
   }
 
   private describeExit(code: number, err: Error | undefined): string {
@@ -383,25 +489,14 @@ export class MemoryClient implements MemoryStoreApi {
   }
 
   private async doClose(): Promise<void> {
+    clearInterval(this.takeOverTimer);
     await this.ready.catch(() => undefined);
-    const worker = this.worker;
-    if (worker) {
-      await new Promise<void>((resolve) => {
-        const id = ++this.nextId;
-        worker.ref();
-        worker.on('exit', () => resolve());
-        worker.on('message', (m: FromWorker) => {
-          if (m.t === 'closed' && m.id === id) resolve();
-        });
-        worker.postMessage({ t: 'close', id } satisfies ToWorker);
-      });
-      await worker.terminate();
-    }
-    this.worker = undefined;
+    await this.stopWorker();
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new MemoryError('closed', `The memory store closed before ${p.method} was answered`));
     this.pending.clear();
     this.emitter.dispose();
+    this.accessEmitter.dispose();
     await releaseLock(this.lock, this.logger);
     this.lock = undefined;
   }

@@ -145,6 +145,7 @@ export function insights(db: Database, options: Required<Omit<InsightsOptions, '
   const patternCount = num(one(db, 'SELECT COUNT(*) AS n FROM patterns')?.n);
   const pageCount = num(db.exec('PRAGMA page_count')[0]?.values[0][0]);
   const pageSize = num(db.exec('PRAGMA page_size')[0]?.values[0][0]);
+  const freePages = num(db.exec('PRAGMA freelist_count')[0]?.values[0][0]);
   const episodes = Object.values(totals).reduce((s, n) => s + n, 0);
 
   return {
@@ -157,6 +158,6 @@ export function insights(db: Database, options: Required<Omit<InsightsOptions, '
     byTaskType: trends(db, 'task_type', b, source, maxSeries),
     byDomain: trends(db, 'domain', b, source, maxSeries),
     topPatterns: patterns.map((p) => ({ id: p.id, kind: p.kind, description: p.description, taskType: p.taskType, domain: p.domain, successRate: p.successRate, occurrences: p.occurrences })),
-    size: { databaseBytes: pageCount * pageSize },
+    size: { databaseBytes: pageCount * pageSize, freeBytes: freePages * pageSize },
   };
 }

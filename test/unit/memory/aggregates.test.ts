@@ -152,6 +152,12 @@ describe('memory store: aggregates for the views', () => {
     const since = sorted[Math.floor(sorted.length / 2)];
     const later = (await ctx.store.listEpisodes({ limit: 500 })).episodes.filter((e) => (e.endedAt ?? e.startedAt) >= since).length;
     assert.equal((await ctx.store.insights({ since })).totals.episodes, later);
+    // Deletes leave free pages: the data (database minus free pages) shrinks, the database does not.
+    const full = (await ctx.store.insights()).size;
+    await ctx.store.deleteEpisodes(eps.slice(4, 140).map((e) => e.id));
+    const thinned = (await ctx.store.insights()).size;
+    assert.ok(thinned.freeBytes > 0, 'deleted episodes leave free pages');
+    assert.ok(thinned.databaseBytes - thinned.freeBytes < full.databaseBytes - full.freeBytes, `the data shrank: ${JSON.stringify({ full, thinned })}`);
     await ctx.store.clear();
     assert.equal(rows(kept), '[]');
   });

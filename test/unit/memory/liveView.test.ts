@@ -56,7 +56,7 @@ class Writer {
 
   async stop(): Promise<void> {
     this.child.stdin.end();
-    if (this.child.exitCode === null) await new Promise((r) => this.child.once('exit', r));
+    if (this.child.exitCode === null && this.child.signalCode === null) await new Promise((r) => this.child.once('exit', r));
   }
 }
 
@@ -112,6 +112,54 @@ describe('memory: a read-only store in a second process follows the writer', fun
     assert.ok(changes.some((x) => x.type === 'imported' || ('episodeId' in x && x.episodeId === c)), 'with a change event');
     assert.equal((await view.stats()).episodes, 4);
     assert.equal((await view.query({ query: 'zanzibar quokka' })).hits[0]?.episode.id, a, 'the view’s index still finds the earlier episode');
+  });
+
+  it('takes over as the writer once the writer releases the store, and keeps what both wrote', async () => {
+    writer = new Writer(dir);
+    await writer.expect(/ready\n/);
+    const first = (await writer.send('create written by the first writer', /created (\S+)\n/))[1];
+    view = await MemoryClient.open({ dir, onLocked: 'readonly', takeOver: true });
+    assert.equal(view.readOnly, true);
+    await assert.rejects(view.createEpisode({ task: 'refused while read-only', taskType: 'other' }), /read-only/);
+    const access: boolean[] = [];
+    view.onDidChangeAccess((a) => access.push(a.readOnly));
+    const changes: StoreChange[] = [];
+    view.onDidChange((c) => changes.push(c));
+    // Written just before the writer closes: the view must have it after taking over.
+    const last = (await writer.send('create written just before closing', /created (\S+)\n/))[1];
+    await writer.stop();
+    await within(4000, 'the view becomes the writer', () => Promise.resolve(!view!.readOnly));
+    assert.deepEqual(access, [false], 'one access change, to writing');
+    assert.ok(changes.some((c) => c.type === 'imported'), 'views are told to reload everything');
+    for (const id of [first, last]) assert.ok(await view.getEpisode(id), `the other writer's episode ${id} is kept`);
+    const mine = await view.createEpisode({ task: 'written after taking over', taskType: 'other' });
+    await view.close();
+    view = await MemoryClient.open({ dir });
+    assert.equal(view.readOnly, false, 'the lock was released on close');
+    assert.equal((await view.stats()).episodes, 3, 'both writers’ episodes are on disk');
+    assert.ok(await view.getEpisode(mine.id));
+  });
+
+  it('takes over when the writer is killed (its lock names a dead process)', async () => {
+    writer = new Writer(dir);
+    await writer.expect(/ready\n/);
+    const id = (await writer.send('create before the kill', /created (\S+)\n/))[1];
+    view = await MemoryClient.open({ dir, onLocked: 'readonly', takeOver: true });
+    writer.child.kill('SIGKILL');
+    await new Promise((r) => writer!.child.once('exit', r));
+    await within(4000, 'the view becomes the writer', () => Promise.resolve(!view!.readOnly));
+    assert.ok(await view.getEpisode(id), 'the acknowledged episode survives the kill');
+    await view.createEpisode({ task: 'after the kill', taskType: 'other' });
+    assert.equal((await view.stats()).episodes, 2);
+  });
+
+  it('without takeOver a read-only view stays read-only', async () => {
+    writer = new Writer(dir);
+    await writer.expect(/ready\n/);
+    view = await MemoryClient.open({ dir, onLocked: 'readonly' });
+    await writer.stop();
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(view.readOnly, true);
   });
 
   it('the follower reads only new records, and asks for a reload when a journal cut passed it by', async () => {
