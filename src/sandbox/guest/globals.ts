@@ -15,7 +15,7 @@ export default function globals(I: Intrinsics): Globals {
       for (let i = 0; i < names.length; i++) {
         const d = getOwnPropertyDescriptor(G, names[i]);
         // Only globals still untouched: a value the guest assigned meanwhile stays.
-        if (d && d.get && !hasOwn(d, 'value')) defineProperty(G, names[i], { value: exports[names[i]], writable: true, enumerable: false, configurable: true });
+        if (d && d.get && !hasOwn(d, 'value')) defineProperty(G, names[i], { __proto__: null, value: exports[names[i]], writable: true, enumerable: false, configurable: true } as PropertyDescriptor);
       }
       return exports[name];
     },

@@ -27,12 +27,15 @@ import type { Bridge, Cold, Driver, FailKind, Globals, Intrinsics, Run, Setup } 
 
 export default function prelude(h: Bridge): Run {
   const G = globalThis;
+  // The runtime's own objects have no prototype: the guest may add accessors to
+  // Object.prototype before a lazy module loads, and a read that missed an own
+  // property (I.platform, a descriptor's absent `get`) would hand it `this`.
   /** Filled by install from the setup's table, before any guest code runs. */
-  const I = { h, G } as Intrinsics & { hasOwnProperty: (k: PropertyKey) => boolean };
+  const I = { __proto__: null, h, G } as unknown as Intrinsics & { hasOwnProperty: (k: PropertyKey) => boolean };
   /** Compiled modules by name, for this run. */
-  const modules: Record<string, unknown> = {};
+  const modules = { __proto__: null } as unknown as Record<string, unknown>;
   let indirectEval: (source: string) => unknown;
-  const descriptor = (value: unknown, writable: boolean): PropertyDescriptor => ({ value, writable, enumerable: false, configurable: writable });
+  const descriptor = (value: unknown, writable: boolean): PropertyDescriptor => ({ __proto__: null, value, writable, enumerable: false, configurable: writable }) as PropertyDescriptor;
   const lock = (o: object, k: string, v: unknown): void => {
     I.defineProperty(o, k, descriptor(v, false));
   };
@@ -44,7 +47,7 @@ export default function prelude(h: Bridge): Run {
     return v;
   };
   const need = <T>(name: string): T => {
-    if (!I.hasOwn(modules, name)) I.defineProperty(modules, name, { value: (indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I) });
+    if (!I.hasOwn(modules, name)) I.defineProperty(modules, name, descriptor((indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I), false));
     return modules[name] as T;
   };
   const fail = (e: unknown, kind?: FailKind, json?: unknown): void => {
@@ -148,7 +151,12 @@ export default function prelude(h: Bridge): Run {
       fail(e);
       return drive;
     }
-    void I.apply(I.then, p, [finish, fail]);
+    try {
+      void I.apply(I.then, p, [finish, fail]);
+    } catch (e) {
+      // `then` looks up the promise's constructor and Symbol.species, which the guest may have made throw.
+      fail(e);
+    }
     return drive;
   };
 }
