@@ -13,23 +13,13 @@ import type { QueryTerm, RankContext, RankFilter } from '../../../src/memory/sea
 import { OUTCOME_TYPES, TASK_TYPES } from '../../../src/memory';
 import type { Episode, MemoryStore, Outcome } from '../../../src/memory';
 import { exhaustiveRank } from './exhaustiveRank';
-import { fastTmpDir, openStore, rmDir } from './helpers';
+import { fastTmpDir, openStore, rmDir, rng } from './helpers';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 1);
 const DOMAINS = ['web', 'backend', 'cli', 'data'];
 const LANGS = ['typescript', 'python', 'rust', 'go'];
 const TAGS = ['auth', 'perf', 'db', 'ui', 'flaky', 'ci'];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /** A vocabulary where a few words are in almost every episode, some in many, most in few. */
 function vocabulary(): { common: string[]; mid: string[]; rare: string[] } {

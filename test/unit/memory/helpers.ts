@@ -62,3 +62,14 @@ export function useFreshStore(): { store: MemoryStore; dir: string } {
   });
   return ctx;
 }
+
+/** A seeded xorshift32 generator in [0, 1): randomised tests that replay exactly. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}

@@ -18,19 +18,9 @@ import { SearchIndex } from '../../../src/memory/search';
 import { joinChunks, serializeIndex, serializeIndexSteps } from '../../../src/memory/search/format';
 import { copyDatabase } from '../../../src/memory/store/dbCopy';
 import { loadSqlJs } from '../../../src/memory/store/schema';
-import { fastTmpDir, ok, openStore, rmDir, tmpDir } from './helpers';
+import { fastTmpDir, ok, openStore, rmDir, rng, tmpDir } from './helpers';
 
 const NOW = Date.UTC(2026, 11, 1);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /** Episodes with a wide vocabulary (thousands of distinct terms), some in progress. */
 function episodes(n: number, seed: number, prefix = 'ep', done = (i: number) => i % 10 !== 0): Episode[] {
