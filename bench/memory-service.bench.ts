@@ -122,6 +122,7 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-svc-bench-${kind}-${n}-`));
   const t0 = Date.now();
   const out: Record<string, unknown> = { bench: 'memory_service', store: kind, episodes: n };
+  inProgress = out;
   try {
     let store = await open(kind, dir);
     // Generated beforehand into an export file: only the store's work falls inside the phase.
@@ -244,6 +245,13 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
   }
   emit(out);
 }
+
+/** The figures of the size being measured: printed, marked incomplete, if the run is stopped (e.g. by `timeout`). */
+let inProgress: Record<string, unknown> | undefined;
+process.once('SIGTERM', () => {
+  if (inProgress) emit({ ...inProgress, incomplete: true });
+  process.exit(143);
+});
 
 async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '10000').split(',').map(Number);
