@@ -7,7 +7,9 @@
  *   BENCH_STEPS=10000          add_episode_step calls into one episode (default 10000)
  *   BENCH_KINDS=worker         only the service, without the in-process baseline (default both)
  *   BENCH_CACHE=DIR            where the generated import files are kept (default .cache/bench)
- * Phases: import (of an export file, as `memory-mcp import` runs it), open (cold, from the snapshot), the first query, 1,000
+ * Phases: import (of an export file, as `memory-mcp import` runs it), the standalone server
+ * started cold on the store (pings while its first query waits for the store: worker only),
+ * open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
  * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
  * last 10), a snapshot (with queries one at a time while it runs: their p50/p99/max), an export
@@ -19,6 +21,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { MemoryClient, MemoryStore } from '../src/memory';
 import type { MemoryStoreApi } from '../src/memory';
 import { episodeLine, headerLine, parseExportLines } from '../src/memory/exportFormat';
@@ -113,6 +117,33 @@ function generatedImport(n: number, t0: number): { file: string; common: string[
   return { file, common };
 }
 
+const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
+
+/**
+ * The standalone server (`memory-mcp --db DIR` over stdio, the store in its worker) started
+ * cold on the store: pings every 10 ms from the moment it answers `initialize`, while one
+ * query_memory waits for the store to open and its index to load. The ping must not wait.
+ */
+async function pingDuringColdOpen(dir: string, query: string): Promise<Record<string, number>> {
+  const t0 = now();
+  const client = new Client({ name: 'memory-service-bench', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--db', dir, '--log-level', 'error'], stderr: 'inherit' }));
+  const connected = now() - t0;
+  const pings: number[] = [];
+  let answered = false;
+  const querying = client.callTool({ name: 'query_memory', arguments: { query, limit: 5 } }).finally(() => (answered = true));
+  while (!answered) {
+    const t = now();
+    await client.ping();
+    pings.push(now() - t);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await querying;
+  const queryMs = now() - t0;
+  await client.close();
+  return { initialize_ms: r1(connected), first_query_answered_ms: r1(queryMs), pings: pings.length, ping_p50_ms: pct(pings, 50), ping_max_ms: r1(Math.max(...pings)) };
+}
+
 function open(kind: Kind, dir: string): Promise<Store> {
   const options = { dir, snapshotDebounceMs: 3_600_000, dedupe: false };
   return kind === 'worker' ? MemoryClient.open(options) : MemoryStore.open(options);
@@ -122,16 +153,21 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mem-svc-bench-${kind}-${n}-`));
   const t0 = Date.now();
   const out: Record<string, unknown> = { bench: 'memory_service', store: kind, episodes: n };
-  inProgress = out;
+  inProgress = { out, dir };
   try {
     let store = await open(kind, dir);
     // Generated beforehand into an export file: only the store's work falls inside the phase.
     const { file, common } = generatedImport(n, t0);
     // The import as `memory-mcp import` and the VS Code command run it: the store reads the file.
-    const imp = await phase(() => store.importFile(file));
+    // How far it got, for a run stopped before the import ended.
+    const importStart = now();
+    const onProgress = (done: number): void => void (out.import_progress = { done, ms: r1(now() - importStart), rss_mb: Math.round(process.memoryUsage.rss() / 1048576) });
+    const imp = await phase(() => store.importFile(file, { onProgress }));
+    delete out.import_progress;
     if (imp.value.imported !== n) throw new Error(`imported ${imp.value.imported} of ${n}`);
     out.import = { ms: imp.ms, ...loopFigures(imp), rss_mb: Math.round(process.memoryUsage().rss / 1048576) };
     await store.close();
+    if (kind === 'worker') out.server_cold_open = await pingDuringColdOpen(dir, 'fix the failing login test');
 
     const opened = await phase(() => open(kind, dir));
     store = opened.value;
@@ -247,9 +283,12 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
 }
 
 /** The figures of the size being measured: printed, marked incomplete, if the run is stopped (e.g. by `timeout`). */
-let inProgress: Record<string, unknown> | undefined;
+let inProgress: { out: Record<string, unknown>; dir: string } | undefined;
 process.once('SIGTERM', () => {
-  if (inProgress) emit({ ...inProgress, incomplete: true });
+  if (inProgress) {
+    emit({ ...inProgress.out, incomplete: true });
+    fs.rmSync(inProgress.dir, { recursive: true, force: true });
+  }
   process.exit(143);
 });
 

@@ -138,11 +138,16 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
     if (error instanceof SandboxConfigError) throw new UsageError(error.message);
     throw error;
   }
+  const unopenable = (error: unknown): UsageError =>
+    new UsageError(`--db ${options.db} cannot be opened as a memory store: ${error instanceof Error ? error.message : String(error)}`);
+  // The lock is taken here; the store itself opens in its worker while the server already
+  // answers (at 100k episodes that takes seconds): calls wait for it, a ping does not.
   let store: MemoryClient;
   try {
-    store = await MemoryClient.open({ dir: options.db, logger, onLocked: 'readonly', takeOver: true });
+    store = await MemoryClient.begin({ dir: options.db, logger, onLocked: 'readonly', takeOver: true });
+    if (options.http) await store.whenReady();
   } catch (error) {
-    throw new UsageError(`--db ${options.db} cannot be opened as a memory store: ${error instanceof Error ? error.message : String(error)}`);
+    throw unopenable(error);
   }
   if (store.readOnly) logger.warn(`The store at ${options.db} is in use by another process: serving it read-only (writes will be refused) until that process releases it.`);
   const sandbox = new Sandbox({ config, logger });
@@ -178,6 +183,10 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
     const transport = new StdioServerTransport();
     await server.connect(transport);
     logger.info(`${SERVER_NAME} ${SERVER_VERSION}: MCP over stdio, store ${options.db}`);
+    store.whenReady().catch((error: unknown) => {
+      process.stderr.write(`memory-mcp: ${unopenable(error).message}\n`);
+      process.exit(2);
+    });
     process.stdin.once('end', () => void shutdown('stdin closed'));
     stop = () => server.close();
   }

@@ -100,6 +100,19 @@ export class MemoryClient implements MemoryStoreApi {
 
   /** Opens the store in a worker thread. Errors are those of MemoryStore.open (locked, corrupt, invalid). */
   static async open(options: ServiceOptions): Promise<MemoryClient> {
+    const client = await MemoryClient.begin(options);
+    await client.whenReady();
+    return client;
+  }
+
+  /**
+   * Takes the lock and starts the worker without waiting for the store to open (at 100k
+   * episodes the worker loads the database and index for seconds): a server can answer at
+   * once, and calls made meanwhile wait for the store. Errors of the lock and the options are
+   * thrown here; the store's own (corrupt, unreadable) reject whenReady() and every call, and
+   * the lock is released.
+   */
+  static async begin(options: ServiceOptions): Promise<MemoryClient> {
     if (!options || typeof options.dir !== 'string' || !options.dir) throw new MemoryError('invalid', 'OpenOptions.dir is required');
     if (options.retention) parseOrThrow(RetentionPolicySchema, options.retention, 'retention policy');
     const logger = options.logger ?? silentLogger;
@@ -109,15 +122,18 @@ export class MemoryClient implements MemoryStoreApi {
     const { lock, readOnly } = await lockForOpen(dir, options, logger, (err) => opened.client?.loseLock(err.message));
     const client = new MemoryClient(dir, readOnly, lock, options, logger);
     opened.client = client;
-    try {
-      client.ready = client.start();
-      await client.ready;
-    } catch (e) {
-      client.closed = true;
-      await lock?.release().catch(() => undefined);
-      throw e;
-    }
-    if (readOnly && options.takeOver && (options.access ?? 'lock') === 'lock') client.watchLock();
+    client.ready = client.start().then(
+      () => {
+        if (readOnly && options.takeOver && (options.access ?? 'lock') === 'lock') client.watchLock();
+      },
+      async (e: unknown) => {
+        // Every call from now on rejects with this error (they wait on `ready`).
+        client.lock = undefined;
+        await lock?.release().catch(() => undefined);
+        throw e;
+      },
+    );
+    client.ready.catch(() => undefined); // the caller sees it through whenReady() or its calls
     return client;
   }
 

@@ -154,6 +154,24 @@ describe('mcp: standalone server configuration that lasts (built bin)', function
     assert.ok((await listToolsOver(b.url, { Authorization: `Bearer ${envToken}` })).length > 0);
   });
 
+  it('a store that cannot be opened ends the stdio server with a clear message (exit 2)', async () => {
+    const db = dir();
+    fs.writeFileSync(path.join(db, 'snapshot.db'), Buffer.from('hello, not a snapshot at all'.repeat(10)));
+    // stdin stays open (as a client holds it): the server ends because the store failed, not because its input did.
+    const child = spawn(process.execPath, [CLI, '--db', db], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    assert.equal(status, 2, stderr);
+    assert.match(stderr, /--db .* cannot be opened as a memory store: .*snapshot/);
+  });
+
   it('a saved port in use is refused with a clear message (exit 2), not moved', async () => {
     const db = dir();
     const blocker = net.createServer();

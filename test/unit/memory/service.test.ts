@@ -4,6 +4,8 @@
  * terminated mid-write, exits, or exhausts its heap.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MemoryClient, MemoryError } from '../../../src/memory';
 import type { ServiceOptions, StoreChange } from '../../../src/memory';
 import { episodeLine, parseExportLines } from '../../../src/memory/exportFormat';
@@ -103,6 +105,31 @@ describe('memory service: the store in a worker thread', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('begin() answers before the store is open: calls wait for it; a store that cannot open rejects them all and frees the lock', async () => {
+    const seed = await openClient(dir);
+    const ep = await seed.createEpisode({ task: 'opened in the background', taskType: 'analysis' });
+    await seed.close();
+    const client = await MemoryClient.begin({ dir, snapshotDebounceMs: 60_000 });
+    let ready = false;
+    void client.whenReady().then(() => (ready = true));
+    try {
+      assert.equal(ready, false, 'begin resolved before the worker opened the store');
+      const got = await client.getEpisode(ep.id); // made before the store was open: waits for it
+      assert.equal(got?.task, 'opened in the background');
+      assert.equal(ready, true);
+    } finally {
+      await client.close();
+    }
+
+    fs.writeFileSync(path.join(dir, 'snapshot.db'), Buffer.from('hello, not a snapshot at all'.repeat(10)));
+    const broken = await MemoryClient.begin({ dir });
+    const isCorrupt = (e: unknown): boolean => e instanceof MemoryError && e.code === 'corrupt' && /snapshot/.test(e.message);
+    await assert.rejects(broken.whenReady(), isCorrupt);
+    await assert.rejects(broken.stats(), isCorrupt);
+    assert.ok(!fs.existsSync(path.join(dir, 'store.lock')), 'lock released after the failed open');
+    await broken.close();
   });
 
   it('a second opener in the same process gets a read-only view that refuses writes', async () => {
