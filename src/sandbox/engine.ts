@@ -8,8 +8,8 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL } from './runtime';
 import { SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
 import { bridge, readError } from './bridge';
-import { GLOBAL, canServe, createContext, disposePrepared, installGlobals, runtimeGlobals, settingsKey, type Prepared, type Reach, type Settings } from './guestContext';
-import { reachableGlobals } from './mentions';
+import { GLOBAL, canServe, createContext, disposePrepared, installGlobals, runtimeGlobals, settingsKey, type Prepared, type Settings } from './guestContext';
+import { codeReach, type CodeReach } from './mentions';
 import { BASE_BYTES, MB, RECYCLE_GROWTH_BYTES, compileWasm, createHolder, holderMaxBytes, type Holder } from './quickjsInstance';
 import { internalResult, round, runResult, type Job } from './runState';
 import { screenCode } from './screen';
@@ -44,7 +44,7 @@ export class Engine {
   private waiting = 0;
   private prepared?: Prepared;
   /** The last run's settings and reach: the next context is prepared for them. */
-  private last: { settings: Settings; reach: Reach } = { settings: { hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } }, reach: [] };
+  private last: { settings: Settings; reach: CodeReach } = { settings: { hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } }, reach: { globals: [], intrinsics: [] } };
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
 
@@ -96,11 +96,12 @@ export class Engine {
     return createHolder(this.wasmModule, memoryMb);
   }
 
-  private newContext(holder: Holder): Prepared {
-    return createContext(holder, {
-      interrupt: (job) => this.interrupt(job),
-      bridge: (ctx, job, args) => bridge(ctx, job, args, this.options.post),
-    });
+  private newContext(holder: Holder, intrinsics: CodeReach['intrinsics']): Prepared {
+    const hooks = {
+      interrupt: (job: Job) => this.interrupt(job),
+      bridge: (ctx: QuickJSContext, job: Job, args: QuickJSHandle[]) => bridge(ctx, job, args, this.options.post),
+    };
+    return createContext(holder, hooks, intrinsics);
   }
 
   /** An idle module instance for this memory limit (at once), else a new one (a promise). */
@@ -212,7 +213,7 @@ export class Engine {
       }
       const hit = screenCode(code, { allowNetwork: msg.limits.allowNetwork });
       if (hit) return { kind: 'security_violation', violationType: hit.violationType, reason: hit.reason };
-      const reach = reachableGlobals(code, runtimeGlobals(msg));
+      const reach = codeReach(code, runtimeGlobals(msg));
       const got = this.acquire(msg.limits.memoryMb);
       const holder = got instanceof Promise ? await this.pause(job, got) : got;
       await this.execute(holder, job, code, msg, reach);
@@ -295,15 +296,15 @@ export class Engine {
     const holder = this.idle[this.idle.length - 1];
     if (this.prepared || Atomics.load(this.i32, SHM.RUNNING) !== 0 || !holder || holder.broken) return;
     try {
-      const p = (this.prepared = this.newContext(holder));
-      installGlobals(p, this.last.settings, this.last.reach);
+      const p = (this.prepared = this.newContext(holder, this.last.reach.intrinsics));
+      installGlobals(p, this.last.settings, this.last.reach.globals);
       Atomics.store(this.i32, SHM.PREPARED, 1);
     } catch {
       holder.broken = true;
     }
   }
 
-  private async execute(holder: Holder, job: Job, code: string, msg: JobSpec, reach: Reach): Promise<void> {
+  private async execute(holder: Holder, job: Job, code: string, msg: JobSpec, reach: CodeReach): Promise<void> {
     let rt: QuickJSRuntime | undefined;
     let ctx: QuickJSContext | undefined;
     const handles: QuickJSHandle[] = [];
@@ -321,8 +322,8 @@ export class Engine {
         disposePrepared(p);
         p = undefined;
       }
-      p ??= this.newContext(holder);
-      installGlobals(p, msg, reach);
+      p ??= this.newContext(holder, reach.intrinsics);
+      installGlobals(p, msg, reach.globals);
       rt = p.rt;
       ctx = p.ctx;
       handles.push(...p.handles);

@@ -5,10 +5,11 @@
  * whose needs it covers, or one it can install more globals for: nothing
  * guest-controlled runs in it before.
  */
-import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import { DefaultIntrinsics, type Intrinsics, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten-core';
 import { PRELUDE_FILENAME, PRELUDE_SOURCE, type Setup } from './runtime';
 import { FS_METHODS, type JobSpec } from './protocol';
 import { CAPTURED, LAZY_GLOBALS } from './guest/modules';
+import { OPTIONAL_INTRINSICS, type CodeReach } from './mentions';
 import { guestSource, readError } from './bridge';
 import type { Holder } from './quickjsInstance';
 import type { Job } from './runState';
@@ -33,6 +34,8 @@ export interface Prepared {
   settings?: string;
   /** The runtime globals installed so far. */
   installed: 'all' | Set<string>;
+  /** The optional built-ins it has (see mentions.ts). */
+  intrinsics: 'all' | ReadonlySet<string>;
   ref: { job?: Job };
 }
 
@@ -52,14 +55,14 @@ const CAPTURED_JSON = JSON.stringify(Object.entries(CAPTURED).map(([name, path])
  * to a job: the bridge and the interrupt handler act for whichever job `ref`
  * names. Nothing guest-controlled has run in it. Throws (after cleaning up) on failure.
  */
-export function createContext(holder: Holder, hooks: ContextHooks): Prepared {
+export function createContext(holder: Holder, hooks: ContextHooks, intrinsics: CodeReach['intrinsics']): Prepared {
   const ref: { job?: Job } = {};
   const rt = holder.mod.newRuntime();
   const handles: QuickJSHandle[] = [];
   let ctx: QuickJSContext | undefined;
   try {
     rt.setInterruptHandler(() => (ref.job ? hooks.interrupt(ref.job) : false));
-    ctx = rt.newContext();
+    ctx = intrinsics === 'all' ? rt.newContext() : rt.newContext({ intrinsics: withOptional(intrinsics) });
     const c = ctx;
     const h = c.newFunction('h', (...args) => {
       if (ref.job) return hooks.bridge(c, ref.job, args);
@@ -84,7 +87,7 @@ export function createContext(holder: Holder, hooks: ContextHooks): Prepared {
       throw new Error(`the sandbox prelude failed: ${e.name}: ${e.message}`);
     }
     handles.push(runFn.value);
-    return { holder, rt, ctx, handles, runFn: runFn.value, installed: new Set(), ref };
+    return { holder, rt, ctx, handles, runFn: runFn.value, installed: new Set(), intrinsics: intrinsics === 'all' ? 'all' : new Set(intrinsics), ref };
   } catch (err) {
     try {
       for (let i = handles.length - 1; i >= 0; i--) handles[i].dispose();
@@ -97,16 +100,26 @@ export function createContext(holder: Holder, hooks: ContextHooks): Prepared {
   }
 }
 
+/** The default built-ins without the optional groups (mentions.ts) other than `groups`. */
+function withOptional(groups: readonly string[]): Intrinsics {
+  const chosen: Intrinsics = { ...DefaultIntrinsics };
+  for (const group of Object.keys(OPTIONAL_INTRINSICS)) (chosen as Record<string, boolean>)[group] = groups.includes(group);
+  return chosen;
+}
+
 /**
- * Whether `p` can serve a run with these settings and reach: one with the
- * kernel only serves any run; one with globals installed serves a run of the
- * same settings that reaches only named globals (those missing are installed
- * on top, in an order it cannot see), or that reaches all when it has all.
+ * Whether `p` can serve a run with these settings and reach. It must have the
+ * built-ins the run needs (more are fine: the code cannot name them). Then one
+ * with the kernel only serves any run; one with globals installed serves a run
+ * of the same settings that reaches only named globals (those missing are
+ * installed on top, in an order it cannot see), or that reaches all when it has all.
  */
-export function canServe(p: Prepared, settings: string, reach: Reach): boolean {
+export function canServe(p: Prepared, settings: string, reach: CodeReach): boolean {
+  const has = p.intrinsics;
+  if (has !== 'all' && (reach.intrinsics === 'all' || !reach.intrinsics.every((g) => has.has(g)))) return false;
   if (p.installed !== 'all' && p.installed.size === 0) return true;
   if (p.settings !== settings) return false;
-  return reach !== 'all' || p.installed === 'all';
+  return reach.globals !== 'all' || p.installed === 'all';
 }
 
 /** Installs in `p` what a run with these settings and reach needs and it lacks (canServe(p, …) must hold). Throws on failure. */

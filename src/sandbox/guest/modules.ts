@@ -33,7 +33,7 @@ export const CAPTURED = {
   getPrototypeOf: 'Object.getPrototypeOf',
   keys: 'Object.keys',
   entries: 'Object.entries',
-  hasOwnProperty: 'Object.prototype.hasOwnProperty',
+  hasOwn: 'Object.hasOwn',
   stringify: 'JSON.stringify',
   parse: 'JSON.parse',
   apply: 'Reflect.apply',

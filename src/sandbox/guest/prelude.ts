@@ -35,7 +35,7 @@ export default function prelude(h: Bridge, capturedJson: string): Run {
   // The runtime's own objects have no prototype: the guest may add accessors to
   // Object.prototype before a lazy module loads, and a read that missed an own
   // property (I.platform, a descriptor's absent `get`) would hand it `this`.
-  const I = { __proto__: null, h, G } as unknown as Intrinsics & { hasOwnProperty: (k: PropertyKey) => boolean };
+  const I = { __proto__: null, h, G } as unknown as Intrinsics;
   /** Compiled modules by name, for this run. */
   const modules = { __proto__: null } as unknown as Record<string, unknown>;
   // Indexed loops over flat tables throughout: QuickJS runs iterators,
@@ -44,7 +44,8 @@ export default function prelude(h: Bridge, capturedJson: string): Run {
   for (let i = 0; i < captured.length; i++) {
     const path = captured[i];
     let v: unknown = G;
-    for (let j = 1; j < path.length; j++) v = (v as Record<string, unknown>)[path[j]];
+    // A context without the optional built-ins (Map: see ../mentions.ts) leaves theirs undefined: no module that uses them loads there.
+    for (let j = 1; j < path.length && v !== undefined; j++) v = (v as Record<string, unknown>)[path[j]];
     (I as unknown as Record<string, unknown>)[path[0]] = v;
   }
   const indirectEval = G.eval;
@@ -58,7 +59,6 @@ export default function prelude(h: Bridge, capturedJson: string): Run {
     }
     return v;
   });
-  I.hasOwn = (o, k) => I.apply(I.hasOwnProperty, o, [k]);
   const need = (I.need = <T>(name: string): T => {
     if (!I.hasOwn(modules, name)) lock(modules, name, (indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I));
     return modules[name] as T;

@@ -7,15 +7,16 @@
  */
 import { strict as assert } from 'node:assert';
 import { Sandbox } from '../../../src/sandbox';
-import { reachableGlobals } from '../../../src/sandbox/mentions';
+import { codeReach } from '../../../src/sandbox/mentions';
 import { cfg, ensureWorkerBuilt, expectSuccess, expectViolation, WORKER_PATH } from './helpers';
 
 const NAMES = ['console', 'require', 'fetch', 'fs', 'setTimeout', 'URL', 'TextEncoder', 'memory'];
+const reachableGlobals = (code: string, names: string[]) => codeReach(code, names).globals;
 
 describe('sandbox: globals installed by what the code can reach', function () {
   this.timeout(30_000);
 
-  describe('reachableGlobals', () => {
+  describe('codeReach', () => {
     it('finds the names the code mentions, in strings and comments too', () => {
       assert.deepEqual(reachableGlobals('const x = context.input; return x', NAMES), []);
       assert.deepEqual(reachableGlobals("console.log(new URL('a:b').href) // setTimeout", NAMES), ['console', 'setTimeout', 'URL']);
@@ -40,6 +41,14 @@ describe('sandbox: globals installed by what the code can reach', function () {
         assert.equal(reachableGlobals(code, NAMES), 'all', code);
       }
       assert.notEqual(reachableGlobals('return [athis, this_, $this, thisValue]', NAMES), 'all');
+    });
+    it('leaves out the optional built-ins the code does not name, and none when it names a runtime global', () => {
+      assert.deepEqual(codeReach('return context.input.xs.map((x) => x * 2)', NAMES).intrinsics, []);
+      assert.deepEqual(codeReach('return [new Map(), new Date(), new Uint8Array(2)]', NAMES).intrinsics, ['Date', 'MapSet', 'TypedArrays']);
+      assert.deepEqual(codeReach('return typeof Proxy', NAMES).intrinsics, ['Proxy']);
+      assert.equal(codeReach("console.log('x')", NAMES).intrinsics, 'all');
+      assert.equal(codeReach('return this', NAMES).intrinsics, 'all');
+      assert.equal(codeReach('return new WeakRef({})', NAMES).intrinsics, 'all');
     });
   });
 
@@ -94,6 +103,14 @@ describe('sandbox: globals installed by what the code can reach', function () {
       expectSuccess(await run('return typeof memory'), '"undefined"');
       expectSuccess(await run('return 2'));
       expectSuccess(await run('return await memory.one()', hostApi), '1');
+    });
+    it('gives the built-ins the code names, and all of them through the global object, whatever ran before', async () => {
+      expectSuccess(await run('return context.input.n'), '2');
+      expectSuccess(await run('return [new Map([[1, 2]]).get(1), new Uint8Array([3])[0], typeof Date.now(), typeof WeakRef, typeof Proxy]'), '[2,3,"number","function","function"]');
+      expectSuccess(await run('return context.input.n'), '2');
+      expectSuccess(await run("return ['Map', 'Set', 'WeakMap', 'Date', 'Proxy', 'ArrayBuffer', 'Float64Array', 'DataView', 'FinalizationRegistry'].map((n) => typeof globalThis[n])"), JSON.stringify(Array(9).fill('function')));
+      expectSuccess(await run('return typeof Map'), '"function"');
+      expectSuccess(await run("console.log(new Map([[1, { a: new Uint8Array(2) }]]), new Set([new Date(0)])); return 1"));
     });
     it('reports a throwing listener on the runtime console when the code never named console', async () => {
       // A lure on Object.prototype: the global object has no own `console` here, and a read through the
