@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { format } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { stderrLogger, type Logger } from '../common/logger';
 import { MemoryClient, isMemoryError } from '../memory';
 import { PRESETS, Sandbox, validateConfig, SandboxConfigError, withResolvedPaths, type SandboxConfig } from '../sandbox';
@@ -19,7 +20,6 @@ import { HELP_TEXT, parseCliArgs, parseExchangeArgs, type CliOptions, type Confi
 import { exportFile, exportJsonl, importFile } from './jsonl';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from './http';
 import { createServer, SERVER_NAME, SERVER_VERSION } from './server';
-import { CoalescingStdioServerTransport } from './stdioTransport';
 import { choosePort, clientConfig, loadToken, savePort, SERVER_FILE, serverUrl, type ClientTarget, type TokenSource } from './standalone';
 
 class UsageError extends Error {}
@@ -175,7 +175,7 @@ async function run(options: CliOptions, logger: Logger): Promise<void> {
     stop = () => handle.close();
   } else {
     const server = createServer({ store, sandbox, logger, transport: 'stdio', disclosure, samplePhrasings });
-    const transport = new CoalescingStdioServerTransport();
+    const transport = new StdioServerTransport();
     await server.connect(transport);
     logger.info(`${SERVER_NAME} ${SERVER_VERSION}: MCP over stdio, store ${options.db}`);
     process.stdin.once('end', () => void shutdown('stdin closed'));
