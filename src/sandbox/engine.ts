@@ -129,17 +129,18 @@ export class Engine {
     }
   }
 
-  /** Lets a module instance go (its memory is freed with it). */
+  /** Lets a module instance go (its memory is freed with it; a broken one is not touched again). */
   private drop(h: Holder): void {
     this.recycled++;
     const i = this.idle.indexOf(h);
     if (i >= 0) this.idle.splice(i, 1);
     const d = h.deferred;
     h.deferred = undefined;
-    d?.();
+    if (!h.broken) d?.();
     if (this.prepared?.holder === h) {
       const p = this.prepared;
       this.prepared = undefined;
+      if (h.broken) return;
       try {
         disposePrepared(p);
       } catch {
@@ -412,7 +413,10 @@ export class Engine {
       const oom = job.memoryExhausted || (job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message));
       const suspect = holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES;
       if (suspect) {
-        dispose();
+        // The module goes, and its memory with it: nothing to free. Freeing the runtime would be
+        // worse than useless: after an out-of-memory (even one the guest caught) JS_FreeRuntime
+        // finds live objects and aborts the module (`list_empty(&rt->gc_obj_list)`,
+        // quickjs-emscripten#257), as it does after the host's stack overflowed.
         this.recycle(holder);
       } else {
         // The usual case: free the runtime after the result has been posted (see flush), off the caller's wait.
