@@ -178,8 +178,8 @@ async function concurrent(transport: string, clients: Client[], note?: string): 
 
 const IN_FLIGHT_CALLS = Number(process.env.BENCH_IN_FLIGHT_CALLS ?? 3000);
 
-/** CPU time (user + system) a process has used so far, in ms: all threads, and its main thread; undefined where /proc is missing. */
-function processCpuMs(pid: number | null | undefined): { all: number; main: number } | undefined {
+/** CPU time (user + system) a process has used so far, in ms: all threads, its main thread, and each thread by id; undefined where /proc is missing. */
+function processCpuMs(pid: number | null | undefined): { all: number; main: number; threads: Map<string, number> } | undefined {
   if (!pid) return undefined;
   // Fields after the parenthesised command name: utime and stime are the 12th and 13th (clock ticks, 100 a second on Linux).
   const ticks = (file: string): number => {
@@ -187,10 +187,29 @@ function processCpuMs(pid: number | null | undefined): { all: number; main: numb
     return (Number(fields[11]) + Number(fields[12])) * 10;
   };
   try {
-    return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+    const threads = new Map<string, number>();
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        threads.set(tid, ticks(`/proc/${pid}/task/${tid}/stat`));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`), threads };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The server's CPU per call by thread between two readings: the main thread, the two busiest others
+ * (with 100 in flight, the sandbox pool's two workers) and all the rest (store worker, V8's GC helpers, libuv).
+ */
+function threadSplit(a: ReturnType<typeof processCpuMs>, b: ReturnType<typeof processCpuMs>, pid: number, calls: number): Record<string, unknown> {
+  if (!a || !b) return {};
+  const others = [...b.threads].filter(([tid]) => tid !== String(pid)).map(([tid, ms]) => ms - (a.threads.get(tid) ?? 0)).sort((x, y) => y - x);
+  const rest = others.slice(2).reduce((sum, ms) => sum + ms, 0);
+  return { server_cpu_ms_per_call_by_thread: { main: r3((b.main - a.main) / calls), busiest_two_others: others.slice(0, 2).map((ms) => r3(ms / calls)), rest: r3(rest / calls) } };
 }
 
 /** CPU ms per call between two processCpuMs readings, as bench fields. */
@@ -209,6 +228,7 @@ async function inFlight(transport: string, client: Client, depth: number, server
   const serverCpu: number[] = [];
   const serverMainCpu: number[] = [];
   const clientCpu: number[] = [];
+  const first = processCpuMs(serverPid);
   for (let round = 0; round < 3; round++) {
     let started = 0;
     const s0 = processCpuMs(serverPid);
@@ -232,7 +252,8 @@ async function inFlight(transport: string, client: Client, depth: number, server
   const perSecond = Math.round(pct(rounds, 50));
   results.set(`${transport}/in flight ${depth}`, perSecond);
   const cpu = serverCpu.length ? { server_cpu_ms_per_call: r3(pct(serverCpu, 50)), server_main_thread_cpu_ms_per_call: r3(pct(serverMainCpu, 50)) } : {};
-  out({ transport, tool: simple.tool, in_flight: depth, calls_per_round: IN_FLIGHT_CALLS, rounds: rounds.map(Math.round), calls_per_s: perSecond, ...cpu, client_cpu_ms_per_call: r3(pct(clientCpu, 50)), note: 'median of 3 rounds, one connection' });
+  const split = serverPid ? threadSplit(first, processCpuMs(serverPid), serverPid, 3 * IN_FLIGHT_CALLS) : {};
+  out({ transport, tool: simple.tool, in_flight: depth, calls_per_round: IN_FLIGHT_CALLS, rounds: rounds.map(Math.round), calls_per_s: perSecond, ...cpu, ...split, client_cpu_ms_per_call: r3(pct(clientCpu, 50)), note: 'median of 3 rounds, one connection' });
 }
 
 /**
