@@ -9,8 +9,10 @@
  * Phases: import (of an export file, as `memory-mcp import` runs it), open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
  * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
- * last 10), a snapshot (with queries one at a time while it runs: their p50/p99/max), an export paged as export_memory reads it (200 episodes a page) and an
- * export to a file (as `memory-mcp export FILE` runs it).
+ * last 10), a snapshot (with queries one at a time while it runs: their p50/p99/max), an export
+ * paged as `memory-mcp export -` reads it (200 episodes a page, as lines), one paged as the
+ * export_memory tool reads it (pages within its answer bound, parsed) and an export to a file
+ * (as `memory-mcp export FILE` runs it).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,7 +20,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MemoryClient, MemoryStore } from '../src/memory';
 import type { MemoryStoreApi } from '../src/memory';
-import { episodeLine, headerLine } from '../src/memory/exportFormat';
+import { episodeLine, headerLine, parseExportLines } from '../src/memory/exportFormat';
 import { commonQueries, genEpisode, genQuery } from './memory.bench';
 
 type Store = MemoryStoreApi & { snapshot(): Promise<void> };
@@ -33,19 +35,28 @@ function pct(xs: number[], p: number): number {
 }
 
 /**
- * Runs a phase with the caller's event loop watched two ways: monitorEventLoopDelay (max, p99),
- * and the longest gap between ticks of a 1 ms interval (`blocked_max_ms`), which also counts a
- * phase that never yields to the loop (the histogram takes no sample then, and reads 0).
+ * Runs a phase with the caller's event loop watched three ways: monitorEventLoopDelay (max,
+ * p99); the longest gap between ticks of a 1 ms interval (`blocked_max_ms`), which also counts
+ * a phase that never yields to the loop (the histogram takes no sample then, and reads 0); and
+ * how much of the worst gap between two ticks the caller's thread spent running (event-loop
+ * utilisation, `busy_max_ms`): work on this thread, where a gap the thread spent idle is the
+ * OS running other threads (on a loaded machine it can far exceed the busy part).
  */
-async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; eld_max_ms: number; eld_p99_ms: number; blocked_max_ms: number }> {
+async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; eld_max_ms: number; eld_p99_ms: number; blocked_max_ms: number; busy_max_ms: number }> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   let last = now();
   let gap = 0;
-  const ticker = setInterval(() => {
+  let busy = 0;
+  let elu = performance.eventLoopUtilization();
+  const tick = (): void => {
     const t = now();
+    const since = performance.eventLoopUtilization(elu);
     gap = Math.max(gap, t - last);
+    busy = Math.max(busy, since.active);
     last = t;
-  }, 1);
+    elu = performance.eventLoopUtilization();
+  };
+  const ticker = setInterval(tick, 1);
   h.enable();
   const t = now();
   const value = await fn();
@@ -54,9 +65,17 @@ async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; e
   await new Promise((r) => setTimeout(r, 5));
   h.disable();
   clearInterval(ticker);
-  gap = Math.max(gap, now() - last);
-  return { value, ms: r1(ms), eld_max_ms: r1(h.max / 1e6), eld_p99_ms: r1(h.percentile(99) / 1e6), blocked_max_ms: r1(gap) };
+  tick();
+  return { value, ms: r1(ms), eld_max_ms: r1(h.max / 1e6), eld_p99_ms: r1(h.percentile(99) / 1e6), blocked_max_ms: r1(gap), busy_max_ms: r1(busy) };
 }
+
+/** A phase's loop figures, as printed. */
+const loopFigures = (p: { eld_max_ms: number; eld_p99_ms: number; blocked_max_ms: number; busy_max_ms: number }) => ({
+  eld_max_ms: p.eld_max_ms,
+  eld_p99_ms: p.eld_p99_ms,
+  blocked_max_ms: p.blocked_max_ms,
+  busy_max_ms: p.busy_max_ms,
+});
 
 function open(kind: Kind, dir: string): Promise<Store> {
   const options = { dir, snapshotDebounceMs: 3_600_000, dedupe: false };
@@ -90,15 +109,15 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
     const imp = await phase(() => store.importFile(file));
     if (imp.value.imported !== n) throw new Error(`imported ${imp.value.imported} of ${n}`);
     fs.rmSync(file);
-    out.import = { ms: imp.ms, eld_max_ms: imp.eld_max_ms, eld_p99_ms: imp.eld_p99_ms, blocked_max_ms: imp.blocked_max_ms, rss_mb: Math.round(process.memoryUsage().rss / 1048576) };
+    out.import = { ms: imp.ms, ...loopFigures(imp), rss_mb: Math.round(process.memoryUsage().rss / 1048576) };
     await store.close();
 
     const opened = await phase(() => open(kind, dir));
     store = opened.value;
-    out.open = { ms: opened.ms, eld_max_ms: opened.eld_max_ms, eld_p99_ms: opened.eld_p99_ms, blocked_max_ms: opened.blocked_max_ms };
+    out.open = { ms: opened.ms, ...loopFigures(opened) };
     const queries = Array.from({ length: 1000 }, () => genQuery());
     const first = await phase(() => store.query({ query: queries[0] }));
-    out.first_query = { ms: first.ms, eld_max_ms: first.eld_max_ms, eld_p99_ms: first.eld_p99_ms, blocked_max_ms: first.blocked_max_ms };
+    out.first_query = { ms: first.ms, ...loopFigures(first) };
 
     const lat: number[] = [];
     const many = await phase(async () => {
@@ -112,7 +131,7 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
         );
       }
     });
-    out.queries_1000_by_50 = { ms: many.ms, per_query_p50_ms: pct(lat, 50), per_query_p99_ms: pct(lat, 99), eld_max_ms: many.eld_max_ms, eld_p99_ms: many.eld_p99_ms, blocked_max_ms: many.blocked_max_ms };
+    out.queries_1000_by_50 = { ms: many.ms, per_query_p50_ms: pct(lat, 50), per_query_p99_ms: pct(lat, 99), ...loopFigures(many) };
     const serial: number[] = [];
     for (const q of queries.slice(0, 200)) {
       const t = now();
@@ -148,9 +167,7 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       p50_first_500_ms: pct(stepLat.slice(0, 500), 50),
       p50_last_500_ms: pct(stepLat.slice(-500), 50),
       ratio_last_to_first_500: r1(pct(stepLat.slice(-500), 50) / pct(stepLat.slice(0, 500), 50)),
-      eld_max_ms: st.eld_max_ms,
-      eld_p99_ms: st.eld_p99_ms,
-      blocked_max_ms: st.blocked_max_ms,
+      ...loopFigures(st),
     };
     // Queries one at a time for as long as the snapshot runs (reads must not wait for it).
     const during: number[] = [];
@@ -170,25 +187,35 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       query_p50_ms: during.length ? pct(during, 50) : null,
       query_p99_ms: during.length ? pct(during, 99) : null,
       query_max_ms: during.length ? r1(Math.max(...during)) : null,
-      eld_max_ms: snap.eld_max_ms,
-      eld_p99_ms: snap.eld_p99_ms,
-      blocked_max_ms: snap.blocked_max_ms,
+      ...loopFigures(snap),
     };
-    // Paged as export_memory and `memory-mcp export` read it (never the whole store at once).
+    // Paged as `memory-mcp export -` reads it: lines serialised by the store, 200 episodes a page.
     const exp = await phase(async () => {
-      let page = await store.exportPage({ limit: 200 });
-      let count = page.episodes.length;
+      let page = await store.exportLines({ limit: 200 });
+      let count = page.count;
       while (page.next !== undefined) {
-        page = await store.exportPage({ after: page.next, limit: 200 });
-        count += page.episodes.length;
+        page = await store.exportLines({ after: page.next, limit: 200 });
+        count += page.count;
       }
       return count;
     });
-    out.export_paged = { ms: exp.ms, episodes: exp.value, eld_max_ms: exp.eld_max_ms, eld_p99_ms: exp.eld_p99_ms, blocked_max_ms: exp.blocked_max_ms };
+    out.export_paged = { ms: exp.ms, episodes: exp.value, ...loopFigures(exp) };
+    // Paged as the export_memory tool reads it: up to 100 episodes within its 32k-character answer, parsed for structuredContent.
+    const tool = await phase(async () => {
+      let pages = 0;
+      let count = 0;
+      for (let offset = 0; ; pages++) {
+        const page = await store.exportLines({ offset, limit: 100, maxChars: 32_000 - 600 });
+        count += parseExportLines(page.lines).length;
+        offset += page.count;
+        if (page.next === undefined) return { pages: pages + 1, count };
+      }
+    });
+    out.export_memory_pages = { ms: tool.ms, pages: tool.value.pages, episodes: tool.value.count, ...loopFigures(tool) };
     // The export as `memory-mcp export FILE` and the VS Code command run it: the store writes the file.
     const exportFile = path.join(dir, 'export.jsonl');
     const expFile = await phase(() => store.exportFile(exportFile));
-    out.export_file = { ms: expFile.ms, episodes: expFile.value, eld_max_ms: expFile.eld_max_ms, eld_p99_ms: expFile.eld_p99_ms, blocked_max_ms: expFile.blocked_max_ms };
+    out.export_file = { ms: expFile.ms, episodes: expFile.value, ...loopFigures(expFile) };
     fs.rmSync(exportFile);
     out.rss_mb = Math.round(process.memoryUsage().rss / 1048576);
     await store.close();
