@@ -8,7 +8,8 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL } from './runtime';
 import { SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
 import { bridge, readError } from './bridge';
-import { GLOBAL, createContext, disposePrepared, setupJson, type Prepared } from './guestContext';
+import { GLOBAL, canServe, createContext, disposePrepared, installGlobals, runtimeGlobals, settingsKey, type Prepared, type Reach, type Settings } from './guestContext';
+import { reachableGlobals } from './mentions';
 import { BASE_BYTES, MB, RECYCLE_GROWTH_BYTES, compileWasm, createHolder, holderMaxBytes, type Holder } from './quickjsInstance';
 import { internalResult, round, runResult, type Job } from './runState';
 import { screenCode } from './screen';
@@ -42,8 +43,8 @@ export class Engine {
   private readonly jobs = new Map<number, Job>();
   private waiting = 0;
   private prepared?: Prepared;
-  /** The last run's settings: the next context is prepared with them. */
-  private lastSetup = setupJson({ hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } });
+  /** The last run's settings and reach: the next context is prepared for them. */
+  private last: { settings: Settings; reach: Reach } = { settings: { hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } }, reach: [] };
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
 
@@ -95,8 +96,8 @@ export class Engine {
     return createHolder(this.wasmModule, memoryMb);
   }
 
-  private newContext(holder: Holder, setup: string): Prepared {
-    return createContext(holder, setup, {
+  private newContext(holder: Holder): Prepared {
+    return createContext(holder, {
       interrupt: (job) => this.interrupt(job),
       bridge: (ctx, job, args) => bridge(ctx, job, args, this.options.post),
     });
@@ -212,9 +213,10 @@ export class Engine {
       }
       const hit = screenCode(code, { allowNetwork: msg.limits.allowNetwork });
       if (hit) return { kind: 'security_violation', violationType: hit.violationType, reason: hit.reason };
+      const reach = reachableGlobals(code, runtimeGlobals(msg));
       const got = this.acquire(msg.limits.memoryMb);
       const holder = got instanceof Promise ? await this.pause(job, got) : got;
-      await this.execute(holder, job, code, msg);
+      await this.execute(holder, job, code, msg, reach);
       return runResult(job);
     } catch (err) {
       const e = err as Error;
@@ -285,23 +287,24 @@ export class Engine {
   }
 
   /**
-   * Called when the worker goes idle: sets up the next run's context now, with
-   * the last run's settings, so a lone execution does not wait for it (runtime,
-   * context, prelude and environment are most of a small run's cost).
+   * Called when the worker goes idle: sets up the next run's context now, for
+   * the last run's settings and reach, so a lone execution does not wait for it
+   * (runtime, context, prelude and globals are most of a small run's cost).
    */
   prepare(): void {
     this.flush();
     const holder = this.idle[this.idle.length - 1];
     if (this.prepared || Atomics.load(this.i32, SHM.RUNNING) !== 0 || !holder || holder.broken) return;
     try {
-      this.prepared = this.newContext(holder, this.lastSetup);
+      const p = (this.prepared = this.newContext(holder));
+      installGlobals(p, this.last.settings, this.last.reach);
       Atomics.store(this.i32, SHM.PREPARED, 1);
     } catch {
       holder.broken = true;
     }
   }
 
-  private async execute(holder: Holder, job: Job, code: string, msg: JobSpec): Promise<void> {
+  private async execute(holder: Holder, job: Job, code: string, msg: JobSpec, reach: Reach): Promise<void> {
     let rt: QuickJSRuntime | undefined;
     let ctx: QuickJSContext | undefined;
     const handles: QuickJSHandle[] = [];
@@ -310,18 +313,18 @@ export class Engine {
     try {
       // A context prepared while the worker was idle, else a new one. One from another
       // module belongs to a module already discarded (limit change or recycling): dropped
-      // with it. One prepared for other settings (never used: nothing guest-controlled ran
+      // with it. One that cannot serve this run (never used: nothing guest-controlled ran
       // in it) is freed.
-      const setup = setupJson(msg);
-      this.lastSetup = setup;
+      this.last = { settings: { hostNames: msg.hostNames, limits: { allowFilesystem: msg.limits.allowFilesystem, allowNetwork: msg.limits.allowNetwork } }, reach };
       // A context prepared in another instance stays there for the run that takes that one.
       let p = this.prepared?.holder === holder ? this.prepared : undefined;
       if (p) this.prepared = undefined;
-      if (p && p.setup !== setup) {
+      if (p && !canServe(p, settingsKey(msg), reach)) {
         disposePrepared(p);
         p = undefined;
       }
-      p ??= this.newContext(holder, setup);
+      p ??= this.newContext(holder);
+      installGlobals(p, msg, reach);
       rt = p.rt;
       ctx = p.ctx;
       handles.push(...p.handles);

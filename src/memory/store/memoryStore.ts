@@ -40,6 +40,8 @@ import type {
   EpisodePage,
   EpisodeSummary,
   ExchangeProgressOptions,
+  ExportLines,
+  ExportLinesOptions,
   ExportPage,
   ExportPageOptions,
   ImportFileOptions,
@@ -66,6 +68,7 @@ import {
   AnalyzeOptionsSchema,
   EpisodeIdListSchema,
   EpisodeIdSchema,
+  ExportLinesOptionsSchema,
   ExportPageOptionsSchema,
   InsightsOptionsSchema,
   ListOptionsSchema,
@@ -78,7 +81,7 @@ import {
 import { JournalWriter } from '../files';
 import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
-import { allEpisodes, episodePage, freshImports } from './exchange';
+import { allEpisodes, episodePage, freshImports, linesPage } from './exchange';
 import { exportToFile } from './fileExport';
 import { ImportGate } from './importGate';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
@@ -392,6 +395,13 @@ export class MemoryStore implements MemoryStoreApi {
     return this.guard(() => {
       this.ensureOpen();
       return episodePage(this.db, parseOrThrow(ExportPageOptionsSchema, options, 'export page'));
+    });
+  }
+
+  exportLines(options: ExportLinesOptions = {}): Promise<ExportLines> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return linesPage(this.db, parseOrThrow(ExportLinesOptionsSchema, options, 'export page'));
     });
   }
 
