@@ -310,6 +310,7 @@ export class Engine {
     let ctx: QuickJSContext | undefined;
     const handles: QuickJSHandle[] = [];
     let settle: QuickJSHandle | undefined;
+    const memoryAtStart = holder.memory.buffer.byteLength;
     try {
       // A context prepared while the worker was idle, else a new one. One from another
       // module belongs to a module already discarded (limit change or recycling): dropped
@@ -411,7 +412,11 @@ export class Engine {
       const maxBytes = holderMaxBytes(holder);
       if (holder.memory.buffer.byteLength >= maxBytes - 2 * MB) job.memoryExhausted = true;
       const oom = job.memoryExhausted || (job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message));
-      const suspect = holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES;
+      // A run that grew the module's memory is not freed either: when the memory grew inside a
+      // host call (the bridge reading a 3 MB result), QuickJS objects were left alive yet
+      // unreachable and JS_FreeRuntime aborted; measured on every such run from a fresh module.
+      const grew = holder.memory.buffer.byteLength > memoryAtStart;
+      const suspect = holder.broken || oom || grew || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES;
       if (suspect) {
         // The module goes, and its memory with it: nothing to free. Freeing the runtime would be
         // worse than useless: after an out-of-memory (even one the guest caught) JS_FreeRuntime

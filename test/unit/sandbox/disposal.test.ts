@@ -1,9 +1,10 @@
 /**
- * A run that ran out of memory (even one whose guest caught the error and kept its objects) must
- * not end with QuickJS's `JS_FreeRuntime` assertion (`list_empty(&rt->gc_obj_list)`): freeing a
- * runtime after an out-of-memory aborts the WASM module (quickjs-emscripten#257), which printed
- * `Aborted(...)` on the host's stderr in the security tier. The worker must stay up, say nothing on
- * stderr, and the next run must succeed.
+ * No run may end with QuickJS's `JS_FreeRuntime` assertion (`list_empty(&rt->gc_obj_list)`), which
+ * aborts the WASM module and printed `Aborted(...)` on the host's stderr in the security tier:
+ * freeing a runtime after an out-of-memory (even one whose guest caught the error and kept its
+ * objects; quickjs-emscripten#257), or after a run whose module memory grew inside a host call
+ * (a multi-megabyte result read by the bridge). The worker must stay up, say nothing on stderr,
+ * and the next run must succeed.
  */
 import { strict as assert } from 'node:assert';
 import { Sandbox } from '../../../src/sandbox';
@@ -27,7 +28,7 @@ async function stderrDuring(fn: () => Promise<void>): Promise<string> {
   return text;
 }
 
-describe('sandbox: disposal after an out-of-memory', function () {
+describe('sandbox: freeing a run never aborts QuickJS', function () {
   this.timeout(60_000);
   let sb: Sandbox;
   const small = cfg({ maxMemoryMb: 32, maxExecutionTimeMs: 10_000 });
@@ -52,6 +53,25 @@ describe('sandbox: disposal after an out-of-memory', function () {
         const r = await sb.execute(code, { task: 'oom' }, { config: small });
         const ok = (r.kind === 'error' && r.errorType === 'memory_limit') || (r.kind === 'success' && /out of memory/.test(r.output));
         assert.ok(ok, JSON.stringify(r).slice(0, 300));
+        await expectHealthy(sb);
+      });
+      assert.doesNotMatch(stderr, /Aborted\(|gc_obj_list|JS_FreeRuntime/, stderr);
+      assert.equal(sb.metrics().workerRestarts, restarts, 'a worker died');
+    });
+  }
+
+  // From a fresh module (the bombs above recycled theirs): the result is read while the memory grows.
+  const results: Record<string, [string, (r: Awaited<ReturnType<Sandbox['execute']>>) => boolean]> = {
+    'a 3 MB string result': ["return 'x'.repeat(3 * 1024 * 1024)", (r) => r.kind === 'success' && r.output.length === 3 * 1024 * 1024 + 2],
+    'a 5 MB string result (refused as too large)': ["return 'y'.repeat(5 * 1024 * 1024)", (r) => r.kind === 'error' && r.errorType === 'output_limit'],
+  };
+  for (const [what, [code, expected]] of Object.entries(results)) {
+    it(`${what}: no abort on stderr, the worker stays, the next run succeeds`, async () => {
+      const restarts = sb.metrics().workerRestarts;
+      const stderr = await stderrDuring(async () => {
+        const r = await sb.execute(code, { task: 'big result' });
+        assert.ok(expected(r), JSON.stringify(r).slice(0, 300));
+        await expectHealthy(sb);
         await expectHealthy(sb);
       });
       assert.doesNotMatch(stderr, /Aborted\(|gc_obj_list|JS_FreeRuntime/, stderr);
