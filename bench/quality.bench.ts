@@ -122,12 +122,14 @@ const CONFIGS: { name: string; options: Partial<OpenOptions> }[] = [
   { name: 'bm25f_only (no expansion, no feedback)', options: { retrieval: Object.fromEntries(COMPONENTS.map((c) => [c, false])) } },
 ];
 
-async function storeRanker(episodes: Episode[], options: Partial<OpenOptions>, depth = K): Promise<{ rank: Ranker; close: () => Promise<void> }> {
+async function storeRanker(episodes: Episode[], options: Partial<OpenOptions>, depth = K): Promise<{ rank: Ranker; terms: (q: string) => Promise<string[]>; close: () => Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mem-quality-'));
   const store = await MemoryStore.open({ dir, snapshotDebounceMs: 3_600_000, ...options });
   await store.importAll({ format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes });
   return {
     rank: async (q) => (await store.query({ query: q, limit: depth })).hits.map((h) => h.episode.id),
+    /** The query's terms with everything expansion and feedback added. */
+    terms: async (q) => (await store.query({ query: q, limit: depth })).expandedTerms ?? [],
     close: async () => {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -147,10 +149,12 @@ const MISSES = process.env.QUALITY_MISSES === '1';
 type Depth = Map<string, string[]>;
 
 async function missReport(episodes: Episode[], queries: GradedQuery[]): Promise<void> {
+  const expanded = new Map<string, Set<string>>();
   const rankAll = async (options: Partial<OpenOptions>, depth: number): Promise<Depth> => {
     const r = await storeRanker(episodes, options, depth);
     const out: Depth = new Map();
     for (const q of queries) out.set(q.id, await r.rank(q.text));
+    if (Object.keys(options).length === 0) for (const q of queries) expanded.set(q.id, new Set(await r.terms(q.text)));
     await r.close();
     return out;
   };
@@ -160,7 +164,7 @@ async function missReport(episodes: Episode[], queries: GradedQuery[]): Promise<
   const full = await rankAll({}, 20);
   const text = new Map(episodes.map((e) => [e.id, new Set(tokenize(episodeText(e)))]));
   for (const split of ['dev', 'held', 'blind']) {
-    const counts: Record<string, number> = { graded: 0, missed: 0, ranked_6_10: 0, ranked_11_20: 0, no_shared_term: 0 };
+    const counts: Record<string, number> = { graded: 0, missed: 0, missed_grade_2: 0, ranked_6_10: 0, ranked_11_20: 0, no_shared_term: 0, no_shared_expanded_term: 0 };
     for (const q of queries.filter((x) => x.split === split)) {
       const ranked = full.get(q.id)!;
       const qterms = new Set(tokenize(q.text));
@@ -169,9 +173,11 @@ async function missReport(episodes: Episode[], queries: GradedQuery[]): Promise<
         if (rankings.get('full')!.get(q.id)!.includes(id)) continue;
         const at = ranked.indexOf(id);
         counts.missed++;
+        if (q.grades.get(id) === 2) counts.missed_grade_2++;
         if (at >= 0 && at < 10) counts.ranked_6_10++;
         else if (at >= 10) counts.ranked_11_20++;
         if (![...qterms].some((t) => text.get(id)!.has(t))) counts.no_shared_term++;
+        if (![...expanded.get(q.id)!].some((t) => text.get(id)!.has(t))) counts.no_shared_expanded_term++;
         for (const [name, depth] of rankings) {
           if (name !== 'full' && depth.get(q.id)!.slice(0, K).includes(id)) counts[`found_${name}`] = (counts[`found_${name}`] ?? 0) + 1;
         }

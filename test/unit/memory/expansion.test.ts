@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { MemoryStore, RetrievalFeatures } from '../../../src/memory';
+import { DEFAULT_FEATURES, expandQuery, LEXICON_WEIGHT, SYNONYM_WEIGHT } from '../../../src/memory/search/expand/expander';
 import { synonymThesaurus } from '../../../src/memory/search/expand/synonyms';
 import { err, ok, openStore, record, rmDir, tmpDir } from './helpers';
 
@@ -50,5 +51,33 @@ describe('memory retrieval: vocabulary bridging', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('query expansion: weights of the relatives (expandQuery)', () => {
+  const weighted = (terms: string[], features: Partial<RetrievalFeatures>, idf: (t: string) => number): Map<string, number> =>
+    new Map(
+      expandQuery({ terms, features: { ...DEFAULT_FEATURES, associations: false, ...features }, idf: (t) => (terms.includes(t) ? 0 : idf(t)), sourceIdf: idf }).map((q) => [
+        q.term,
+        q.weight * idf(q.term),
+      ]),
+    );
+
+  it("caps a WordNet relative's idf at its source word's: a rare synonym of a common word weighs no more than the word", () => {
+    // "big" is common in this store (idf 0.5), its synonym "larg" rare (idf 4).
+    const idf = (t: string): number => (t === 'big' ? 0.5 : 4);
+    const w = weighted(['big'], { lexicon: false }, idf);
+    assert.ok(w.has('larg'));
+    assert.ok(Math.abs(w.get('larg')! - SYNONYM_WEIGHT * 0.5) < 1e-9, `larg weighs ${w.get('larg')}`);
+    // A source word the store does not have leaves its relatives uncapped (they are all the query has).
+    const unknown = weighted(['big'], { lexicon: false }, (t) => (t === 'big' ? 0 : 4));
+    assert.ok(Math.abs(unknown.get('larg')! - SYNONYM_WEIGHT * 4) < 1e-9);
+  });
+
+  it('keeps the idf of a curated lexicon relative (an equivalent in software text)', () => {
+    const idf = (t: string): number => (t === 'flaki' ? 0.5 : 4);
+    const w = weighted(['flaki'], { wordnet: false }, idf);
+    assert.ok(w.has('intermitt'), [...w.keys()].join(' '));
+    assert.ok(w.get('intermitt')! >= LEXICON_WEIGHT * 4 - 1e-9, `intermitt weighs ${w.get('intermitt')}`);
   });
 });

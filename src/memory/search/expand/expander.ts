@@ -44,6 +44,11 @@ export const MAX_ASSOCIATION_TERMS = 4;
  * first, so the relatives of a common word ("page", "test") cannot fill the budget before a
  * rare one ("typefaces") gets its own. Within one word's share, the relatives more groups
  * agree on and the rarer ones (higher idf) come first; terms no episode has are skipped.
+ * A WordNet relative counts for no more than its source word: its idf is capped at the
+ * source's (as if it were the same term, like Lucene's SynonymQuery), since a general
+ * English synonym of a common word ("get" → "grow", "fetch") is rare in a store's
+ * vocabulary precisely when it is not what the query means. The curated lexicon's
+ * relatives are equivalents in software text and keep their own idf.
  * Then the terms the store's episodes associate with the query's (`associations`: term →
  * summed NPMI, see associations.ts).
  */
@@ -65,11 +70,12 @@ export function expandQuery({ terms, features, idf, sourceIdf, budget = MAX_EXPA
   const out: QueryTerm[] = [];
   const taken = new Set<string>();
   const byGroups = (weight: number) => (n: number) => weight * Math.min(1.5, 1 + 0.25 * (n - 1));
-  const thesauri: [Thesaurus, (n: number) => number][] = [];
-  if (features.lexicon) thesauri.push([lexiconThesaurus(), byGroups(LEXICON_WEIGHT)]);
-  if (features.wordnet) thesauri.push([synonymThesaurus(), byGroups(SYNONYM_WEIGHT)]);
+  // [thesaurus, weight by the number of groups agreeing, whether a relative's idf is capped at its source word's]
+  const thesauri: [Thesaurus, (n: number) => number, boolean][] = [];
+  if (features.lexicon) thesauri.push([lexiconThesaurus(), byGroups(LEXICON_WEIGHT), false]);
+  if (features.wordnet) thesauri.push([synonymThesaurus(), byGroups(SYNONYM_WEIGHT), true]);
   const shares = new Map<string, { need: number; order: number; queue: QueryTerm[] }>();
-  for (const [thesaurus, weightOf] of thesauri) {
+  for (const [thesaurus, weightOf, capped] of thesauri) {
     // A query is short: a phrase's terms anywhere in it are evidence enough (see expandDocument).
     const matches = thesaurus.matches(own);
     const groupsOf = new Map<string, number>();
@@ -83,9 +89,10 @@ export function expandQuery({ terms, features, idf, sourceIdf, budget = MAX_EXPA
         share = { need, order: shares.size, queue: [] };
         shares.set(key, share);
       }
-      const scored = m.related.map((term) => ({ term, n: groupsOf.get(term)!, s: groupsOf.get(term)! * idf(term) })).filter((x) => x.s > 0);
-      scored.sort((a, b) => b.s - a.s || (a.term < b.term ? -1 : 1));
-      for (const x of scored) share.queue.push({ term: x.term, weight: weightOf(x.n), expansion: true });
+      const cap = capped && sourceIdf ? Math.max(...m.source.map((t) => sourceIdf(t) || Infinity)) : Infinity;
+      const scored = m.related.map((term) => ({ term, n: groupsOf.get(term)!, idf: idf(term) })).filter((x) => x.idf > 0);
+      scored.sort((a, b) => b.n * b.idf - a.n * a.idf || (a.term < b.term ? -1 : 1));
+      for (const x of scored) share.queue.push({ term: x.term, weight: weightOf(x.n) * Math.min(1, cap / x.idf), expansion: true });
     }
   }
   const turns = [...shares.values()].sort((a, b) => b.need - a.need || a.order - b.order);
