@@ -236,6 +236,7 @@ export class MemoryClient implements MemoryStoreApi {
         } else if (m.t === 'openFailed') {
           opened = true;
           reject(fromWire(m.error));
+          this.stopping = worker; // its end is no crash to restart from: the store cannot open
           void worker.terminate();
         } else this.onMessage(m);
       });

@@ -129,6 +129,9 @@ describe('memory service: the store in a worker thread', () => {
     await assert.rejects(broken.whenReady(), isCorrupt);
     await assert.rejects(broken.stats(), isCorrupt);
     assert.ok(!fs.existsSync(path.join(dir, 'store.lock')), 'lock released after the failed open');
+    // No restart tries the store again (each failed open keeps a copy of the snapshot aside).
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('snapshot.db.corrupt-')).length, 1);
     await broken.close();
   });
 
