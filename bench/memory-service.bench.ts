@@ -12,7 +12,8 @@
  * open (cold, from the snapshot), the first query, 1,000
  * queries 50 at a time, queries one at a time (generated ones, then ones made only of the
  * most common words), BENCH_STEPS steps into one episode (p50 at steps 1-10 and at the
- * last 10), a snapshot (with queries one at a time while it runs: their p50/p99/max), an export
+ * last 10), a snapshot (with queries one at a time while it runs: their p50/p99/max, and the same
+ * queries without one, just after), an export
  * paged as `memory-mcp export -` reads it (200 episodes a page, as lines), one paged as the
  * export_memory tool reads it (pages within its answer bound, parsed) and an export to a file
  * (as `memory-mcp export FILE` runs it).
@@ -226,24 +227,34 @@ async function runKind(kind: Kind, n: number, steps: number): Promise<void> {
       ratio_last_to_first_500: r1(pct(stepLat.slice(-500), 50) / pct(stepLat.slice(0, 500), 50)),
       ...loopFigures(st),
     };
-    // Queries one at a time for as long as the snapshot runs (reads must not wait for it).
+    // Queries one at a time for as long as the snapshot runs (reads must not wait for it),
+    // with a turn of the event loop between them as a server's requests have (in process,
+    // awaiting a settled promise alone would never let the snapshot's slices run); then the
+    // same queries without a snapshot: the baseline on the machine as loaded as it is now.
     const during: number[] = [];
+    const serialQueries = async (count: () => boolean, into: number[]): Promise<void> => {
+      for (let i = 0; count(); i++) {
+        const t = now();
+        await store.query({ query: queries[i % queries.length], limit: 10 });
+        into.push(now() - t);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
     const snap = await phase(async () => {
       let done = false;
       const taking = store.snapshot().finally(() => (done = true));
-      for (let i = 0; !done; i++) {
-        const t = now();
-        await store.query({ query: queries[i % queries.length], limit: 10 });
-        during.push(now() - t);
-      }
+      await serialQueries(() => !done, during);
       await taking;
     });
+    const without: number[] = [];
+    await serialQueries(() => without.length < during.length, without);
     out.snapshot = {
       ms: snap.ms,
       queries_during: during.length,
       query_p50_ms: during.length ? pct(during, 50) : null,
       query_p99_ms: during.length ? pct(during, 99) : null,
       query_max_ms: during.length ? r1(Math.max(...during)) : null,
+      ...(without.length ? { without_snapshot_query_p50_ms: pct(without, 50), without_snapshot_query_p99_ms: pct(without, 99), without_snapshot_query_max_ms: r1(Math.max(...without)) } : {}),
       ...loopFigures(snap),
     };
     // Paged as `memory-mcp export -` reads it: lines serialised by the store, 200 episodes a page.
