@@ -9,6 +9,11 @@
  *  - {"bench":"mcp","target",...,"pass"}: the issue's targets.
  * Real parts: a MemoryStore in a temp folder seeded with BENCH_EPISODES (default 10,000) episodes,
  * the Sandbox with the bundled worker, and the built dist/cli.js for stdio.
+ * BENCH_PARTS=exec runs only issue 17's stdio part (ping, the simple execute_agent_code, 100 in
+ * flight, plain QuickJS and the two targets); BENCH_SERVER_NODE_ARGS passes node options to the
+ * stdio server process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it);
+ * BENCH_BASELINE_CLI=/other/checkout/dist/cli.js then compares that build's stdio server with this
+ * one's, side by side in interleaved rounds (each on its own copy of the store).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -32,6 +37,9 @@ const WORKER = path.join(ROOT, 'dist', 'sandbox-worker.js');
 const EPISODES = Number(process.env.BENCH_EPISODES ?? 10_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
 const CONCURRENT_CALLS = Number(process.env.BENCH_CONCURRENT_CALLS ?? 50); // per client
+const EXEC_ONLY = process.env.BENCH_PARTS === 'exec';
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 
 // --- deterministic data ------------------------------------------------------
 let seed = 42;
@@ -104,22 +112,27 @@ async function callOk(client: Client, tool: string, args: Record<string, unknown
 
 const results = new Map<string, number>();
 
-async function sequential(transport: string, client: Client): Promise<void> {
+async function sequential(transport: string, client: Client, serverPid?: number | null): Promise<void> {
+  /** The server's CPU ms per call over the CALLS calls since `since` (stdio only). */
+  const serverCpu = (since: ReturnType<typeof processCpuMs>): Record<string, number> => cpuPerCall(since, processCpuMs(serverPid), CALLS);
   {
     // the transport alone: an MCP ping round trip
     for (let k = 0; k < 30; k++) await client.ping();
     const times: number[] = [];
+    const cpu0 = processCpuMs(serverPid);
     for (let k = 0; k < CALLS; k++) {
       const t = performance.now();
       await client.ping();
       times.push(performance.now() - t);
     }
     results.set(`${transport}/(ping)`, pct(times, 50));
-    out({ transport, tool: '(ping)', calls: CALLS, p50_ms: r3(pct(times, 50)), p99_ms: r3(pct(times, 99)) });
+    out({ transport, tool: '(ping)', calls: CALLS, p50_ms: r3(pct(times, 50)), p99_ms: r3(pct(times, 99)), ...serverCpu(cpu0) });
   }
   for (const [i, w] of WORKLOADS.entries()) {
+    if (EXEC_ONLY && i !== 1) continue;
     for (let k = 0; k < 30; k++) await callOk(client, w.tool, w.args()); // warm-up
     const times: number[] = [];
+    const cpu0 = processCpuMs(serverPid);
     for (let k = 0; k < CALLS; k++) {
       const args = w.args();
       const t = performance.now();
@@ -128,9 +141,9 @@ async function sequential(transport: string, client: Client): Promise<void> {
     }
     const p50 = pct(times, 50);
     results.set(`${transport}/${label(w, i)}`, p50);
-    out({ transport, tool: label(w, i), episodes: EPISODES, calls: CALLS, p50_ms: r3(p50), p99_ms: r3(pct(times, 99)), mean_ms: r3(times.reduce((a, b) => a + b, 0) / times.length) });
+    out({ transport, tool: label(w, i), episodes: EPISODES, calls: CALLS, p50_ms: r3(p50), p99_ms: r3(pct(times, 99)), mean_ms: r3(times.reduce((a, b) => a + b, 0) / times.length), ...serverCpu(cpu0) });
   }
-  {
+  if (!EXEC_ONLY) {
     const read = async (): Promise<number> => {
       const r = await client.readResource({ uri: LONG_URI });
       const text = (r.contents[0] as { text?: string }).text ?? '';
@@ -165,12 +178,61 @@ async function concurrent(transport: string, clients: Client[], note?: string): 
 
 const IN_FLIGHT_CALLS = Number(process.env.BENCH_IN_FLIGHT_CALLS ?? 3000);
 
-/** execute_agent_code (the simple script) with `depth` calls outstanding on one client, median of 3 rounds (issue 17). */
-async function inFlight(transport: string, client: Client, depth: number): Promise<void> {
+/** CPU time (user + system) a process has used so far, in ms: all threads, its main thread, and each thread by id; undefined where /proc is missing. */
+function processCpuMs(pid: number | null | undefined): { all: number; main: number; threads: Map<string, number> } | undefined {
+  if (!pid) return undefined;
+  // Fields after the parenthesised command name: utime and stime are the 12th and 13th (clock ticks, 100 a second on Linux).
+  const ticks = (file: string): number => {
+    const fields = fs.readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  try {
+    const threads = new Map<string, number>();
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        threads.set(tid, ticks(`/proc/${pid}/task/${tid}/stat`));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return { all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`), threads };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The server's CPU per call by thread between two readings: the main thread, the two busiest others
+ * (with 100 in flight, the sandbox pool's two workers) and all the rest (store worker, V8's GC helpers, libuv).
+ */
+function threadSplit(a: ReturnType<typeof processCpuMs>, b: ReturnType<typeof processCpuMs>, pid: number, calls: number): Record<string, unknown> {
+  if (!a || !b) return {};
+  const others = [...b.threads].filter(([tid]) => tid !== String(pid)).map(([tid, ms]) => ms - (a.threads.get(tid) ?? 0)).sort((x, y) => y - x);
+  const rest = others.slice(2).reduce((sum, ms) => sum + ms, 0);
+  return { server_cpu_ms_per_call_by_thread: { main: r3((b.main - a.main) / calls), busiest_two_others: others.slice(0, 2).map((ms) => r3(ms / calls)), rest: r3(rest / calls) } };
+}
+
+/** CPU ms per call between two processCpuMs readings, as bench fields. */
+function cpuPerCall(a: ReturnType<typeof processCpuMs>, b: ReturnType<typeof processCpuMs>, calls: number): Record<string, number> {
+  return a && b ? { server_cpu_ms_per_call: r3((b.all - a.all) / calls), server_main_thread_cpu_ms_per_call: r3((b.main - a.main) / calls) } : {};
+}
+
+/**
+ * execute_agent_code (the simple script) with `depth` calls outstanding on one client, median of 3
+ * rounds (issue 17); with the server's pid, also the CPU time the server and this client spent per call
+ * (all threads: less sensitive to the machine's load than the rate).
+ */
+async function inFlight(transport: string, client: Client, depth: number, serverPid?: number | null): Promise<void> {
   const simple = WORKLOADS[1];
   const rounds: number[] = [];
+  const serverCpu: number[] = [];
+  const serverMainCpu: number[] = [];
+  const clientCpu: number[] = [];
+  const first = processCpuMs(serverPid);
   for (let round = 0; round < 3; round++) {
     let started = 0;
+    const s0 = processCpuMs(serverPid);
+    const c0 = process.cpuUsage();
     const t = performance.now();
     await Promise.all(Array.from({ length: depth }, async () => {
       while (started < IN_FLIGHT_CALLS) {
@@ -179,10 +241,77 @@ async function inFlight(transport: string, client: Client, depth: number): Promi
       }
     }));
     rounds.push(IN_FLIGHT_CALLS / ((performance.now() - t) / 1000));
+    const s1 = processCpuMs(serverPid);
+    if (s0 && s1) {
+      serverCpu.push((s1.all - s0.all) / IN_FLIGHT_CALLS);
+      serverMainCpu.push((s1.main - s0.main) / IN_FLIGHT_CALLS);
+    }
+    const c = process.cpuUsage(c0);
+    clientCpu.push((c.user + c.system) / 1000 / IN_FLIGHT_CALLS);
   }
   const perSecond = Math.round(pct(rounds, 50));
   results.set(`${transport}/in flight ${depth}`, perSecond);
-  out({ transport, tool: simple.tool, in_flight: depth, calls_per_round: IN_FLIGHT_CALLS, rounds: rounds.map(Math.round), calls_per_s: perSecond, note: 'median of 3 rounds, one connection' });
+  const cpu = serverCpu.length ? { server_cpu_ms_per_call: r3(pct(serverCpu, 50)), server_main_thread_cpu_ms_per_call: r3(pct(serverMainCpu, 50)) } : {};
+  const split = serverPid ? threadSplit(first, processCpuMs(serverPid), serverPid, 3 * IN_FLIGHT_CALLS) : {};
+  out({ transport, tool: simple.tool, in_flight: depth, calls_per_round: IN_FLIGHT_CALLS, rounds: rounds.map(Math.round), calls_per_s: perSecond, ...cpu, ...split, client_cpu_ms_per_call: r3(pct(clientCpu, 50)), note: 'median of 3 rounds, one connection' });
+}
+
+/**
+ * This build's stdio server against BENCH_BASELINE_CLI's, interleaved: per round, each does CALLS
+ * sequential simple runs (p50) and IN_FLIGHT_CALLS runs with 100 in flight (rate); medians of 5 rounds.
+ */
+async function againstBaseline(dir: string, baselineCli: string): Promise<void> {
+  const simple = WORKLOADS[1];
+  const servers = await Promise.all(
+    [{ label: 'this build', cli: CLI }, { label: 'baseline', cli: path.resolve(baselineCli) }].map(async ({ label, cli }, i) => {
+      const db = `${dir}-ab${i}`;
+      fs.cpSync(dir, db, { recursive: true });
+      const client = new Client({ name: 'bench', version: '1' });
+      const transport = new StdioClientTransport({ command: process.execPath, args: [cli, '--db', db, '--log-level', 'error'], stderr: 'inherit' });
+      await client.connect(transport);
+      for (let k = 0; k < 100; k++) await callOk(client, simple.tool, simple.args());
+      return { label, cli, db, client, pid: transport.pid, p50: [] as number[], rate: [] as number[], cpu: [] as number[], mainCpu: [] as number[] };
+    }),
+  );
+  try {
+    for (let round = 0; round < 5; round++) {
+      for (const s of round % 2 ? [...servers].reverse() : servers) {
+        const times: number[] = [];
+        for (let k = 0; k < CALLS; k++) {
+          const args = simple.args();
+          const t = performance.now();
+          await callOk(s.client, simple.tool, args);
+          times.push(performance.now() - t);
+        }
+        s.p50.push(pct(times, 50));
+        let started = 0;
+        const c0 = processCpuMs(s.pid);
+        const t = performance.now();
+        await Promise.all(Array.from({ length: 100 }, async () => {
+          while (started < IN_FLIGHT_CALLS) {
+            started++;
+            await callOk(s.client, simple.tool, simple.args());
+          }
+        }));
+        s.rate.push(IN_FLIGHT_CALLS / ((performance.now() - t) / 1000));
+        const c1 = processCpuMs(s.pid);
+        if (c0 && c1) {
+          s.cpu.push((c1.all - c0.all) / IN_FLIGHT_CALLS);
+          s.mainCpu.push((c1.main - c0.main) / IN_FLIGHT_CALLS);
+        }
+      }
+    }
+    const [cur, base] = servers;
+    for (const s of servers) {
+      out({ transport: 'stdio', compare: s.label, cli: s.cli, tool: simple.tool, p50_ms: r3(pct(s.p50, 50)), in_flight_100_calls_per_s: Math.round(pct(s.rate, 50)), server_cpu_ms_per_call: s.cpu.length ? r3(pct(s.cpu, 50)) : undefined, server_main_thread_cpu_ms_per_call: s.mainCpu.length ? r3(pct(s.mainCpu, 50)) : undefined, rounds: 5 });
+    }
+    out({ transport: 'stdio', compare: 'this build / baseline', p50: r3(pct(cur.p50, 50) / pct(base.p50, 50)), in_flight_rate: r3(pct(cur.rate, 50) / pct(base.rate, 50)), server_cpu: cur.cpu.length ? r3(pct(cur.cpu, 50) / pct(base.cpu, 50)) : undefined, server_main_thread_cpu: cur.mainCpu.length ? r3(pct(cur.mainCpu, 50) / pct(base.mainCpu, 50)) : undefined, load_avg_1m: r3(os.loadavg()[0]) });
+  } finally {
+    for (const s of servers) {
+      await s.client.close();
+      fs.rmSync(s.db, { recursive: true, force: true });
+    }
+  }
 }
 
 /** Plain QuickJS (a fresh runtime + context per run, this thread) on the simple script: p50, median of 5 rounds of 300. */
@@ -223,7 +352,7 @@ async function main(): Promise<void> {
     const sandbox = new Sandbox({ workerPath: WORKER, logger: silentLogger });
 
     // baselines: the store and the sandbox called directly (no MCP)
-    {
+    if (!EXEC_ONLY) {
       const q: number[] = [];
       const x: number[] = [];
       for (let k = 0; k < 30; k++) await store.query({ query: genQuery(), limit: 10 });
@@ -252,7 +381,7 @@ async function main(): Promise<void> {
     }
 
     // in-memory
-    {
+    if (!EXEC_ONLY) {
       const pairs = await Promise.all(Array.from({ length: 10 }, async () => {
         const server = createServer({ store, sandbox, logger: silentLogger, transport: 'in-memory' });
         const [a, b] = InMemoryTransport.createLinkedPair();
@@ -272,7 +401,7 @@ async function main(): Promise<void> {
 
     // Streamable HTTP (stateful, JSON responses): the server in this process, like the extension
     // host; the 10 clients in a child process, like VS Code's MCP client (no shared event loop).
-    {
+    if (!EXEC_ONLY) {
       const http = await startHttpServer({ store, sandbox, logger: silentLogger });
       const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--http-client', http.url], {
         env: { ...process.env, MCP_BENCH_TOKEN: http.token, BENCH_EPISODES: String(EPISODES) },
@@ -303,10 +432,11 @@ async function main(): Promise<void> {
     // stdio: the built bin owns the same store folder in a child process
     {
       const client = new Client({ name: 'bench', version: '1' });
-      await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, '--db', dir, '--log-level', 'error'], stderr: 'inherit' }));
-      await sequential('stdio', client);
-      await concurrent('stdio', Array.from({ length: 10 }, () => client), '10 concurrent callers on one stdio connection (one server process)');
-      await inFlight('stdio', client, 100);
+      const stdio = new StdioClientTransport({ command: process.execPath, args: [...SERVER_NODE_ARGS, CLI, '--db', dir, '--log-level', 'error'], stderr: 'inherit' });
+      await client.connect(stdio);
+      await sequential('stdio', client, stdio.pid);
+      if (!EXEC_ONLY) await concurrent('stdio', Array.from({ length: 10 }, () => client), '10 concurrent callers on one stdio connection (one server process)');
+      await inFlight('stdio', client, 100, stdio.pid);
       await client.close();
     }
     // Issue 17's stdio targets, against this run's ping and plain QuickJS.
@@ -318,6 +448,8 @@ async function main(): Promise<void> {
       const rate = results.get('stdio/in flight 100') ?? NaN;
       out({ target: 'execute_agent_code over stdio ≥ 1,500 calls/s with 100 in flight on one connection', calls_per_s: rate, limit: 1500, pass: rate >= 1500, load_avg_1m: r3(os.loadavg()[0]) });
     }
+    if (BASELINE_CLI) await againstBaseline(dir, BASELINE_CLI);
+    if (EXEC_ONLY) return;
 
     const targets = [
       { target: 'execute_agent_code (simple script) over HTTP p50', key: 'http/execute_agent_code', limit: 5 },

@@ -22,6 +22,11 @@ function rnd(): number {
   seed ^= seed << 5;
   return (seed >>> 0) / 4294967296;
 }
+/** The generator's state, to continue from it in a later run (a cached generated file). */
+export const rngState = (): number => seed;
+export function restoreRngState(state: number): void {
+  seed = state;
+}
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
 const chance = (p: number): boolean => rnd() < p;
 

@@ -95,6 +95,8 @@ async function main(): Promise<void> {
   };
   const firstUse: Record<string, string> = {
     none: 'return 1',
+    // Code that may reach the global object gets every runtime global installed (src/sandbox/mentions.ts).
+    anyGlobal: 'return typeof globalThis',
     URL: "return new URL('../b?c=1', 'https://example.com/a/').href.length",
     TextEncoder: "return new TextEncoder().encode('héllo').length",
     setTimeout: 'return await new Promise((r) => setTimeout(() => r(1), 0))',
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
   emit('runtime_first_use', {
     note: 'p50 of a run that touches the global once, minus a run that touches none (median of 5 interleaved rounds)',
     noneP50Ms: r3(med('none')),
+    everyGlobalInstalledAddsMs: r3(med('anyGlobal') - med('none')),
     urlAddsMs: r3(med('URL') - med('none')),
     textEncoderAddsMs: r3(med('TextEncoder') - med('none')),
     setTimeoutAddsMs: r3(med('setTimeout') - med('none')),

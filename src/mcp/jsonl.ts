@@ -9,7 +9,7 @@
  */
 import { once } from 'node:events';
 import type { ImportReport, MemoryStoreApi } from '../memory/types';
-import { episodeLine, headerLine } from '../memory/exportFormat';
+import { headerLine } from '../memory/exportFormat';
 import { ImportCancelledError } from '../memory/errors';
 
 export { EXPORT_FORMAT, EXPORT_VERSION } from '../memory/exportFormat';
@@ -21,20 +21,21 @@ const BATCH = 200;
 
 export type Progress = (done: number, total?: number) => void;
 
-/** Writes the whole store as JSON Lines to a stream (e.g. stdout; for a file use store.exportFile); returns the episodes written. */
+/**
+ * Writes the whole store as JSON Lines to a stream (e.g. stdout; for a file use store.exportFile);
+ * returns the episodes written. The store serialises the lines: this thread only passes them on.
+ */
 export async function exportJsonl(store: MemoryStoreApi, out: NodeJS.WritableStream, progress?: Progress, isCancelled?: () => boolean): Promise<number> {
-  let page = await store.exportPage({ limit: BATCH });
+  let page = await store.exportLines({ limit: BATCH });
   await write(out, headerLine(page.total));
   let written = 0;
   for (;;) {
-    let text = '';
-    for (const e of page.episodes) text += episodeLine(e);
-    await write(out, text);
-    written += page.episodes.length;
+    await write(out, page.lines);
+    written += page.count;
     progress?.(written, page.total);
     if (page.next === undefined) return written;
     if (isCancelled?.()) throw new ImportCancelledError('The export was cancelled; what was written so far is incomplete.');
-    page = await store.exportPage({ after: page.next, limit: BATCH });
+    page = await store.exportLines({ after: page.next, limit: BATCH });
   }
 }
 

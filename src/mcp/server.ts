@@ -145,11 +145,9 @@ export function createServer(options: CreateServerOptions): McpServer {
       const structured: Record<string, unknown> = bounded.cuts.length ? { ...bounded.value, truncated: bounded.cuts } : bounded.value;
       const json = bounded.cuts.length ? JSON.stringify(structured) : bounded.json;
       const text = `${reply.text}${bounded.cuts.length ? ` (Answer shortened to stay bounded: ${bounded.cuts.join('; ')}; use the paging parameters for more.)` : ''}\n${json}`;
-      try {
-        await store.recordToolCall(tool.name);
-      } catch (error) {
-        logger.debug(`MCP: could not record usage of ${tool.name}`, error);
-      }
+      // Counted without waiting (the store keeps call order, so a later read sees it): the answer
+      // does not depend on it, and with the store in a worker each wait is a thread round trip.
+      store.recordToolCall(tool.name).catch((error: unknown) => logger.debug(`MCP: could not record usage of ${tool.name}`, error));
       logger.trace(`MCP: ${tool.name} ok in ${(performance.now() - started).toFixed(1)} ms`);
       return { content: [{ type: 'text', text }, ...links], structuredContent: structured };
     } catch (error) {

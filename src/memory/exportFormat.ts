@@ -56,6 +56,12 @@ export function episodeLine(e: Episode): string {
   return JSON.stringify(episodeToWire(e)) + '\n';
 }
 
+/** Export lines (episodeLine's, as ExportLines.lines holds them) as get_episode-shaped objects, in one parse. */
+export function parseExportLines(lines: string): ReturnType<typeof episodeToWire>[] {
+  const body = lines.trimEnd();
+  return body ? (JSON.parse(`[${body.split('\n').join(',')}]`) as ReturnType<typeof episodeToWire>[]) : [];
+}
+
 /** Whether a file's first line is a JSON Lines export header (the older whole-JSON export has `episodes` as an array). */
 export function isHeader(text: string): boolean {
   try {

@@ -172,6 +172,10 @@ export const ExportPageOptionsSchema = z.object({
   limit: z.number().int().min(1).max(1000).default(100),
 });
 
+export const ExportLinesOptionsSchema = ExportPageOptionsSchema.extend({
+  maxChars: z.number().int().min(1).optional(),
+});
+
 export const RetentionPolicySchema = z.object({
   maxEpisodes: z.number().int().min(1).optional(),
   maxAgeDays: z.number().positive().optional(),

@@ -318,6 +318,23 @@ export interface ExportPage {
   next?: string;
 }
 
+export interface ExportLinesOptions extends ExportPageOptions {
+  /** End the page before its lines would pass this many characters (a page holds at least one episode). */
+  maxChars?: number;
+}
+
+/** A page of the export already serialised: what a file, a stream or a tool answer takes without parsing. */
+export interface ExportLines {
+  /** The page's episodes as export lines (JSON Lines, get_episode's field names), each ending in a newline. */
+  lines: string;
+  /** Episodes in `lines`. */
+  count: number;
+  /** Episodes in the store. */
+  total: number;
+  /** Cursor of the following page; absent on the last page. */
+  next?: string;
+}
+
 export interface OpenOptions {
   /** Folder holding the store's files (snapshot, journal, lock). Created if missing. */
   dir: string;
@@ -427,6 +444,8 @@ export interface MemoryStoreApi extends Disposable {
   exportAll(): Promise<MemoryExport>;
   /** One page of episodes in full, in export order; pass `next` as `after` for the following page. */
   exportPage(options?: ExportPageOptions): Promise<ExportPage>;
+  /** The same page as export lines, serialised by the store (in the service, in its worker): nothing to parse or build on the caller's thread. */
+  exportLines(options?: ExportLinesOptions): Promise<ExportLines>;
   /** Imports the episodes the store does not hold yet; `ids` are the ones imported (to undo a cancelled import). */
   importAll(data: unknown, options?: ImportOptions): Promise<{ imported: number; skipped: number; ids: string[] }>;
   /**

@@ -8,7 +8,8 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { GUEST_FILENAME, GUEST_HEAD, GUEST_TAIL } from './runtime';
 import { SHM, SLICE_MS, type FromWorker, type HostReplyMessage, type JobSpec } from './protocol';
 import { bridge, readError } from './bridge';
-import { GLOBAL, createContext, disposePrepared, setupJson, type Prepared } from './guestContext';
+import { GLOBAL, canServe, createContext, disposePrepared, installGlobals, runtimeGlobals, settingsKey, type Prepared, type Settings } from './guestContext';
+import { codeReach, type CodeReach } from './mentions';
 import { BASE_BYTES, MB, RECYCLE_GROWTH_BYTES, compileWasm, createHolder, holderMaxBytes, type Holder } from './quickjsInstance';
 import { internalResult, round, runResult, type Job } from './runState';
 import { screenCode } from './screen';
@@ -42,8 +43,8 @@ export class Engine {
   private readonly jobs = new Map<number, Job>();
   private waiting = 0;
   private prepared?: Prepared;
-  /** The last run's settings: the next context is prepared with them. */
-  private lastSetup = setupJson({ hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } });
+  /** The last run's settings and reach: the next context is prepared for them. */
+  private last: { settings: Settings; reach: CodeReach } = { settings: { hostNames: [], limits: { allowFilesystem: false, allowNetwork: false } }, reach: { globals: [], intrinsics: [] } };
   /** Modules discarded (out of memory, abort, growth, limit change). */
   recycled = 0;
 
@@ -95,11 +96,12 @@ export class Engine {
     return createHolder(this.wasmModule, memoryMb);
   }
 
-  private newContext(holder: Holder, setup: string): Prepared {
-    return createContext(holder, setup, {
-      interrupt: (job) => this.interrupt(job),
-      bridge: (ctx, job, args) => bridge(ctx, job, args, this.options.post),
-    });
+  private newContext(holder: Holder, intrinsics: CodeReach['intrinsics']): Prepared {
+    const hooks = {
+      interrupt: (job: Job) => this.interrupt(job),
+      bridge: (ctx: QuickJSContext, job: Job, args: QuickJSHandle[]) => bridge(ctx, job, args, this.options.post),
+    };
+    return createContext(holder, hooks, intrinsics);
   }
 
   /** An idle module instance for this memory limit (at once), else a new one (a promise). */
@@ -127,17 +129,18 @@ export class Engine {
     }
   }
 
-  /** Lets a module instance go (its memory is freed with it). */
+  /** Lets a module instance go (its memory is freed with it; a broken one is not touched again). */
   private drop(h: Holder): void {
     this.recycled++;
     const i = this.idle.indexOf(h);
     if (i >= 0) this.idle.splice(i, 1);
     const d = h.deferred;
     h.deferred = undefined;
-    d?.();
+    if (!h.broken) d?.();
     if (this.prepared?.holder === h) {
       const p = this.prepared;
       this.prepared = undefined;
+      if (h.broken) return;
       try {
         disposePrepared(p);
       } catch {
@@ -211,9 +214,10 @@ export class Engine {
       }
       const hit = screenCode(code, { allowNetwork: msg.limits.allowNetwork });
       if (hit) return { kind: 'security_violation', violationType: hit.violationType, reason: hit.reason };
+      const reach = codeReach(code, runtimeGlobals(msg));
       const got = this.acquire(msg.limits.memoryMb);
       const holder = got instanceof Promise ? await this.pause(job, got) : got;
-      await this.execute(holder, job, code, msg);
+      await this.execute(holder, job, code, msg, reach);
       return runResult(job);
     } catch (err) {
       const e = err as Error;
@@ -284,42 +288,44 @@ export class Engine {
   }
 
   /**
-   * Called when the worker goes idle: sets up the next run's context now, with
-   * the last run's settings, so a lone execution does not wait for it (runtime,
-   * context, prelude and environment are most of a small run's cost).
+   * Called when the worker goes idle: sets up the next run's context now, for
+   * the last run's settings and reach, so a lone execution does not wait for it
+   * (runtime, context, prelude and globals are most of a small run's cost).
    */
   prepare(): void {
     this.flush();
     const holder = this.idle[this.idle.length - 1];
     if (this.prepared || Atomics.load(this.i32, SHM.RUNNING) !== 0 || !holder || holder.broken) return;
     try {
-      this.prepared = this.newContext(holder, this.lastSetup);
+      const p = (this.prepared = this.newContext(holder, this.last.reach.intrinsics));
+      installGlobals(p, this.last.settings, this.last.reach.globals);
       Atomics.store(this.i32, SHM.PREPARED, 1);
     } catch {
       holder.broken = true;
     }
   }
 
-  private async execute(holder: Holder, job: Job, code: string, msg: JobSpec): Promise<void> {
+  private async execute(holder: Holder, job: Job, code: string, msg: JobSpec, reach: CodeReach): Promise<void> {
     let rt: QuickJSRuntime | undefined;
     let ctx: QuickJSContext | undefined;
     const handles: QuickJSHandle[] = [];
     let settle: QuickJSHandle | undefined;
+    const memoryAtStart = holder.memory.buffer.byteLength;
     try {
       // A context prepared while the worker was idle, else a new one. One from another
       // module belongs to a module already discarded (limit change or recycling): dropped
-      // with it. One prepared for other settings (never used: nothing guest-controlled ran
+      // with it. One that cannot serve this run (never used: nothing guest-controlled ran
       // in it) is freed.
-      const setup = setupJson(msg);
-      this.lastSetup = setup;
+      this.last = { settings: { hostNames: msg.hostNames, limits: { allowFilesystem: msg.limits.allowFilesystem, allowNetwork: msg.limits.allowNetwork } }, reach };
       // A context prepared in another instance stays there for the run that takes that one.
       let p = this.prepared?.holder === holder ? this.prepared : undefined;
       if (p) this.prepared = undefined;
-      if (p && p.setup !== setup) {
+      if (p && !canServe(p, settingsKey(msg), reach)) {
         disposePrepared(p);
         p = undefined;
       }
-      p ??= this.newContext(holder, setup);
+      p ??= this.newContext(holder, reach.intrinsics);
+      installGlobals(p, msg, reach.globals);
       rt = p.rt;
       ctx = p.ctx;
       handles.push(...p.handles);
@@ -406,9 +412,16 @@ export class Engine {
       const maxBytes = holderMaxBytes(holder);
       if (holder.memory.buffer.byteLength >= maxBytes - 2 * MB) job.memoryExhausted = true;
       const oom = job.memoryExhausted || (job.outcome?.kind === 'fail' && /out of memory/i.test(job.outcome.message));
-      const suspect = holder.broken || oom || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES;
+      // A run that grew the module's memory is not freed either: when the memory grew inside a
+      // host call (the bridge reading a 3 MB result), QuickJS objects were left alive yet
+      // unreachable and JS_FreeRuntime aborted; measured on every such run from a fresh module.
+      const grew = holder.memory.buffer.byteLength > memoryAtStart;
+      const suspect = holder.broken || oom || grew || /out of memory/i.test(job.hostError?.message ?? '') || holder.memory.buffer.byteLength > BASE_BYTES + RECYCLE_GROWTH_BYTES;
       if (suspect) {
-        dispose();
+        // The module goes, and its memory with it: nothing to free. Freeing the runtime would be
+        // worse than useless: after an out-of-memory (even one the guest caught) JS_FreeRuntime
+        // finds live objects and aborts the module (`list_empty(&rt->gc_obj_list)`,
+        // quickjs-emscripten#257), as it does after the host's stack overflowed.
         this.recycle(holder);
       } else {
         // The usual case: free the runtime after the result has been posted (see flush), off the caller's wait.

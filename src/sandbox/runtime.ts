@@ -2,9 +2,11 @@
  * The guest runtime as the engine evaluates it: the modules under guest/,
  * bundled at build time by esbuild (scripts/guest-bundle.mjs) into source text.
  * The prelude runs in every fresh context; the others are served by name on
- * first use through the bridge's 'src' op.
+ * first use through the bridge's 'src' op (the install module too, for a run
+ * whose code can reach the globals it installs).
  */
 import PRELUDE from 'guest-bundle:prelude';
+import INSTALL from 'guest-bundle:install';
 import COLD from 'guest-bundle:cold';
 import GLOBALS from 'guest-bundle:globals';
 import HOST from 'guest-bundle:host';
@@ -26,6 +28,7 @@ export const PRELUDE_SOURCE: string = PRELUDE;
 export const PRELUDE_FILENAME = 'sandbox-prelude.js';
 
 const MODULES = new Map<string, string>([
+  ['install', INSTALL],
   ['cold', COLD],
   ['globals', GLOBALS],
   ['host', HOST],

@@ -20,6 +20,7 @@ import {
   type ChartConfiguration,
 } from 'chart.js';
 import { OUTCOME_TYPES, type MemoryInsights, type TrendSeries } from '../memory/types';
+import { contrastRatio, GRAPHICS_CONTRAST } from '../views/insights/contrast';
 import { binLabel, type ChartSummary, type FromWebview, type InsightsData, type ToWebview } from '../views/insights/model';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip, Legend, DoughnutController, ArcElement);
@@ -30,8 +31,8 @@ const started = performance.now();
 let firstPaintReported = false;
 let current: InsightsData | undefined;
 const charts = new Map<string, Chart>();
-/** For tests and the curious: the live Chart.js instances by id. */
-(window as unknown as { agentMemoryCharts: Map<string, Chart> }).agentMemoryCharts = charts;
+/** For tests and the curious: the live Chart.js instances by id, and what each draws. */
+Object.assign(window, { agentMemoryCharts: charts, agentMemorySummaries: () => Object.fromEntries([...charts].map(([id, c]) => [id, summarize(c)])) });
 
 interface ViewState {
   groupBy: 'taskType' | 'domain';
@@ -43,22 +44,111 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
-function theme(): { fg: string; grid: string; font: string; palette: string[]; outcome: Record<string, string> } {
-  const c = (n: string, f: string): string => cssVar(`--vscode-charts-${n}`, f);
+const scratch = document.createElement('canvas').getContext('2d')!;
+
+/** A CSS colour as the canvas reads it (#rrggbb or rgba(…)): comparable, and parseable by contrast.ts. */
+function canonical(color: string): string {
+  scratch.fillStyle = '#000000';
+  scratch.fillStyle = color;
+  return String(scratch.fillStyle);
+}
+
+interface Theme {
+  /** A high-contrast theme (dark or light): series get patterns and the theme's contrast border. */
+  hc: boolean;
+  bg: string;
+  fg: string;
+  grid: string;
+  font: string;
+  /** The outline of every bar, line point and axis in high contrast (`--vscode-contrastBorder`). */
+  outline: string;
+  palette: string[];
+  outcome: Record<string, string>;
+}
+
+function theme(): Theme {
+  const classes = document.body.classList;
+  const hc = classes.contains('vscode-high-contrast') || classes.contains('vscode-high-contrast-light');
+  const bg = canonical(cssVar('--vscode-editor-background', hc ? '#000000' : '#1e1e1e'));
+  const fg = canonical(cssVar('--vscode-charts-foreground', cssVar('--vscode-foreground', '#cccccc')));
+  // A high-contrast theme promises legible marks: a chart colour below 3:1 on the background
+  // (WCAG 1.4.11) gives way to the foreground; the series stay apart by their patterns.
+  const legible = (color: string): string => (!hc || contrastRatio(color, bg) >= GRAPHICS_CONTRAST ? color : fg);
+  const c = (n: string, f: string): string => legible(canonical(cssVar(`--vscode-charts-${n}`, f)));
   const blue = c('blue', '#3794ff');
   const red = c('red', '#f14c4c');
   const green = c('green', '#89d185');
   const yellow = c('yellow', '#cca700');
   const orange = c('orange', '#d18616');
   const purple = c('purple', '#b180d7');
-  const fg = cssVar('--vscode-charts-foreground', cssVar('--vscode-foreground', '#cccccc'));
   return {
+    hc,
+    bg,
     fg,
     grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
     font: cssVar('--vscode-font-family', 'sans-serif'),
+    outline: canonical(cssVar('--vscode-contrastBorder', fg)),
     palette: [blue, orange, green, purple, yellow, red, fg],
     outcome: { success: green, partial_success: yellow, failure: red, abstained: purple, in_progress: blue },
   };
+}
+
+/** What tells series apart besides colour in high contrast: a fill pattern for bars, a dash and point style for lines. */
+const PATTERNS = ['solid', 'diagonal', 'cross', 'dots', 'horizontal', 'vertical', 'backslash'] as const;
+type PatternName = (typeof PATTERNS)[number];
+const LINE_DASHES: number[][] = [[], [10, 5], [3, 4], [14, 5, 3, 5], [6, 3, 6, 9], [2, 8], [16, 4]];
+const POINT_STYLES = ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot', 'cross'] as const;
+
+const patternCache = new Map<string, CanvasPattern | string>();
+
+/** A repeating 8×8 tile: the background with `name` drawn over it in `color` (solid is the colour itself). */
+function hatch(name: PatternName, color: string, bg: string): CanvasPattern | string {
+  if (name === 'solid') return color;
+  const key = `${name}|${color}|${bg}`;
+  const cached = patternCache.get(key);
+  if (cached) return cached;
+  const tile = document.createElement('canvas');
+  tile.width = tile.height = 8;
+  const g = tile.getContext('2d')!;
+  g.fillStyle = bg;
+  g.fillRect(0, 0, 8, 8);
+  g.strokeStyle = g.fillStyle = color;
+  g.lineWidth = 2;
+  const line = (x1: number, y1: number, x2: number, y2: number): void => {
+    g.beginPath();
+    g.moveTo(x1, y1);
+    g.lineTo(x2, y2);
+    g.stroke();
+  };
+  if (name === 'diagonal' || name === 'cross') [-8, 0, 8].forEach((o) => line(o, 8, o + 8, 0));
+  if (name === 'backslash' || name === 'cross') [-8, 0, 8].forEach((o) => line(o, 0, o + 8, 8));
+  if (name === 'horizontal') line(0, 4, 8, 4);
+  if (name === 'vertical') line(4, 0, 4, 8);
+  if (name === 'dots') g.fillRect(2, 2, 4, 4);
+  const pattern = g.createPattern(tile, 'repeat') ?? color;
+  patternCache.set(key, pattern);
+  return pattern;
+}
+
+/** Extra fields on a dataset, read back by summarize(): its colour and its non-colour mark. */
+interface SeriesLook {
+  seriesColor?: string;
+  pattern?: string;
+}
+
+/** A bar series' look; in high contrast a fill pattern (by `index`) and the contrast border. */
+function barLook(t: Theme, color: string, index: number): Record<string, unknown> & SeriesLook {
+  if (!t.hc) return { backgroundColor: color, borderColor: color };
+  const pattern = PATTERNS[index % PATTERNS.length];
+  return { backgroundColor: hatch(pattern, color, t.bg), borderColor: t.outline, borderWidth: 2, seriesColor: color, pattern };
+}
+
+/** A line series' look; in high contrast a dash and a point style (by `index`), wider, points outlined. */
+function lineLook(t: Theme, color: string, index: number): Record<string, unknown> & SeriesLook {
+  if (!t.hc) return { borderColor: color, backgroundColor: color, pointRadius: 4 };
+  const dash = LINE_DASHES[index % LINE_DASHES.length];
+  const pointStyle = POINT_STYLES[index % POINT_STYLES.length];
+  return { borderColor: color, backgroundColor: color, borderWidth: 3, borderDash: dash, pointStyle, pointRadius: 6, pointBorderColor: t.outline, pointBorderWidth: 2, seriesColor: color, pattern: `${pointStyle} ${dash.join(',') || 'solid'}` };
 }
 
 const OUTCOME_LABELS: Record<string, string> = { success: 'Success', partial_success: 'Partial success', failure: 'Failure', abstained: 'Abstained', in_progress: 'In progress' };
@@ -102,13 +192,19 @@ function fillTable(id: string, summary: ChartSummary, format: (v: number | null)
 }
 
 function summarize(chart: Chart): ChartSummary {
+  const first = (v: unknown): string => String(Array.isArray(v) ? v[0] : v);
   return {
     labels: (chart.data.labels ?? []).map(String),
-    datasets: chart.data.datasets.map((d) => ({
-      label: String(d.label ?? ''),
-      data: (d.data as Array<number | null>).map((v) => (typeof v === 'number' ? v : null)),
-      color: String(Array.isArray(d.backgroundColor) ? d.backgroundColor[0] : d.backgroundColor),
-    })),
+    datasets: chart.data.datasets.map((d) => {
+      const look = d as SeriesLook;
+      return {
+        label: String(d.label ?? ''),
+        data: (d.data as Array<number | null>).map((v) => (typeof v === 'number' ? v : null)),
+        color: canonical(look.seriesColor ?? first(d.backgroundColor)),
+        border: canonical(first(d.borderColor ?? d.backgroundColor)),
+        ...(look.pattern ? { pattern: look.pattern } : {}),
+      };
+    }),
   };
 }
 
@@ -132,14 +228,15 @@ function upsert(id: string, config: ChartConfiguration, describe: string, format
   fillTable(id, summarize(chart), format);
 }
 
-function baseOptions(t: ReturnType<typeof theme>, extra: { stacked?: boolean; indexAxis?: 'x' | 'y'; yMax?: number; legend?: boolean } = {}): ChartConfiguration['options'] {
-  const axis = { ticks: { color: t.fg }, grid: { color: t.grid }, border: { color: t.grid } };
+function baseOptions(t: Theme, extra: { stacked?: boolean; indexAxis?: 'x' | 'y'; yMax?: number; legend?: boolean } = {}): ChartConfiguration['options'] {
+  const axis = { ticks: { color: t.fg }, grid: { color: t.grid }, border: { color: t.hc ? t.outline : t.grid } };
   return {
     responsive: true,
     maintainAspectRatio: false,
     animation: false,
     indexAxis: extra.indexAxis ?? 'x',
-    plugins: { legend: { display: extra.legend ?? true, labels: { color: t.fg } }, tooltip: { enabled: true } },
+    // In high contrast the legend shows each series' point style or pattern, not a colour swatch alone.
+    plugins: { legend: { display: extra.legend ?? true, labels: { color: t.fg, usePointStyle: t.hc } }, tooltip: { enabled: true } },
     scales: {
       x: { ...axis, stacked: extra.stacked ?? false, ...(extra.indexAxis === 'y' && extra.yMax !== undefined ? { max: extra.yMax, min: 0 } : {}) },
       y: { ...axis, stacked: extra.stacked ?? false, ...(extra.indexAxis !== 'y' && extra.yMax !== undefined ? { max: extra.yMax, min: 0 } : {}), beginAtZero: true },
@@ -147,11 +244,11 @@ function baseOptions(t: ReturnType<typeof theme>, extra: { stacked?: boolean; in
   };
 }
 
-function drawOutcomes(m: MemoryInsights, t: ReturnType<typeof theme>): void {
+function drawOutcomes(m: MemoryInsights, t: Theme): void {
   const kinds = [...OUTCOME_TYPES, 'in_progress'] as const;
   const datasets = kinds
     .filter((k) => m.totals.byOutcome[k] > 0)
-    .map((k) => ({ label: OUTCOME_LABELS[k], data: m.timeline.map((p) => p[k]), backgroundColor: t.outcome[k], borderColor: t.outcome[k], stack: 'outcomes' }));
+    .map((k) => ({ label: OUTCOME_LABELS[k], data: m.timeline.map((p) => p[k]), ...barLook(t, t.outcome[k], kinds.indexOf(k)), stack: 'outcomes' }));
   upsert(
     'outcomes',
     { type: 'bar', data: { labels: m.timeline.map((p) => p.start), datasets }, options: baseOptions(t, { stacked: true }) },
@@ -160,7 +257,7 @@ function drawOutcomes(m: MemoryInsights, t: ReturnType<typeof theme>): void {
   );
 }
 
-function drawTrend(m: MemoryInsights, t: ReturnType<typeof theme>): void {
+function drawTrend(m: MemoryInsights, t: Theme): void {
   const series: TrendSeries[] = state.groupBy === 'taskType' ? m.byTaskType : m.byDomain;
   const labels = [...new Set(series.flatMap((s) => s.points.map((p) => p.start)))].sort();
   const datasets = series.map((s, i) => {
@@ -172,11 +269,9 @@ function drawTrend(m: MemoryInsights, t: ReturnType<typeof theme>): void {
         const p = byStart.get(l);
         return p ? (state.measure === 'successRate' ? p.successRate : p.meanReward) : null;
       }),
-      borderColor: color,
-      backgroundColor: color,
+      ...lineLook(t, color, i),
       spanGaps: true,
       tension: 0.2,
-      pointRadius: 4,
     };
   });
   const what = state.measure === 'successRate' ? 'Success rate' : 'Mean reward';
@@ -189,7 +284,7 @@ function drawTrend(m: MemoryInsights, t: ReturnType<typeof theme>): void {
   );
 }
 
-function drawPatterns(m: MemoryInsights, t: ReturnType<typeof theme>): void {
+function drawPatterns(m: MemoryInsights, t: Theme): void {
   const labels = m.topPatterns.map((p) => p.description);
   upsert(
     'patterns',
@@ -198,7 +293,7 @@ function drawPatterns(m: MemoryInsights, t: ReturnType<typeof theme>): void {
       data: {
         labels,
         datasets: [
-          { label: 'Success rate', data: m.topPatterns.map((p) => p.successRate), backgroundColor: t.outcome.success, xAxisID: 'x' },
+          { label: 'Success rate', data: m.topPatterns.map((p) => p.successRate), ...barLook(t, t.outcome.success, 0), xAxisID: 'x' },
         ],
       },
       options: {
@@ -218,7 +313,7 @@ function drawPatterns(m: MemoryInsights, t: ReturnType<typeof theme>): void {
   m.topPatterns.forEach((p, i) => table.tBodies[0].rows[i]?.append(el('td', {}, String(p.occurrences)), el('td', {}, p.kind.replace(/_/g, ' '))));
 }
 
-function drawSandbox(data: InsightsData, t: ReturnType<typeof theme>): void {
+function drawSandbox(data: InsightsData, t: Theme): void {
   const s = data.sandbox;
   const note = document.getElementById('sandbox-note')!;
   note.textContent = s ? `${s.total} runs in this window · p50 ${s.p50Ms.toFixed(1)} ms · p95 ${s.p95Ms.toFixed(1)} ms · histogram of the last ${s.recentRuns}` : 'The sandbox has not run anything in this window yet.';
@@ -228,7 +323,8 @@ function drawSandbox(data: InsightsData, t: ReturnType<typeof theme>): void {
     'runs',
     {
       type: 'bar',
-      data: { labels: kinds.map((k) => RUN_LABELS[k]), datasets: [{ label: 'Runs', data: kinds.map((k) => s!.byKind[k]), backgroundColor: kinds.map((k) => kindColor[k]) }] },
+      // One bar per outcome, named on the axis: colour is not what tells them apart.
+      data: { labels: kinds.map((k) => RUN_LABELS[k]), datasets: [{ label: 'Runs', data: kinds.map((k) => s!.byKind[k]), backgroundColor: kinds.map((k) => kindColor[k]), ...(t.hc ? { borderColor: t.outline, borderWidth: 2 } : {}) }] },
       options: baseOptions(t, { legend: false }),
     },
     s ? `Sandbox runs by outcome: ${kinds.map((k) => `${s.byKind[k]} ${RUN_LABELS[k].toLowerCase()}`).join(', ')}.` : 'No sandbox runs yet.',
@@ -237,7 +333,7 @@ function drawSandbox(data: InsightsData, t: ReturnType<typeof theme>): void {
   const bins = s?.latency ?? [];
   upsert(
     'latency',
-    { type: 'bar', data: { labels: bins.map(binLabel), datasets: [{ label: 'Runs', data: bins.map((b) => b.count), backgroundColor: t.palette[0] }] }, options: baseOptions(t, { legend: false }) },
+    { type: 'bar', data: { labels: bins.map(binLabel), datasets: [{ label: 'Runs', data: bins.map((b) => b.count), ...barLook(t, t.palette[0], 0) }] }, options: baseOptions(t, { legend: false }) },
     s ? `Latency of the last ${s.recentRuns} runs: ${bins.filter((b) => b.count).map((b) => `${b.count} in ${binLabel(b)}`).join(', ')}.` : 'No sandbox runs yet.',
     (v) => String(v ?? 0),
   );
@@ -251,7 +347,7 @@ function dataBytes(m: MemoryInsights): number {
   return m.size.databaseBytes - m.size.freeBytes;
 }
 
-function drawSize(m: MemoryInsights, t: ReturnType<typeof theme>): void {
+function drawSize(m: MemoryInsights, t: Theme): void {
   const parts: Array<[string, number | undefined]> = [
     ['Data', dataBytes(m)],
     ['Free pages (reused first)', m.size.freeBytes],
@@ -262,7 +358,7 @@ function drawSize(m: MemoryInsights, t: ReturnType<typeof theme>): void {
     'size',
     {
       type: 'bar',
-      data: { labels: parts.map(([l]) => l), datasets: [{ label: 'Bytes', data: parts.map(([, v]) => v ?? 0), backgroundColor: t.palette[3] }] },
+      data: { labels: parts.map(([l]) => l), datasets: [{ label: 'Bytes', data: parts.map(([, v]) => v ?? 0), ...barLook(t, t.palette[3], 0) }] },
       options: { ...baseOptions(t, { indexAxis: 'y', legend: false }), plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => bytes(Number(item.raw)) } } } },
     },
     `Store size: ${parts.map(([l, v]) => `${l} ${bytes(v)}`).join(', ')}.`,

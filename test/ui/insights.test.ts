@@ -2,14 +2,16 @@
  * The Insights panel and the "no dead ends" messages, as a person meets them in a real workbench.
  * The episodes are recorded over MCP by a real client (the SDK over stdio) talking to the
  * standalone server on the workspace's own store, before the extension opens it; then
- * "Agent Memory: Show Insights" must draw exactly those, in a light and a dark theme.
+ * "Agent Memory: Show Insights" must draw exactly those, in light, dark and high-contrast (dark and light) themes.
  */
 import * as assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Frame } from 'playwright-core';
 import type { ChartSummary } from '../../src/views/insights/model';
-import { chartData, chartsFrame, tilesRead } from './insightsPanel';
+import { contrastRatio, GRAPHICS_CONTRAST, TEXT_CONTRAST } from '../../src/views/insights/contrast';
+import { chartData, chartsFrame, themeColors, tilesRead } from './insightsPanel';
 import { StandaloneServer, storeFolder, type Outcome } from './memoryMcp';
 import { Workbench } from './workbench';
 
@@ -48,11 +50,44 @@ function sum(c: ChartSummary, label: string): number {
   return (c.datasets.find((d) => d.label === label)?.data ?? []).reduce<number>((s, v) => s + (v ?? 0), 0);
 }
 
+/** Every drawn series' colour, outline and pattern, chart by chart (charts with nothing to show are hidden: left out). */
+function looks(charts: Record<string, ChartSummary>): Array<{ chart: string; label: string; color: string; border: string; pattern?: string }> {
+  return Object.entries(charts)
+    .filter(([, c]) => c.labels.length > 0)
+    .flatMap(([chart, c]) => c.datasets.map((d) => ({ chart, label: d.label, color: d.color, border: d.border, ...(d.pattern ? { pattern: d.pattern } : {}) })));
+}
+
+/**
+ * A high-contrast theme's charts: its own colours (not Dark Modern's), every mark at least 3:1
+ * against the background and its text 4.5:1 (WCAG 1.4.11, 1.4.3), bars outlined in the theme's
+ * contrast border, and no series told apart by colour alone.
+ */
+async function assertHighContrast(frame: Frame, theme: string, charts: Record<string, ChartSummary>, darkModern: Record<string, ChartSummary>): Promise<void> {
+  const { bg, fg, contrastBorder, bodyClass } = await themeColors(frame);
+  assert.match(bodyClass, /vscode-high-contrast/, `${theme}: the webview's body class`);
+  assert.ok(contrastBorder, `${theme} defines --vscode-contrastBorder`);
+  const drawn = looks(charts);
+  assert.notDeepEqual(drawn, looks(darkModern), `${theme} draws Dark Modern's colours`);
+  assert.ok(contrastRatio(fg, bg) >= TEXT_CONTRAST, `${theme}: text ${fg} on ${bg}`);
+  for (const d of drawn) {
+    const what = `${theme}, ${d.chart} / ${d.label}`;
+    assert.ok(contrastRatio(d.color, bg) >= GRAPHICS_CONTRAST, `${what}: ${d.color} on ${bg} is ${contrastRatio(d.color, bg).toFixed(2)}:1`);
+    assert.ok(contrastRatio(d.border, bg) >= GRAPHICS_CONTRAST, `${what}: outline ${d.border} on ${bg}`);
+    if (d.chart !== 'trend') assert.equal(d.border, contrastBorder, `${what}: bars are outlined in the contrast border`);
+  }
+  // The stacked outcomes (and the trend lines) differ by pattern too, each series its own.
+  for (const chart of ['outcomes', 'trend']) {
+    const patterns = drawn.filter((d) => d.chart === chart).map((d) => d.pattern);
+    assert.ok(patterns.every(Boolean), `${theme}: every ${chart} series has a pattern: ${JSON.stringify(patterns)}`);
+    assert.equal(new Set(patterns).size, patterns.length, `${theme}: ${chart} patterns are distinct: ${JSON.stringify(patterns)}`);
+  }
+}
+
 /**
  * Switches the colour theme as a person does (Preferences: Color Theme, type its name, Enter) and
  * waits until the workbench wears it. (code-server does not pick up an edited settings file.)
  */
-const THEME_CLASS = { 'Light Modern': 'vs', 'Dark Modern': 'vs-dark', 'Dark High Contrast': 'hc-black' } as const;
+const THEME_CLASS = { 'Light Modern': 'vs', 'Dark Modern': 'vs-dark', 'Dark High Contrast': 'hc-black', 'Light High Contrast': 'hc-light' } as const;
 
 async function setTheme(wb: Workbench, theme: keyof typeof THEME_CLASS): Promise<void> {
   const wanted = wb.page.locator(`.monaco-workbench.${THEME_CLASS[theme]}`);
@@ -96,7 +131,7 @@ describe('UI: Insights and messages with a way forward', function () {
     await wb?.close();
   });
 
-  it('"Agent Memory: Show Insights" draws the episodes recorded over MCP, in light and dark themes', async () => {
+  it('"Agent Memory: Show Insights" draws the episodes recorded over MCP, in light, dark and high-contrast themes', async () => {
     const expected = await recordOverMcp(await storeFolder(wb));
     await setTheme(wb, 'Light Modern');
     await wb.runCommand('Agent Memory: Show Insights');
@@ -123,16 +158,22 @@ describe('UI: Insights and messages with a way forward', function () {
 
     // Each theme: the charts redraw in its colours with the same data.
     let previous = light;
-    for (const theme of ['Dark Modern'] as const) {
+    let darkModern = light;
+    const screenshots = { 'Dark Modern': 'insights-dark', 'Dark High Contrast': 'insights-high-contrast-dark', 'Light High Contrast': 'insights-high-contrast-light' };
+    for (const theme of ['Dark Modern', 'Dark High Contrast', 'Light High Contrast'] as const) {
       await setTheme(wb, theme);
+      const before = JSON.stringify(looks(previous));
       let now: Record<string, ChartSummary> = {};
       for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
         now = await chartData(frame);
-        if (now.outcomes.datasets[0].color !== previous.outcomes.datasets[0].color) break;
+        if (JSON.stringify(looks(now)) !== before) break;
       }
-      assert.notEqual(now.outcomes.datasets[0].color, previous.outcomes.datasets[0].color, `the charts did not take the ${theme} colours`);
+      assert.notEqual(JSON.stringify(looks(now)), before, `the charts did not take the ${theme} colours`);
       assert.equal(sum(now.outcomes, 'Success'), expected.success);
-      await wb.screenshot(theme === 'Dark Modern' ? 'insights-dark' : 'insights-high-contrast');
+      assert.equal(sum(now.outcomes, 'Failure'), expected.failure);
+      if (theme === 'Dark Modern') darkModern = now;
+      else await assertHighContrast(frame, theme, now, darkModern);
+      await wb.screenshot(screenshots[theme]);
       previous = now;
     }
   });

@@ -17,18 +17,25 @@ export async function chartsFrame(wb: Workbench): Promise<Frame> {
   }
 }
 
+/** What each chart draws, as the webview itself summarises its live Chart.js instances. */
 export async function chartData(frame: Frame): Promise<Record<string, ChartSummary>> {
-  return frame.evaluate(() => {
-    const charts = (globalThis as unknown as { agentMemoryCharts: Map<string, { data: { labels?: unknown[]; datasets: Array<{ label?: string; data: unknown[]; backgroundColor?: unknown }> } }> }).agentMemoryCharts;
-    const out: Record<string, ChartSummary> = {};
-    for (const [id, c] of charts) {
-      out[id] = {
-        labels: (c.data.labels ?? []).map(String),
-        datasets: c.data.datasets.map((d) => ({ label: String(d.label), data: d.data.map((v) => (typeof v === 'number' ? v : null)), color: String(Array.isArray(d.backgroundColor) ? d.backgroundColor[0] : d.backgroundColor) })),
-      };
-    }
-    return out;
-  });
+  return frame.evaluate(() => (globalThis as unknown as { agentMemorySummaries: () => Record<string, ChartSummary> }).agentMemorySummaries());
+}
+
+/** The webview's resolved theme colours: its background, text, and the theme's contrast border (empty outside high contrast). */
+export async function themeColors(frame: Frame): Promise<{ bg: string; fg: string; contrastBorder: string; bodyClass: string }> {
+  // Runs in the webview (a string: this project's Node typings have no DOM).
+  return frame.evaluate(`(() => {
+    const style = getComputedStyle(document.body);
+    const probe = document.createElement('canvas').getContext('2d');
+    const canonical = (c) => {
+      if (!c.trim()) return '';
+      probe.fillStyle = '#000000';
+      probe.fillStyle = c.trim();
+      return String(probe.fillStyle);
+    };
+    return { bg: canonical(style.backgroundColor), fg: canonical(style.color), contrastBorder: canonical(style.getPropertyValue('--vscode-contrastBorder')), bodyClass: document.body.className };
+  })()`);
 }
 
 /** Waits until the Insights tiles read `expected` (the panel redraws a moment after a store change). */

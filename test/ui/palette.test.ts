@@ -47,13 +47,31 @@ describe('UI: the packaged extension in a real workbench', function () {
     await wb.screenshot('show-log');
   });
 
-  it('runs the open JavaScript file with "Agent Memory: Run in Sandbox" and shows its value', async () => {
+  it('runs the open JavaScript file with "Agent Memory: Run in Sandbox": value, console and time in its output channel and a result view to copy from', async () => {
+    const page = wb.page;
     await wb.openFile('src/sample.js');
     await runUntilOutput(wb, 'Agent Memory: Run in Sandbox', 'value: {"total":385}');
+    // The output channel: a header naming the file, the outcome with its time, the value, the console.
     const text = await outputText(wb);
-    assert.match(text, /success in [\d.]+ ms/);
-    assert.match(text, /squares: 1 4 9 16 25 36 49 64 81 100/);
+    assert.match(text, /--- \d{4}-\d\d-\d\dT[\d:.]+Z · src\/sample\.js success in [\d.]+ ms value: \{"total":385\} stdout: squares: 1 4 9 16 25 36 49 64 81 100/, text);
+    assert.doesNotMatch(text, /\[info\]/, 'the Output view shows the sandbox channel, not the log');
     await wb.screenshot('run-in-sandbox');
+
+    // The result view, opened beside the file: the same text, selectable and copyable.
+    const group = page.locator('.editor-group-container', { has: page.locator('.tab.active', { hasText: 'Sandbox Result.log' }) }).first();
+    await group.waitFor({ timeout: 30_000 });
+    const lines = group.locator('.view-lines');
+    await lines.filter({ hasText: 'value: {"total":385}' }).waitFor({ timeout: 30_000 });
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: wb.server.origin });
+    await lines.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Control+C');
+    let copied = '';
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && !copied.includes('total'); await page.waitForTimeout(250)) {
+      copied = await page.evaluate('navigator.clipboard.readText()');
+    }
+    assert.match(copied, /^--- \S+ · src\/sample\.js\nsuccess in [\d.]+ ms\nvalue: \{"total":385\}\nstdout:\nsquares: 1 4 9 16 25 36 49 64 81 100\n?$/, `copied from the result view: ${JSON.stringify(copied)}`);
+    await wb.screenshot('run-in-sandbox-result-view');
   });
 
   it('refuses a forbidden snippet with a security violation', async () => {

@@ -437,6 +437,9 @@ export class MemoryClient implements MemoryStoreApi {
   exportPage(...args: CallArgs<'exportPage'>): Promise<CallResult<'exportPage'>> {
     return this.call('exportPage', ...args);
   }
+  exportLines(...args: CallArgs<'exportLines'>): Promise<CallResult<'exportLines'>> {
+    return this.call('exportLines', ...args);
+  }
   importAll(...args: CallArgs<'importAll'>): Promise<CallResult<'importAll'>> {
     return this.call('importAll', ...args);
   }

@@ -25,6 +25,7 @@ export const CALLS = [
   'clear',
   'exportAll',
   'exportPage',
+  'exportLines',
   'importAll',
   'importFile',
   'exportFile',
@@ -49,6 +50,9 @@ export type CallResult<M extends CallName> = Awaited<ReturnType<ServiceMethods[M
 
 /** Calls whose last argument holds callbacks (onProgress, signal): sent as progress and cancel messages. */
 export const EXCHANGE_CALLS: ReadonlySet<CallName> = new Set<CallName>(['importFile', 'exportFile']);
+
+/** Calls whose result is already serialised text: posted as it is (a string clones as one flat copy; JSON around it would only escape it). */
+export const TEXT_CALLS: ReadonlySet<CallName> = new Set<CallName>(['exportLines']);
 
 /** A result whose JSON is at least this long is sent as bytes in a transferred buffer (not cloned). */
 export const TRANSFER_MIN_CHARS = 32 * 1024;

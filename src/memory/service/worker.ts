@@ -7,7 +7,7 @@ import type { Logger } from '../../common/logger';
 import { MemoryStore } from '../store';
 import { ImportFileError, MemoryError } from '../errors';
 import type { CallName, FromWorker, LogLevel, ToWorker, WireError, WorkerInit } from './protocol';
-import { CALLS, EXCHANGE_CALLS, TRANSFER_MIN_CHARS } from './protocol';
+import { CALLS, EXCHANGE_CALLS, TEXT_CALLS, TRANSFER_MIN_CHARS } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('memory-worker.js runs as a worker thread of the memory service');
@@ -53,7 +53,9 @@ async function handle(m: ToWorker): Promise<void> {
       try {
         if (!known.has(m.method)) throw new MemoryError('invalid', `Unknown memory call "${m.method}"`);
         const calls = store as unknown as Record<CallName, (...args: unknown[]) => Promise<unknown>>;
-        send(m.id, await calls[m.method](...(EXCHANGE_CALLS.has(m.method) ? exchangeArgs(m.id, m.args) : m.args)));
+        const value = await calls[m.method](...(EXCHANGE_CALLS.has(m.method) ? exchangeArgs(m.id, m.args) : m.args));
+        if (TEXT_CALLS.has(m.method)) post({ t: 'result', id: m.id, value });
+        else send(m.id, value);
       } catch (e) {
         post({ t: 'error', id: m.id, error: wire(e) });
       } finally {

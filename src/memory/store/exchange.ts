@@ -3,6 +3,7 @@ import type { Database } from 'sql.js';
 import type { Episode } from '../types';
 import { MemoryError } from '../errors';
 import { computeReward, deriveReflection } from '../learning';
+import { episodeLine } from '../exportFormat';
 import type { SearchIndex } from '../search';
 import { rowToEpisode } from './rows';
 import { str, withStatement } from './sql';
@@ -19,36 +20,81 @@ export function allEpisodes(db: Database): Episode[] {
   return episodes;
 }
 
-/**
- * One page of the export order (started_at, id): after the cursor `after` (from a previous
- * page's `next`) or after skipping `offset`. Only the page's episodes are read.
- */
-export function episodePage(db: Database, o: { after?: string; offset: number; limit: number }): { episodes: Episode[]; total: number; next?: string } {
-  let from: [string, string] | undefined;
-  if (o.after !== undefined) {
-    try {
-      from = JSON.parse(o.after) as [string, string];
-    } catch {
-      from = undefined;
-    }
-    if (!Array.isArray(from) || from.length !== 2 || !from.every((x) => typeof x === 'string')) {
-      throw new MemoryError('invalid', 'The export cursor "after" is not one this store returned as "next"; start again without it');
-    }
+export interface PageOptions {
+  after?: string;
+  offset: number;
+  limit: number;
+}
+
+function cursorOf(after: string | undefined): [string, string] | undefined {
+  if (after === undefined) return undefined;
+  let from: unknown;
+  try {
+    from = JSON.parse(after);
+  } catch {
+    from = undefined;
   }
-  const episodes: Episode[] = [];
+  if (!Array.isArray(from) || from.length !== 2 || !from.every((x) => typeof x === 'string')) {
+    throw new MemoryError('invalid', 'The export cursor "after" is not one this store returned as "next"; start again without it');
+  }
+  return from as [string, string];
+}
+
+/**
+ * Goes through one page of the export order (started_at, id): after the cursor `after` (from
+ * a previous page's `next`) or after skipping `offset`. Only the page's episodes are read;
+ * `take` gets each in turn and answers whether it joined the page (false ends the page before it).
+ */
+function walkPage(db: Database, o: PageOptions, take: (e: Episode) => boolean): { total: number; next?: string } {
+  const from = cursorOf(o.after);
   const where = from ? 'WHERE (started_at, id) > (?, ?)' : '';
+  let taken = 0;
+  let more = false;
+  let last: Episode | undefined;
   withStatement(db, `SELECT * FROM episodes ${where} ORDER BY started_at, id LIMIT ? OFFSET ?`, (stmt) => {
     stmt.bind([...(from ?? []), o.limit + 1, o.offset]);
     while (stmt.step()) {
+      if (taken === o.limit) {
+        more = true;
+        return;
+      }
       const row = stmt.getAsObject();
-      episodes.push(rowToEpisode(row, loadSteps(db, str(row.id))));
+      const e = rowToEpisode(row, loadSteps(db, str(row.id)));
+      if (!take(e)) {
+        more = true;
+        return;
+      }
+      taken++;
+      last = e;
     }
   });
-  const more = episodes.length > o.limit;
-  if (more) episodes.pop();
-  const last = episodes[episodes.length - 1];
   const total = Number(db.exec('SELECT COUNT(*) FROM episodes')[0]?.values[0][0] ?? 0);
-  return { episodes, total, ...(more && last ? { next: JSON.stringify([last.startedAt, last.id]) } : {}) };
+  return { total, ...(more && last ? { next: JSON.stringify([last.startedAt, last.id]) } : {}) };
+}
+
+/** One page of the export order as episodes. */
+export function episodePage(db: Database, o: PageOptions): { episodes: Episode[]; total: number; next?: string } {
+  const episodes: Episode[] = [];
+  const page = walkPage(db, o, (e) => episodes.push(e) > 0);
+  return { episodes, ...page };
+}
+
+/**
+ * One page of the export order as export lines (exportFormat.ts), built here so the caller
+ * neither parses nor serialises episodes. With `maxChars`, the page ends before its lines
+ * would pass that many characters (it always holds at least one episode).
+ */
+export function linesPage(db: Database, o: PageOptions & { maxChars?: number }): { lines: string; count: number; total: number; next?: string } {
+  let lines = '';
+  let count = 0;
+  const page = walkPage(db, o, (e) => {
+    const line = episodeLine(e);
+    if (count > 0 && o.maxChars !== undefined && lines.length + line.length > o.maxChars) return false;
+    lines += line;
+    count++;
+    return true;
+  });
+  return { lines, count, ...page };
 }
 
 /**

@@ -9,8 +9,8 @@ import { once } from 'node:events';
 import type { Database } from 'sql.js';
 import type { ExchangeProgressOptions } from '../types';
 import { ImportCancelledError, MemoryError } from '../errors';
-import { episodeLine, headerLine } from '../exportFormat';
-import { episodePage } from './exchange';
+import { headerLine } from '../exportFormat';
+import { linesPage } from './exchange';
 
 /** Episodes read and written per page. */
 const PAGE = 200;
@@ -24,18 +24,16 @@ export async function exportToFile(db: () => Database, file: string, options: Ex
   };
   let written = 0;
   try {
-    let page = episodePage(db(), { offset: 0, limit: PAGE });
+    let page = linesPage(db(), { offset: 0, limit: PAGE });
     await write(headerLine(page.total));
     for (;;) {
-      let text = '';
-      for (const e of page.episodes) text += episodeLine(e);
-      await write(text);
-      written += page.episodes.length;
+      await write(page.lines);
+      written += page.count;
       options.onProgress?.(written, page.total);
       if (page.next === undefined) break;
       await new Promise((resolve) => setImmediate(resolve));
       if (options.signal?.aborted) throw new ImportCancelledError(`The export to ${file} was cancelled; the partial file was removed.`);
-      page = episodePage(db(), { after: page.next, offset: 0, limit: PAGE });
+      page = linesPage(db(), { after: page.next, offset: 0, limit: PAGE });
     }
     await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
     return written;

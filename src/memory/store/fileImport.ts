@@ -156,3 +156,18 @@ export async function applyImportFile(
   options.onProgress?.(added.length + skipped, kind.valid);
   return { imported: added.length, skipped };
 }
+
+/** The older whole-JSON export, read whole. */
+export async function readWholeExport(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    throw new MemoryError('invalid', `Cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ImportFileError(`${file} is neither JSON Lines with an export header nor a JSON export: ${(e as Error).message}`, []);
+  }
+}

@@ -8,8 +8,7 @@ import type { Logger } from '../../common/logger';
 import type { OpenOptions, StoreChange } from '../types';
 import { FOLLOW_INTERVAL_MS, JournalFollower } from './follow';
 import type { FollowStep } from './follow';
-import { openDatabase, openIndex, opsAfter, readConsistent } from './open';
-import { loadSqlJs } from './schema';
+import { reloadFromFiles } from './reload';
 import type { StoreState } from './state';
 
 export class LiveView {
@@ -61,20 +60,13 @@ export class LiveView {
 
   /** Replaces the database and index with the files' current state. */
   private async reload(): Promise<void> {
-    const SQL = await loadSqlJs(this.options.wasmPath);
-    const { snap, journal } = await readConsistent(this.dir, true, this.logger);
-    if (this.stopped) return;
-    const db = openDatabase(SQL, snap, this.dir, this.logger);
-    const index = openIndex(db, snap, this.logger, this.options.retrieval);
     const { state } = this;
-    const old = state.db;
-    state.db = db;
-    state.index = index;
-    state.seq = snap?.seq ?? 0;
-    this.onReloaded(state.seq, snap?.bytes ?? 0);
-    state.replay(opsAfter(journal, state.seq, this.dir));
-    old.close();
+    const done = await reloadFromFiles(this.dir, state, this.options, true, this.logger, {
+      stillWanted: () => !this.stopped,
+      onSnapshot: this.onReloaded,
+    });
+    if (!done) return;
     this.journal.reset();
-    this.logger.info(`memory: reloaded ${this.dir} (read-only) at write ${state.seq}: ${index.documentCount} episodes`);
+    this.logger.info(`memory: reloaded ${this.dir} (read-only) at write ${state.seq}: ${state.index.documentCount} episodes`);
   }
 }

@@ -16,7 +16,7 @@
  *   `close()` writes a final one.
  * - liveView.ts keeps a read-only store up to date with the writer's journal.
  * - fileImport.ts imports an export file all or nothing (one transaction, saved by a
- *   snapshot); while it holds the transaction the other writes wait (`exclusive`).
+ *   snapshot); while it holds the transaction the other writes wait at importGate.ts.
  *   fileExport.ts writes the export file a page at a time.
  * - reads.ts, retrieval.ts, patterns.ts, aggregates.ts, exchange.ts answer the reads;
  *   retention.ts and toolCounters.ts the housekeeping.
@@ -40,6 +40,8 @@ import type {
   EpisodePage,
   EpisodeSummary,
   ExchangeProgressOptions,
+  ExportLines,
+  ExportLinesOptions,
   ExportPage,
   ExportPageOptions,
   ImportFileOptions,
@@ -61,11 +63,12 @@ import type {
   StoreChange,
   StoreStats,
 } from '../types';
-import { ImportFileError, MemoryError } from '../errors';
+import { MemoryError } from '../errors';
 import {
   AnalyzeOptionsSchema,
   EpisodeIdListSchema,
   EpisodeIdSchema,
+  ExportLinesOptionsSchema,
   ExportPageOptionsSchema,
   InsightsOptionsSchema,
   ListOptionsSchema,
@@ -78,9 +81,9 @@ import {
 import { JournalWriter } from '../files';
 import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
-import { allEpisodes, episodePage, freshImports } from './exchange';
-import { applyImportFile, checkImportFile } from './fileImport';
+import { allEpisodes, episodePage, freshImports, linesPage } from './exchange';
 import { exportToFile } from './fileExport';
+import { ImportGate } from './importGate';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
 import { loadEpisode, loadEpisodePage } from './operations';
 import type { Applied, OpBody } from './operations';
@@ -109,10 +112,8 @@ export class MemoryStore implements MemoryStoreApi {
   private readonly snapshots: Snapshots;
   private readonly tools: ToolCounters;
   private liveView?: LiveView;
-  /** Set while a file import holds the database's transaction: other writes (and snapshots) wait for it. */
-  private exclusive?: Promise<void>;
-  private readonly importAborts = new Set<AbortController>();
-  private readonly reopen: Pick<OpenOptions, 'wasmPath' | 'retrieval'>;
+  /** File imports; while one holds the database's transaction, other writes (and snapshots) wait at its gate. */
+  private readonly imports: ImportGate;
 
   private constructor(
     SQL: SqlJsStatic,
@@ -124,8 +125,20 @@ export class MemoryStore implements MemoryStoreApi {
     options: OpenOptions,
   ) {
     this.retention = options.retention ?? {};
-    this.reopen = { wasmPath: options.wasmPath, retrieval: options.retrieval };
     this.snapshots = new Snapshots(SQL, dir, state, logger, options.snapshotDebounceMs ?? 5000);
+    this.imports = new ImportGate({
+      dir,
+      state,
+      snapshots: this.snapshots,
+      logger,
+      reopen: { wasmPath: options.wasmPath, retrieval: options.retrieval },
+      ensureWritable: () => this.ensureWritable(),
+      isClosing: () => this.closing !== undefined,
+      importWhole: (data) => this.importAll(data),
+      fire: (change) => this.emitter.fire(change),
+      scheduleSnapshot: () => this.scheduleSnapshot(),
+      runRetention: () => this.runRetention(),
+    });
     this.tools = new ToolCounters(options.toolUsageFlushMs ?? 2000, readOnly ? undefined : (counts) => this.saveToolCounts(counts), logger);
   }
 
@@ -228,7 +241,7 @@ export class MemoryStore implements MemoryStoreApi {
 
   /** Writes a snapshot now (if anything changed since the last one) and cuts the journal. */
   async snapshot(): Promise<void> {
-    while (this.exclusive) await this.exclusive;
+    await this.imports.free();
     return this.snapshots.take();
   }
 
@@ -385,6 +398,13 @@ export class MemoryStore implements MemoryStoreApi {
     });
   }
 
+  exportLines(options: ExportLinesOptions = {}): Promise<ExportLines> {
+    return this.guard(() => {
+      this.ensureOpen();
+      return linesPage(this.db, parseOrThrow(ExportLinesOptionsSchema, options, 'export page'));
+    });
+  }
+
   importAll(data: unknown, options: ImportOptions = {}): Promise<{ imported: number; skipped: number; ids: string[] }> {
     return this.writeGuard(() => {
       this.ensureWritable();
@@ -399,77 +419,7 @@ export class MemoryStore implements MemoryStoreApi {
   async importFile(file: string, options: ImportFileOptions = {}): Promise<ImportReport> {
     this.ensureWritable();
     if (typeof file !== 'string' || !file) throw new MemoryError('invalid', 'The file to import must be a path');
-    return this.importFileNow(file, options);
-  }
-
-  private async importFileNow(file: string, options: ImportFileOptions): Promise<ImportReport> {
-    // Cancelled by the caller, or by close().
-    const abort = new AbortController();
-    const forward = (): void => abort.abort();
-    options.signal?.addEventListener('abort', forward, { once: true });
-    if (options.signal?.aborted) abort.abort();
-    const opts = { ...options, signal: abort.signal };
-    this.importAborts.add(abort);
-    try {
-      const kind = await checkImportFile(file, opts);
-      if (kind.format === 'json') {
-        const r = await this.importAll(await readWholeExport(file));
-        return { imported: r.imported, skipped: r.skipped, invalid: [], format: 'json' };
-      }
-      while (this.exclusive) await this.exclusive;
-      this.ensureWritable();
-      if (this.closing) throw new MemoryError('closed', 'The memory store is closing');
-      let release!: () => void;
-      this.exclusive = new Promise<void>((resolve) => (release = resolve));
-      let r: { imported: number; skipped: number };
-      try {
-        // No snapshot may run inside the transaction: stop the scheduled one, let one under way finish.
-        this.snapshots.cancel();
-        await this.snapshots.take();
-        r = await applyImportFile(this.state, file, kind, opts);
-        if (r.imported) await this.saveImport(file);
-      } finally {
-        this.exclusive = undefined;
-        release();
-        if (this.state.seq !== this.snapshots.coveredSeq) this.scheduleSnapshot();
-      }
-      if (r.imported) this.runRetention();
-      return { ...r, invalid: kind.invalid, format: 'jsonl' };
-    } finally {
-      this.importAborts.delete(abort);
-      options.signal?.removeEventListener('abort', forward);
-    }
-  }
-
-  /**
-   * Makes a committed file import durable with a snapshot (one write sequence number, no
-   * journal record). If the snapshot fails, the store reloads from its files, which do not
-   * hold the import: nothing changed.
-   */
-  private async saveImport(file: string): Promise<void> {
-    this.state.seq++;
-    try {
-      await this.snapshots.take();
-    } catch (e) {
-      this.logger.error(`memory: saving the import of ${file} failed (${(e as Error).message}); reloading the store from its files`);
-      await this.reloadFromFiles();
-      throw new MemoryError('unavailable', `The import of ${file} could not be saved (${(e as Error).message}); nothing was imported and the memory is as it was.`, { cause: e });
-    }
-    this.emitter.fire({ type: 'imported' });
-  }
-
-  /** Replaces the database and index with what the snapshot and journal hold (every acknowledged write). */
-  private async reloadFromFiles(): Promise<void> {
-    const SQL = await loadSqlJs(this.reopen.wasmPath);
-    const { snap, journal } = await readConsistent(this.dir, false, this.logger);
-    const db = openDatabase(SQL, snap, this.dir, this.logger);
-    const index = openIndex(db, snap, this.logger, this.reopen.retrieval);
-    const old = this.state.db;
-    this.state.db = db;
-    this.state.index = index;
-    this.state.seq = snap?.seq ?? 0;
-    this.state.replay(opsAfter(journal, this.state.seq, this.dir));
-    old.close();
+    return this.imports.importFile(file, options);
   }
 
   async exportFile(file: string, options: ExchangeProgressOptions = {}): Promise<number> {
@@ -543,7 +493,7 @@ export class MemoryStore implements MemoryStoreApi {
   /** Applies the retention policy; the chosen ids are journaled. */
   private runRetention(): void {
     if (this.retention.maxEpisodes === undefined && this.retention.maxAgeDays === undefined) return;
-    if (this.readOnly || this.closed || this.compromised || this.exclusive) return;
+    if (this.readOnly || this.closed || this.compromised || this.imports.busy) return;
     try {
       const victims = retentionVictims(this.db, this.retention, this.state.index.documentCount, Date.now());
       if (victims.length) {
@@ -568,7 +518,7 @@ export class MemoryStore implements MemoryStoreApi {
   }
 
   private saveToolCounts(counts: Record<string, number>): boolean {
-    if (this.closed || this.compromised || this.exclusive) return false;
+    if (this.closed || this.compromised || this.imports.busy) return false;
     this.commit({ t: 'tools', counts });
     return true;
   }
@@ -591,8 +541,8 @@ export class MemoryStore implements MemoryStoreApi {
 
   private async doClose(): Promise<void> {
     if (this.closed) return;
-    for (const a of this.importAborts) a.abort();
-    while (this.exclusive) await this.exclusive;
+    this.imports.abortAll();
+    await this.imports.free();
     this.snapshots.cancel();
     this.tools.cancel();
     if (this.retentionTimer) clearTimeout(this.retentionTimer);
@@ -625,8 +575,7 @@ export class MemoryStore implements MemoryStoreApi {
 
   /** A write: waits while a file import holds the transaction, then runs as `guard` does. */
   private writeGuard<T>(fn: () => T): Promise<T> {
-    const gate = this.exclusive;
-    return gate ? gate.then(() => this.writeGuard(fn)) : this.guard(fn);
+    return this.imports.write(() => this.guard(fn));
   }
 
   /** Runs synchronous work as a promise (errors become rejections, never sync throws). */
@@ -636,21 +585,6 @@ export class MemoryStore implements MemoryStoreApi {
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-  }
-}
-
-/** The older whole-JSON export, read whole. */
-async function readWholeExport(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch (e) {
-    throw new MemoryError('invalid', `Cannot read ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ImportFileError(`${file} is neither JSON Lines with an export header nor a JSON export: ${(e as Error).message}`, []);
   }
 }
 

@@ -135,7 +135,11 @@ export default function eventsModule(I: Intrinsics): Record<string, unknown> {
   };
   const reportListenerError = (e: unknown): void => {
     try {
-      ((I.G as unknown as Record<string, unknown>).console as { error: (...a: unknown[]) => void }).error('Uncaught', e);
+      // The guest's console as it stands; the runtime's own when none is installed (code that does
+      // not name `console` gets none, and cannot have replaced it: see ../mentions.ts).
+      type Console = { error: (...a: unknown[]) => void };
+      const konsole = I.hasOwn(I.G, 'console') ? ((I.G as unknown as Record<string, unknown>).console as Console) : I.need<Console>('console');
+      konsole.error('Uncaught', e);
     } catch {
       // Nothing more can be done for an error that cannot be printed.
     }

@@ -17,7 +17,7 @@ export const LAZY_GLOBALS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Modules compiled on first need that install no lazy global of their own. */
-export const INTERNAL_MODULES = ['cold', 'globals', 'host', 'console', 'inspect'] as const;
+export const INTERNAL_MODULES = ['install', 'cold', 'globals', 'host', 'console', 'inspect'] as const;
 
 /**
  * The built-ins the prelude captures before any guest code runs (modules get
@@ -33,7 +33,7 @@ export const CAPTURED = {
   getPrototypeOf: 'Object.getPrototypeOf',
   keys: 'Object.keys',
   entries: 'Object.entries',
-  hasOwnProperty: 'Object.prototype.hasOwnProperty',
+  hasOwn: 'Object.hasOwn',
   stringify: 'JSON.stringify',
   parse: 'JSON.parse',
   apply: 'Reflect.apply',

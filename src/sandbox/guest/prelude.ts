@@ -3,54 +3,67 @@
  * before the agent's code (the engine does it ahead, while the worker is idle).
  * It receives the single host bridge function `h` in a closure (never as a
  * global), captures the intrinsics the runtime needs before any guest code can
- * tamper with them, and installs the denial stubs, `require` and, as
- * accessors, `console`, the host functions and the lazily installed globals.
- * Everything that crosses to the host is a string or a number.
+ * tamper with them, and replaces the Function constructors (reachable from any
+ * function's `constructor`) with denial stubs. Everything that crosses to the
+ * host is a string or a number.
  *
  * QuickJS compiles this in every fresh context, and compiling is most of a
- * small run's cost (about 0.2 µs a byte of minified source on these machines,
- * against far less to run it), so it is kept to what every run needs and is
- * driven by data: the intrinsics it captures and the lazy globals come as
- * tables in the setup JSON (modules.ts). Every other module is compiled on
- * first need from source the host serves through the bridge (`h('src', name)`),
- * evaluated with the `eval` captured here and handed the captured intrinsics,
- * so guest changes to globals cannot reach it.
+ * small run's cost: about 10 µs for every function the source defines on these
+ * machines, against far less to run it. So this kernel holds only what every
+ * run needs, with as few functions as it can, and is driven by data: the
+ * intrinsics it captures come as a table (modules.ts). The globals a run may
+ * use (`console`, the denial stubs, `require`, the lazily installed globals, the
+ * host functions) are installed by the install module (install.ts), compiled
+ * only for a run whose code can reach one of them (the engine reads the code
+ * first: see ../mentions.ts). Every other module is compiled on first need from
+ * source the host serves through the bridge (`h('src', name)`), evaluated with
+ * the `eval` captured here and handed the captured intrinsics, so guest
+ * changes to globals cannot reach it.
  *
- * `run(setupJson)` installs the environment (see Setup): nothing guest-controlled
- * has run yet, so it may use the globals as they are. What runs later (the
- * accessors, `need`, the run itself) uses only what it captured. `run(fn,
- * contextJson)` installs `context`, calls the guest function and returns the
- * driver the engine calls with host replies and when a timer is due.
+ * `prelude(h, capturedJson)` captures the intrinsics and returns `run`.
+ * `run(setupJson)` installs globals (see Setup): nothing guest-controlled has
+ * run yet. What runs later (the accessors, `need`, the run itself) uses only
+ * what was captured. `run(fn, contextJson)` installs `context`, calls the guest
+ * function and returns the driver the engine calls with host replies and when
+ * a timer is due.
  */
 import { OUTPUT_CAP } from './limits';
-import type { Bridge, Cold, Driver, FailKind, Globals, Intrinsics, Run, Setup } from './types';
+import type { Bridge, Cold, Driver, FailKind, Install, Intrinsics, Run, Setup } from './types';
 
-export default function prelude(h: Bridge): Run {
+export default function prelude(h: Bridge, capturedJson: string): Run {
   const G = globalThis;
   // The runtime's own objects have no prototype: the guest may add accessors to
   // Object.prototype before a lazy module loads, and a read that missed an own
   // property (I.platform, a descriptor's absent `get`) would hand it `this`.
-  /** Filled by install from the setup's table, before any guest code runs. */
-  const I = { __proto__: null, h, G } as unknown as Intrinsics & { hasOwnProperty: (k: PropertyKey) => boolean };
+  const I = { __proto__: null, h, G } as unknown as Intrinsics;
   /** Compiled modules by name, for this run. */
   const modules = { __proto__: null } as unknown as Record<string, unknown>;
-  let indirectEval: (source: string) => unknown;
-  const descriptor = (value: unknown, writable: boolean): PropertyDescriptor => ({ __proto__: null, value, writable, enumerable: false, configurable: writable }) as PropertyDescriptor;
-  const lock = (o: object, k: string, v: unknown): void => {
-    I.defineProperty(o, k, descriptor(v, false));
-  };
-  const deepFreeze = <T>(v: T): T => {
+  // Indexed loops over flat tables throughout: QuickJS runs iterators,
+  // destructuring and Object.entries far slower, and this runs in every context.
+  const captured = JSON.parse(capturedJson) as string[][];
+  for (let i = 0; i < captured.length; i++) {
+    const path = captured[i];
+    let v: unknown = G;
+    // A context without the optional built-ins (Map: see ../mentions.ts) leaves theirs undefined: no module that uses them loads there.
+    for (let j = 1; j < path.length && v !== undefined; j++) v = (v as Record<string, unknown>)[path[j]];
+    (I as unknown as Record<string, unknown>)[path[0]] = v;
+  }
+  const indirectEval = G.eval;
+  const lock = (I.lock = (o, k, v) => {
+    I.defineProperty(o, k, { __proto__: null, value: v, writable: false, enumerable: false, configurable: false } as PropertyDescriptor);
+  });
+  const deepFreeze = (I.deepFreeze = <T>(v: T): T => {
     if (v !== null && typeof v === 'object') {
       const keys = I.getOwnPropertyNames(I.freeze(v));
       for (let i = 0; i < keys.length; i++) deepFreeze((v as Record<string, unknown>)[keys[i]]);
     }
     return v;
-  };
-  const need = <T>(name: string): T => {
-    if (!I.hasOwn(modules, name)) I.defineProperty(modules, name, descriptor((indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I), false));
+  });
+  const need = (I.need = <T>(name: string): T => {
+    if (!I.hasOwn(modules, name)) lock(modules, name, (indirectEval(h('src', name) as string) as (i: Intrinsics) => T)(I));
     return modules[name] as T;
-  };
-  const fail = (e: unknown, kind?: FailKind, json?: unknown): void => {
+  });
+  const fail = (I.fail = (e: unknown, kind?: FailKind, json?: unknown): void => {
     let cold: Cold;
     try {
       cold = need<Cold>('cold');
@@ -59,7 +72,7 @@ export default function prelude(h: Bridge): Run {
       return;
     }
     cold.fail(e, kind, json);
-  };
+  });
   const finish = (v: unknown): void => {
     let json: string | undefined;
     try {
@@ -77,70 +90,22 @@ export default function prelude(h: Bridge): Run {
     I.settle?.(id, ok as boolean, payload as string);
   };
   /** A denial stub: calling it records a violation (the host's message says why). */
-  const stub = (what: string): (() => never) =>
+  const stub = (I.stub = (what: string): (() => never) =>
     function (): never {
       throw new I.Error(h('deny', what) as string);
-    };
-  /**
-   * An accessor until first touched; the touch is answered by the globals
-   * module (compiled then, see globals.ts): a lazily installed global's module
-   * (`arg`: its name and globals), or the host module (`arg`: the setup). Only
-   * lazy globals take an assignment before their first touch.
-   */
-  const accessor = (name: string, kind: keyof Globals, arg: unknown): void => {
-    I.defineProperty(G, name, {
-      configurable: true,
-      get: () => need<Globals>('globals')[kind](name, arg as never),
-      set: kind === 'lazy' ? (v: unknown) => I.defineProperty(G, name, descriptor(v, true)) : undefined,
     });
-  };
-
-  // Indexed loops over the setup's flat tables throughout: QuickJS runs iterators,
-  // destructuring and Object.entries far slower, and this runs in every context.
-  function install(setup: Setup): void {
-    const captured = setup.c;
-    for (let i = 0; i < captured.length; i++) {
-      const path = captured[i];
-      let v: unknown = G;
-      for (let j = 1; j < path.length; j++) v = (v as Record<string, unknown>)[path[j]];
-      (I as unknown as Record<string, unknown>)[path[0]] = v;
-    }
-    indirectEval = G.eval;
-    I.hasOwn = (o: object, k: PropertyKey) => I.apply(I.hasOwnProperty, o, [k]);
-    I.lock = lock;
-    I.deepFreeze = deepFreeze;
-    I.need = need;
-    I.fail = fail;
-    let konsole: unknown;
-    I.defineProperty(G, 'console', { get: () => (konsole ??= need('console')) });
-    const gp = I.getPrototypeOf;
-    const protos = [Function.prototype, gp(async function () {}), gp(function* () {}), gp(async function* () {})] as object[];
-    const ctor = stub('Function');
-    for (let i = 0; i < protos.length; i++) {
-      const s = i === 0 ? ctor : stub('Function');
-      s.prototype = protos[i];
-      lock(protos[i], 'constructor', s);
-    }
-    lock(G, 'Function', ctor);
-    const denied = setup.d;
-    for (let i = 0; i < denied.length; i++) lock(G, denied[i], stub(denied[i]));
-    if (!setup.fs) {
-      const fs: Record<string, unknown> = {};
-      for (let i = 0; i < setup.f.length; i++) fs[setup.f[i]] = stub('fs.' + setup.f[i]);
-      lock(G, 'fs', I.freeze(fs));
-    }
-    lock(G, 'require', (name: unknown) => need<Cold>('cold').req(name));
-    const lazies = setup.l;
-    for (let i = 0; i < lazies.length; i++) {
-      const names = lazies[i][1];
-      for (let j = 0; j < names.length; j++) accessor(names[j], 'lazy', lazies[i]);
-    }
-    for (let i = 0; i < setup.h.length; i++) accessor(setup.h[i], 'host', setup);
+  const gp = I.getPrototypeOf;
+  const protos = [Function.prototype, gp(async function () {}), gp(function* () {}), gp(async function* () {})] as object[];
+  for (let i = 0; i < protos.length; i++) {
+    const s = stub('Function');
+    s.prototype = protos[i];
+    lock(protos[i], 'constructor', s);
+    if (i === 0) lock(G, 'Function', s);
   }
 
   return function run(a, contextJson) {
     if (typeof a === 'string') {
-      install(JSON.parse(a) as Setup);
+      need<Install>('install')(I.parse(a) as Setup);
       return undefined;
     }
     lock(G, 'context', deepFreeze(I.parse(contextJson as string)));

@@ -14,27 +14,38 @@
  */
 export type Bridge = (op: string, ...args: (string | number)[]) => unknown;
 
-/** A run's settings for the prelude (sent as JSON). */
+/**
+ * The globals to install for a run (sent as JSON to the install module), as
+ * the engine computed them from the code: all of them, or only those the code
+ * mentions (a global it cannot name it cannot reach: see ../mentions.ts).
+ */
 export interface Setup {
   /**
    * The globals the host module installs (the roots of the host function names,
-   * `fs` when it is on, `fetch` when the network is): accessors until the first
-   * touch compiles the module, so a run that uses none of them pays nothing for it.
+   * `fs` when it is on, `fetch` when the network is) to install as accessors:
+   * the first touch compiles the module, so a run that uses none of them pays nothing for it.
    */
   h: readonly string[];
-  /** Globals replaced by denial stubs. */
-  d: string[];
+  /** Globals to replace by denial stubs. */
+  d: readonly string[];
   /** The `fs` methods: host calls when `fs` is on, denial stubs when it is off. */
   f: readonly string[];
-  /** Host function names (dotted paths). */
-  n: string[];
+  /** Host function names (dotted paths): the host module installs them all. */
+  n: readonly string[];
   fs: boolean;
   net: boolean;
-  /** Lazily installed globals: [module, its globals] pairs (guest/modules.ts). */
+  /** Install `console`. */
+  k: boolean;
+  /** Install `require`. */
+  r: boolean;
+  /** Install `fs` as denial stubs (it is off). */
+  s: boolean;
+  /** Lazily installed globals to install: [module, its globals to install] pairs (guest/modules.ts). */
   l: readonly (readonly [string, readonly string[]])[];
-  /** The built-ins to capture: [the name modules use, ...its path from globalThis] (guest/modules.ts). */
-  c: readonly (readonly string[])[];
 }
+
+/** Installs (more) globals in a fresh context, before any guest code runs (install.ts). */
+export type Install = (setup: Setup) => void;
 
 /** How a value failed to become the run's result: 0 thrown, 1 not JSON-serialisable, 2 not a string / too large. */
 export type FailKind = 0 | 1 | 2;
@@ -69,6 +80,8 @@ export interface Intrinsics {
   mapGet: Map<unknown, unknown>['get'];
   mapSet: Map<unknown, unknown>['set'];
   mapDelete: Map<unknown, unknown>['delete'];
+  /** A denial stub: calling it records a violation of `what` (the host's message says why). */
+  stub: (what: string) => () => never;
   /** Defines a non-writable, non-enumerable, non-configurable property. */
   lock: (o: object, k: string, v: unknown) => void;
   /** Freezes a value and everything reachable from it. */
@@ -135,7 +148,7 @@ export interface HostModule {
  */
 export type Driver = (id: number, ok: boolean | number, payload?: string) => void;
 
-/** The prelude's result: `run(setupJson)` installs the environment; `run(fn, contextJson)` runs the guest and returns the driver. */
+/** The prelude's result: `run(setupJson)` installs globals; `run(fn, contextJson)` runs the guest and returns the driver. */
 export type Run = (a: string | (() => unknown), contextJson?: string) => Driver | undefined;
 
 /** A lazily installed module: its exports by global name (see modules.ts). */

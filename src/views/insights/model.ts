@@ -40,8 +40,13 @@ export type FromWebview =
 
 export interface ChartSummary {
   labels: string[];
-  /** `color`: the dataset's fill (theme colours: it changes with the theme). */
-  datasets: Array<{ label: string; data: Array<number | null>; color: string }>;
+  /**
+   * `color`: the dataset's colour (the theme's: it changes with the theme), `border` its outline
+   * (the contrast border in high contrast); `pattern`, in high contrast, what tells the series
+   * apart besides colour (a bar's fill pattern, a line's point style and dash). Colours as the
+   * canvas reads them (#rrggbb or rgba()).
+   */
+  datasets: Array<{ label: string; data: Array<number | null>; color: string; border: string; pattern?: string }>;
 }
 
 /** Bin edges in ms: roughly logarithmic, readable. */

@@ -175,7 +175,7 @@ export class InsightsPanel implements vscode.Disposable {
   button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: 1px solid var(--vscode-button-border, transparent); padding: 4px 12px; cursor: pointer; }
   button:hover { background: var(--vscode-button-hoverBackground); }
   button.secondary { color: var(--vscode-button-secondaryForeground); background: var(--vscode-button-secondaryBackground); }
-  :focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 2px; }
+  :focus-visible { outline: 1px solid var(--vscode-contrastActiveBorder, var(--vscode-focusBorder)); outline-offset: 2px; }
   #tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; margin: 12px 0; }
   .tile { border: 1px solid var(--vscode-widget-border, var(--vscode-panel-border)); padding: 8px; display: flex; flex-direction: column; }
   .tile .value { font-size: 1.5em; font-weight: 600; }

@@ -169,6 +169,38 @@ describe('mcp: server behaviour (real store and sandbox)', function () {
     }
   });
 
+  it('export_memory pages within the answer bound and skips no episode when they are long', async () => {
+    const { client, close } = await inMemoryClient(parts, { maxResponseChars: 6000 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const ep = await parts.store.createEpisode({ task: `Episode ${i}: ${'trace the slow checkout request '.repeat(12)}`, taskType: 'analysis' });
+        await parts.store.addStep(ep.id, { tool: 'profile', action: `sample ${i}`, result: { status: 'success', output: 'o'.repeat(400) } });
+        ids.push(ep.id);
+      }
+      await ok(client, 'discover_tools', { tools: ['export_memory'] });
+      const seen: string[] = [];
+      let pages = 0;
+      for (let offset: number | undefined = 0; offset !== undefined; pages++) {
+        const r = await call(client, 'export_memory', { limit: 100, offset });
+        assert.ok(!r.isError, textOf(r));
+        assert.ok(textOf(r).length <= 6000, `answer of ${textOf(r).length} chars`);
+        const page = r.structuredContent as { episodes: { episode_id: string; steps: unknown[] }[]; next_offset?: number; truncated?: string[]; total: number };
+        assert.equal(page.truncated, undefined, 'nothing cut from the page');
+        assert.ok(page.episodes.length >= 1 && page.episodes.length < 12);
+        for (const e of page.episodes) assert.equal(e.steps.length, 1);
+        seen.push(...page.episodes.map((e) => e.episode_id));
+        assert.equal(page.total, 12);
+        offset = page.next_offset;
+        if (offset !== undefined) assert.equal(offset, seen.length);
+      }
+      assert.ok(pages > 1);
+      assert.deepEqual([...seen].sort(), [...ids].sort(), 'every episode exported exactly once');
+    } finally {
+      await close();
+    }
+  });
+
   it('sandbox results of every kind come back as results, and refusals are not protocol errors', async () => {
     const { client, close } = await inMemoryClient(parts);
     try {

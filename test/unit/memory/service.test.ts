@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { MemoryClient, MemoryError } from '../../../src/memory';
 import type { ServiceOptions, StoreChange } from '../../../src/memory';
+import { episodeLine, parseExportLines } from '../../../src/memory/exportFormat';
 import { ok, openStore, rmDir, tmpDir } from './helpers';
 
 function openClient(dir: string, extra: Partial<ServiceOptions> = {}): Promise<MemoryClient> {
@@ -62,6 +63,43 @@ describe('memory service: the store in a worker thread', () => {
       await client.addStep(ep.id, { tool: 'cat', action: 'dump', result: ok(output) });
       const got = await client.getEpisode(ep.id);
       assert.deepEqual(got?.steps[0].result, { status: 'success', output });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('pages the export as lines serialised in the worker: the same lines as the in-process store, within maxChars, every episode once', async () => {
+    const client = await openClient(dir);
+    try {
+      for (let i = 0; i < 7; i++) {
+        const ep = await client.createEpisode({ task: `Task ${i} ${'about the cache '.repeat(i * 5)}`, taskType: 'analysis' });
+        await client.addStep(ep.id, { tool: 'read_file', action: `read ${i}`, result: ok(`out ${'é'.repeat(i * 20)}`) });
+      }
+      const all = await client.exportPage({ limit: 100 });
+      const expected = all.episodes.map((e) => episodeLine(e)).join('');
+      const whole = await client.exportLines({ limit: 100 });
+      assert.equal(whole.lines, expected);
+      assert.equal(whole.count, 7);
+      assert.equal(whole.next, undefined);
+      // By cursor, bounded pages: each within maxChars (or a single episode), together every line once, in order.
+      const maxChars = Math.ceil(expected.length / 4);
+      let text = '';
+      let pages = 0;
+      let page = await client.exportLines({ limit: 3, maxChars });
+      for (;;) {
+        pages++;
+        assert.ok(page.count >= 1 && page.count <= 3);
+        assert.ok(page.count === 1 || page.lines.length <= maxChars, `page of ${page.count} is ${page.lines.length} chars`);
+        assert.equal(parseExportLines(page.lines).length, page.count);
+        assert.equal(page.total, 7);
+        text += page.lines;
+        if (page.next === undefined) break;
+        page = await client.exportLines({ after: page.next, limit: 3, maxChars });
+      }
+      assert.ok(pages >= 3);
+      assert.equal(text, expected);
+      await assert.rejects(client.exportLines({ after: 'not a cursor' }), (e: unknown) => e instanceof MemoryError && e.code === 'invalid');
+      await assert.rejects(client.exportLines({ maxChars: 0 }), (e: unknown) => e instanceof MemoryError && e.code === 'invalid');
     } finally {
       await client.close();
     }
