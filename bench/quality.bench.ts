@@ -48,6 +48,8 @@ interface Scores {
 
 /** `QUALITY_DETAIL=dev` prints each dev query's result (never the held-out or blind ones: they are not for tuning). */
 const DETAIL = process.env.QUALITY_DETAIL === 'dev';
+/** `QUALITY_SPLIT=dev` measures and prints the dev split only (for tuning). */
+const DEV_ONLY = process.env.QUALITY_SPLIT === 'dev';
 
 async function evaluate(rank: Ranker, queries: GradedQuery[], config: string): Promise<Record<string, Scores>> {
   const per: { split: string; n: number; r: number; m: number }[] = [];
@@ -196,6 +198,17 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ bench: 'quality', episodes: episodes.length, domains, queries: queries.length, held_out: queries.filter((q) => q.split === 'held').length, blind: queries.filter((q) => q.split === 'blind').length, k: K }));
   if (MISSES) return missReport(episodes, queries);
   const base = await evaluate(bm25Baseline(episodes), queries, 'bm25_whole_episode');
+  if (DEV_ONLY) {
+    // While tuning: the dev split alone, so the held-out and blind figures are not seen by accident.
+    console.log(JSON.stringify({ bench: 'quality', config: 'bm25_whole_episode', dev: base.dev }));
+    for (const c of CONFIGS) {
+      const r = await storeRanker(episodes, c.options);
+      const s = await evaluate(r.rank, queries.filter((q) => q.split === 'dev'), c.name);
+      await r.close();
+      console.log(JSON.stringify({ bench: 'quality', config: c.name, dev: s.dev, ndcg5_dev_minus_bm25: round(s.dev.ndcg5 - base.dev.ndcg5) }));
+    }
+    return;
+  }
   console.log(JSON.stringify({ bench: 'quality', config: 'bm25_whole_episode', ...base }));
   for (const c of CONFIGS) {
     const r = await storeRanker(episodes, c.options);
