@@ -10,9 +10,13 @@
  * text, strings and comments included, so it can only find too much (which
  * costs a little time), never too little: a word spelled with an escape
  * (`\u0067lobalThis`) is the one way to name a global without its letters
- * appearing, and any `\u` sends the run to the full install. Code that can
- * reach no global it does not name cannot tell an absent global from one never
- * installed, nor see the order in which the globals it reaches were defined.
+ * appearing, and any `\u` sends the run to the full install.
+ *
+ * One path is not covered: a built-in that returns its receiver, planted as a
+ * getter on Object.prototype (`get: Object.prototype.valueOf`), hands the
+ * global object to a bare identifier lookup. Code that does this sees only the
+ * globals it names. It gains nothing by it: a run can only ever see less than
+ * the full install, never a host object.
  */
 
 /** Words through which code can reach globals without naming them. */
