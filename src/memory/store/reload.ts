@@ -2,7 +2,7 @@
  * Replacing an open store's database and index with what its files hold: the snapshot,
  * then the journal records after it (every acknowledged write). A read-only view does it
  * when the writer's journal cut passed it by (liveView.ts); the writer does it when the
- * snapshot saving a file import failed, to drop the import it could not save (fileImports.ts).
+ * snapshot saving a file import failed, to drop the import it could not save (importGate.ts).
  */
 import type { Logger } from '../../common/logger';
 import type { OpenOptions } from '../types';
