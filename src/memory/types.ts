@@ -310,14 +310,6 @@ export interface ExportPageOptions {
   limit?: number;
 }
 
-export interface ExportPage {
-  episodes: Episode[];
-  /** Episodes in the store. */
-  total: number;
-  /** Cursor of the following page; absent on the last page. */
-  next?: string;
-}
-
 export interface ExportLinesOptions extends ExportPageOptions {
   /** End the page before its lines would pass this many characters (a page holds at least one episode). */
   maxChars?: number;
@@ -440,11 +432,12 @@ export interface MemoryStoreApi extends Disposable {
   /** Deletes the episodes that exist among `ids` in one write (one journal record); returns how many. */
   deleteEpisodes(ids: string[]): Promise<number>;
   clear(): Promise<void>;
-  /** Every episode at once (small stores; use exportPage to go through a large one). */
+  /** Every episode at once (small stores; use exportLines or exportFile to go through a large one). */
   exportAll(): Promise<MemoryExport>;
-  /** One page of episodes in full, in export order; pass `next` as `after` for the following page. */
-  exportPage(options?: ExportPageOptions): Promise<ExportPage>;
-  /** The same page as export lines, serialised by the store (in the service, in its worker): nothing to parse or build on the caller's thread. */
+  /**
+   * One page of the export order as export lines, serialised by the store (in the service, in its
+   * worker): nothing to parse or build on the caller's thread. Pass `next` as `after` for the following page.
+   */
   exportLines(options?: ExportLinesOptions): Promise<ExportLines>;
   /** Imports the episodes the store does not hold yet; `ids` are the ones imported (to undo a cancelled import). */
   importAll(data: unknown, options?: ImportOptions): Promise<{ imported: number; skipped: number; ids: string[] }>;

@@ -451,9 +451,6 @@ export class MemoryClient implements MemoryStoreApi {
   exportAll(...args: CallArgs<'exportAll'>): Promise<CallResult<'exportAll'>> {
     return this.call('exportAll', ...args);
   }
-  exportPage(...args: CallArgs<'exportPage'>): Promise<CallResult<'exportPage'>> {
-    return this.call('exportPage', ...args);
-  }
   exportLines(...args: CallArgs<'exportLines'>): Promise<CallResult<'exportLines'>> {
     return this.call('exportLines', ...args);
   }

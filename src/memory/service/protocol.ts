@@ -24,7 +24,6 @@ export const CALLS = [
   'deleteEpisodes',
   'clear',
   'exportAll',
-  'exportPage',
   'exportLines',
   'importAll',
   'importFile',

@@ -72,13 +72,6 @@ function walkPage(db: Database, o: PageOptions, take: (e: Episode) => boolean): 
   return { total, ...(more && last ? { next: JSON.stringify([last.startedAt, last.id]) } : {}) };
 }
 
-/** One page of the export order as episodes. */
-export function episodePage(db: Database, o: PageOptions): { episodes: Episode[]; total: number; next?: string } {
-  const episodes: Episode[] = [];
-  const page = walkPage(db, o, (e) => episodes.push(e) > 0);
-  return { episodes, ...page };
-}
-
 /**
  * One page of the export order as export lines (exportFormat.ts), built here so the caller
  * neither parses nor serialises episodes. With `maxChars`, the page ends before its lines

@@ -42,8 +42,6 @@ import type {
   ExchangeProgressOptions,
   ExportLines,
   ExportLinesOptions,
-  ExportPage,
-  ExportPageOptions,
   ImportFileOptions,
   ImportOptions,
   ImportReport,
@@ -69,7 +67,6 @@ import {
   EpisodeIdListSchema,
   EpisodeIdSchema,
   ExportLinesOptionsSchema,
-  ExportPageOptionsSchema,
   InsightsOptionsSchema,
   ListOptionsSchema,
   MemoryExportSchema,
@@ -81,7 +78,7 @@ import {
 import { JournalWriter } from '../files';
 import { lockForOpen, releaseLock } from '../lock';
 import type { Lock } from '../lock';
-import { allEpisodes, episodePage, freshImports, linesPage } from './exchange';
+import { allEpisodes, freshImports, linesPage } from './exchange';
 import { exportToFile } from './fileExport';
 import { ImportGate } from './importGate';
 import { JOURNAL_FILE, SNAPSHOT_FILE, openDatabase, openIndex, opsAfter, readConsistent, removeStaleTemps } from './open';
@@ -388,13 +385,6 @@ export class MemoryStore implements MemoryStoreApi {
     return this.guard(() => {
       this.ensureOpen();
       return { format: 'agent-memory-export', version: 1, exportedAt: new Date().toISOString(), episodes: allEpisodes(this.db) };
-    });
-  }
-
-  exportPage(options: ExportPageOptions = {}): Promise<ExportPage> {
-    return this.guard(() => {
-      this.ensureOpen();
-      return episodePage(this.db, parseOrThrow(ExportPageOptionsSchema, options, 'export page'));
     });
   }
 

@@ -77,7 +77,7 @@ describe('memory service: the store in a worker thread', () => {
         const ep = await client.createEpisode({ task: `Task ${i} ${'about the cache '.repeat(i * 5)}`, taskType: 'analysis' });
         await client.addStep(ep.id, { tool: 'read_file', action: `read ${i}`, result: ok(`out ${'é'.repeat(i * 20)}`) });
       }
-      const all = await client.exportPage({ limit: 100 });
+      const all = await client.exportAll();
       const expected = all.episodes.map((e) => episodeLine(e)).join('');
       const whole = await client.exportLines({ limit: 100 });
       assert.equal(whole.lines, expected);
