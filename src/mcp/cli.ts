@@ -275,7 +275,7 @@ async function exchange(parsed: ExchangeParse): Promise<number> {
     lastProgress = t;
     process.stderr.write(`memory-mcp: ${parsed.kind}ed ${done}${total !== undefined ? ` of ${total}` : ''} episodes (${Math.round((t - started) / 1000)} s)\n`);
   };
-  // Ctrl-C (or SIGTERM) cancels: an import changes nothing, an export removes its partial file.
+  // Ctrl-C (or SIGTERM) cancels: an import changes nothing, an export leaves its target as it was.
   let interrupted = false;
   const interrupt = (): void => {
     interrupted = true;

@@ -79,7 +79,7 @@ export function importFile(store: MemoryStoreApi, file: string, options: Exchang
   return withCancel(options, (o) => store.importFile(file, { ...o, skipInvalid: options.skipInvalid }));
 }
 
-/** Exports the store to a file through the store; cancelled, it throws ImportCancelledError and the partial file is removed. */
+/** Exports the store to a file through the store; cancelled, it throws ImportCancelledError and leaves the target as it was. */
 export function exportFile(store: MemoryStoreApi, file: string, options: ExchangeOptions = {}): Promise<number> {
   return withCancel(options, (o) => store.exportFile(file, o));
 }

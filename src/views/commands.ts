@@ -192,7 +192,7 @@ export function registerCommands({ services, logger, status, failures, documents
         ? target
         : await vscode.window.showSaveDialog({ filters: { 'Agent Memory export (JSON Lines)': ['jsonl'] }, saveLabel: 'Export', defaultUri: vscode.Uri.file('agent-memory-export.jsonl') });
     if (!uri) return undefined;
-    const count = await withCancellableProgress('Agent Memory: exporting', token, 'Export cancelled; the partial file was removed.', async (step, isCancelled) => {
+    const count = await withCancellableProgress('Agent Memory: exporting', token, 'Export cancelled; nothing was written.', async (step, isCancelled) => {
       const store = await services.store();
       step('reading the memory…');
       // Written by the store's worker a page at a time (JSON Lines): memory stays flat whatever the store's size.

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { MemoryStore } from '../../../src/memory';
 import type { Episode } from '../../../src/memory';
 import { err, ok, record, rmDir, tmpDir } from '../memory/helpers';
-import { exportJsonl, importFile, ImportCancelledError } from '../../../src/mcp';
+import { exportFile, exportJsonl, importFile, ImportCancelledError } from '../../../src/mcp';
 
 const CLI = path.resolve(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
@@ -108,6 +108,34 @@ describe('memory-mcp export / import (JSON Lines)', function () {
       assert.equal((await target.listEpisodes({ limit: 1 })).total, 250);
     } finally {
       await target.close();
+    }
+  });
+
+  it('a cancelled or failed export leaves the file it was to replace as it was, and no partial file', async () => {
+    // The 450-episode store of the test above: three pages, cancelled after the first.
+    const store = await MemoryStore.open({ dir: path.join(root, 'big') });
+    const dir = path.join(root, 'export-target');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'memory.jsonl');
+    fs.writeFileSync(file, 'an earlier export\n');
+    try {
+      let pages = 0;
+      await assert.rejects(
+        exportFile(store, file, { progress: () => pages++, isCancelled: () => pages >= 1 }),
+        (e: unknown) => e instanceof ImportCancelledError && /nothing was written there/.test(e.message),
+      );
+      assert.equal(pages, 1);
+      assert.equal(fs.readFileSync(file, 'utf8'), 'an earlier export\n');
+      assert.deepEqual(fs.readdirSync(dir), ['memory.jsonl']);
+
+      await assert.rejects(exportFile(store, path.join(dir, 'missing', 'memory.jsonl')), /Cannot write the export to .*missing/);
+      assert.deepEqual(fs.readdirSync(dir), ['memory.jsonl']);
+
+      assert.equal(await exportFile(store, file), 450);
+      assert.equal(fs.readFileSync(file, 'utf8').trimEnd().split('\n').length, 451);
+      assert.deepEqual(fs.readdirSync(dir), ['memory.jsonl']);
+    } finally {
+      await store.close();
     }
   });
 
