@@ -51,7 +51,9 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
   const documents = new MemoryDocuments(services);
   context.subscriptions.push(documents, vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents));
 
-  const trees = { episodes: new EpisodesTree(services), patterns: new PatternsTree(services), sandbox: new SandboxTree(services) };
+  const failures = new Failures(log);
+  context.subscriptions.push(failures);
+  const trees = { episodes: new EpisodesTree(services, failures), patterns: new PatternsTree(services, failures), sandbox: new SandboxTree(services, failures) };
   const episodesView = vscode.window.createTreeView('agentMemory.episodes', { treeDataProvider: trees.episodes, showCollapseAll: true });
   context.subscriptions.push(
     trees.episodes,
@@ -61,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
     vscode.window.createTreeView('agentMemory.patterns', { treeDataProvider: trees.patterns, showCollapseAll: true }),
     vscode.window.createTreeView('agentMemory.sandbox', { treeDataProvider: trees.sandbox }),
     new StoreAccessNotice(services, episodesView),
-    vscode.commands.registerCommand('agentMemory.refresh', () => {
+    failures.command('refresh', 'Refresh', () => {
       trees.episodes.refresh();
       trees.patterns.refresh();
       trees.sandbox.refresh();
@@ -69,9 +71,8 @@ export function activate(context: vscode.ExtensionContext): AgentMemoryApi {
   );
 
   const status = new SandboxStatus(services);
-  const failures = new Failures(log);
   const insights = new InsightsPanel(services, context.extensionUri, failures);
-  context.subscriptions.push(status, failures, insights, ...registerCommands({ services, logger: log, status, failures, documents, insights }));
+  context.subscriptions.push(status, insights, ...registerCommands({ services, logger: log, status, failures, documents, insights }));
 
   const applySettings = (): void => {
     const effective = readSandboxConfig();

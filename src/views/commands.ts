@@ -64,7 +64,8 @@ export interface CommandParts {
 export function registerCommands({ services, logger, status, failures, documents, insights }: CommandParts): vscode.Disposable[] {
   const sandboxOutput = vscode.window.createOutputChannel('Agent Memory Sandbox');
 
-  const runInSandbox = async (codeArg?: unknown): Promise<ExecutionResult | undefined> => {
+  /** `tokenArg` (a CancellationToken, as tests and other extensions pass) cancels the run like the notification's Cancel. */
+  const runInSandbox = async (codeArg?: unknown, tokenArg?: unknown): Promise<ExecutionResult | undefined> => {
     let code = typeof codeArg === 'string' ? codeArg : undefined;
     let source = 'argument';
     let language: 'javascript' | 'typescript' = 'javascript';
@@ -85,12 +86,14 @@ export function registerCommands({ services, logger, status, failures, documents
       { location: vscode.ProgressLocation.Notification, title: 'Agent Memory: running in the sandbox…', cancellable: true },
       async (_progress, token) => {
         const abort = new AbortController();
-        const sub = token.onCancellationRequested(() => abort.abort());
+        const extra = tokenArg as vscode.CancellationToken | undefined;
+        const subs = [token, ...(extra?.onCancellationRequested ? [extra] : [])].map((t) => t.onCancellationRequested(() => abort.abort()));
+        if (extra?.isCancellationRequested) abort.abort();
         status.update(sandbox.metrics().active + 1);
         try {
           return await sandbox.execute(code, { task: `Run in Sandbox: ${source}` }, { language, signal: abort.signal });
         } finally {
-          sub.dispose();
+          for (const sub of subs) sub.dispose();
           status.update(sandbox.metrics().active);
         }
       },
@@ -149,7 +152,8 @@ export function registerCommands({ services, logger, status, failures, documents
       pick.onDidAccept(() => {
         const chosen = pick.selectedItems[0];
         pick.hide();
-        if (chosen) void openEpisode(chosen.id);
+        // Through the command, so a failure to open shows its message with actions.
+        if (chosen) void vscode.commands.executeCommand('agentMemory.openEpisode', chosen.id);
         resolve(chosen?.id);
       });
       pick.onDidHide(() => {

@@ -4,6 +4,7 @@ import { episodeMarkdown, episodeSummary, patternMarkdown } from './format';
 import type { Services } from './services';
 
 export const SCHEME = 'agent-memory';
+const REFRESH_DEBOUNCE_MS = 250;
 
 export function episodeUri(id: string): vscode.Uri {
   return vscode.Uri.from({ scheme: SCHEME, path: `/episode/${id}.md` });
@@ -18,17 +19,25 @@ export class MemoryDocuments implements vscode.TextDocumentContentProvider, vsco
   readonly onDidChange = this.changed.event;
 
   private sandboxResult = 'No sandbox run yet in this window.\n';
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Services) {
+    this.disposables.push(services.onDidOpenStore((store) => this.disposables.push(store.onDidChange(() => this.refreshOpen()))));
+  }
+
+  /** After the store changed (debounced): the open episode, pattern and metrics documents render again. */
+  private refreshOpen(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === SCHEME && doc.uri.path !== SANDBOX_RESULT_URI.path) this.changed.fire(doc.uri);
+    }, REFRESH_DEBOUNCE_MS);
+  }
 
   setSandboxResult(text: string): void {
     this.sandboxResult = text.endsWith('\n') ? text : `${text}\n`;
     this.changed.fire(SANDBOX_RESULT_URI);
-  }
-
-  /** Re-renders open documents (after the store changed). */
-  refresh(uri: vscode.Uri): void {
-    this.changed.fire(uri);
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
@@ -67,6 +76,7 @@ export class MemoryDocuments implements vscode.TextDocumentContentProvider, vsco
   }
 
   dispose(): void {
-    this.changed.dispose();
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
   }
 }

@@ -41,7 +41,7 @@ export function formatExecution(result: ExecutionResult, source: string): string
       lines.push(`success in ${result.executionTimeMs.toFixed(1)} ms`, `value: ${result.output}`);
       break;
     case 'error':
-      lines.push(`error (${result.errorType})${result.line !== undefined ? ` at line ${result.line}${result.column !== undefined ? `:${result.column}` : ''}` : ''}: ${result.message}`);
+      lines.push(`error (${result.errorType}) after ${result.executionTimeMs.toFixed(1)} ms${result.line !== undefined ? ` at line ${result.line}${result.column !== undefined ? `:${result.column}` : ''}` : ''}: ${result.message}`);
       break;
     case 'timeout':
       lines.push(`timeout after ${result.elapsedMs} ms`);

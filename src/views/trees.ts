@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { type EpisodeSummary, type MemoryStoreApi, type Pattern, type PatternKind, type TaskType } from '../memory';
 import type { ExecutionRecord, Sandbox } from '../sandbox';
 import { age, episodeSummary, percent, truncate } from './format';
+import type { Failures } from './failures';
 import type { Services } from './services';
 
 const REFRESH_DEBOUNCE_MS = 250;
@@ -27,14 +28,23 @@ export type MemoryNode =
   | { type: 'metric'; label: string; value: string }
   | { type: 'runs'; records: ExecutionRecord[] }
   | { type: 'run'; record: ExecutionRecord }
-  | { type: 'message'; text: string; tooltip?: string };
+  | { type: 'message'; text: string; tooltip?: string; failed?: boolean };
 
-/** Shared refresh plumbing: subscribe to a source's change event once it exists, debounce. */
+/**
+ * Shared plumbing: subscribe to a source's change event once it exists, debounce; a view that
+ * cannot load says so in a row that opens the log, and in a message with Retry.
+ */
 abstract class RefreshingTree implements vscode.TreeDataProvider<MemoryNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<MemoryNode | undefined | void>();
   readonly onDidChangeTreeData = this.changed.event;
   protected readonly disposables: vscode.Disposable[] = [this.changed];
   private timer: NodeJS.Timeout | undefined;
+
+  /** `what` names the view's load in a failure message ("Load Episodes"). */
+  constructor(
+    private readonly failures: Failures,
+    private readonly what: string,
+  ) {}
 
   refresh(): void {
     if (this.timer) clearTimeout(this.timer);
@@ -45,7 +55,16 @@ abstract class RefreshingTree implements vscode.TreeDataProvider<MemoryNode>, vs
   }
 
   abstract getTreeItem(node: MemoryNode): vscode.TreeItem;
-  abstract getChildren(node?: MemoryNode): Promise<MemoryNode[]>;
+  protected abstract children(node?: MemoryNode): Promise<MemoryNode[]>;
+
+  async getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
+    try {
+      return await this.children(node);
+    } catch (err) {
+      const failure = this.failures.report(this.what, err, () => this.refresh());
+      return [{ type: 'message', text: failure.message.replace(/^Agent Memory: /, ''), tooltip: 'Open the log for details; Refresh tries again.', failed: true }];
+    }
+  }
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
@@ -54,8 +73,12 @@ abstract class RefreshingTree implements vscode.TreeDataProvider<MemoryNode>, vs
 }
 
 abstract class StoreTree extends RefreshingTree {
-  constructor(protected readonly services: Services) {
-    super();
+  constructor(
+    protected readonly services: Services,
+    failures: Failures,
+    what: string,
+  ) {
+    super(failures, what);
     const watch = (store: MemoryStoreApi): void => {
       this.disposables.push(store.onDidChange(() => this.refresh()));
       this.refresh();
@@ -96,6 +119,10 @@ function outcomeIcon(outcome: EpisodeSummary['outcome']): vscode.ThemeIcon {
 }
 
 export class EpisodesTree extends StoreTree {
+  constructor(services: Services, failures: Failures) {
+    super(services, failures, 'Load Episodes');
+  }
+
   getTreeItem(node: MemoryNode): vscode.TreeItem {
     switch (node.type) {
       case 'domain': {
@@ -121,7 +148,7 @@ export class EpisodesTree extends StoreTree {
     }
   }
 
-  async getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
+  protected async children(node?: MemoryNode): Promise<MemoryNode[]> {
     const store = await this.services.store();
     if (!node) {
       const byDomain = new Map<string, Array<{ taskType: TaskType; count: number }>>();
@@ -154,6 +181,10 @@ const PATTERN_KINDS: Array<{ kind: PatternKind; label: string; icon: string }> =
 ];
 
 export class PatternsTree extends StoreTree {
+  constructor(services: Services, failures: Failures) {
+    super(services, failures, 'Load Patterns');
+  }
+
   getTreeItem(node: MemoryNode): vscode.TreeItem {
     switch (node.type) {
       case 'patternKind': {
@@ -184,7 +215,7 @@ export class PatternsTree extends StoreTree {
     }
   }
 
-  async getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
+  protected async children(node?: MemoryNode): Promise<MemoryNode[]> {
     const store = await this.services.store();
     if (!node) {
       const { patternKinds } = await store.episodeGroups();
@@ -205,8 +236,11 @@ export class PatternsTree extends StoreTree {
 }
 
 export class SandboxTree extends RefreshingTree {
-  constructor(private readonly services: Services) {
-    super();
+  constructor(
+    private readonly services: Services,
+    failures: Failures,
+  ) {
+    super(failures, 'Load Sandbox');
     const watch = (sandbox: Sandbox): void => {
       this.disposables.push(sandbox.onDidExecute(() => this.refresh()));
       this.refresh();
@@ -243,7 +277,7 @@ export class SandboxTree extends RefreshingTree {
     }
   }
 
-  getChildren(node?: MemoryNode): Promise<MemoryNode[]> {
+  protected children(node?: MemoryNode): Promise<MemoryNode[]> {
     const sandbox = this.services.peekSandbox();
     if (!sandbox) return Promise.resolve([]);
     if (!node) {
@@ -268,7 +302,8 @@ function messageItem(node: MemoryNode): vscode.TreeItem {
   const item = new vscode.TreeItem(node.type === 'message' ? node.text : node.type, vscode.TreeItemCollapsibleState.None);
   if (node.type === 'message') {
     item.tooltip = node.tooltip;
-    item.iconPath = new vscode.ThemeIcon('info');
+    item.iconPath = new vscode.ThemeIcon(node.failed ? 'error' : 'info');
+    if (node.failed) item.command = { command: 'agentMemory.showLog', title: 'Open Log' };
   }
   return item;
 }

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { AgentMemoryApi } from '../../src/extension';
 import type { EpisodeSummary } from '../../src/memory';
-import { activateApi } from './helpers';
+import { activateApi, waitFor } from './helpers';
 
 describe('Agent Memory commands', function () {
   this.timeout(60_000);
@@ -27,6 +27,23 @@ describe('Agent Memory commands', function () {
     assert.match(text, /# Sample: sum the squares/);
     assert.match(text, /\*\*execute_agent_code\*\*/);
     assert.match(text, /outcome\*\*: success/);
+  });
+
+  it("an episode's document links to its patterns, whose documents link back, and it renders again when the episode changes", async () => {
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument>('agentMemory.openEpisode', sample.id);
+    const links = [...doc.getText().matchAll(/\]\((\.\.\/pattern\/[^)]+\.md)\)/g)].map((m) => m[1]);
+    assert.ok(links.length > 0, 'the sample episode links to the patterns learned from it');
+    // The Markdown preview resolves the link against the document's own path.
+    const patternDoc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(doc.uri, '..', links[0]));
+    assert.match(patternDoc.getText(), /success rate\*\*: /);
+    assert.ok(patternDoc.getText().includes(`(../episode/${encodeURIComponent(sample.id)}.md)`), 'the pattern links back to its evidence');
+
+    const store = await api.services.store();
+    const open = await store.createEpisode({ task: 'An episode that changes while its document is open', taskType: 'other' });
+    const live = await vscode.commands.executeCommand<vscode.TextDocument>('agentMemory.openEpisode', open.id);
+    assert.doesNotMatch(live.getText(), /a step added after opening/);
+    await store.addStep(open.id, { tool: 'read_file', action: 'a step added after opening', result: { status: 'success', output: 'ok' } });
+    await waitFor('the open document to show the new step', () => (/a step added after opening/.test(live.getText()) ? true : undefined), 5_000);
   });
 
   it('Copy Episode Id puts the id on the clipboard', async () => {

@@ -136,15 +136,39 @@ describe('Commands never leave the user stuck', function () {
     assert.equal(await vscode.commands.executeCommand('agentMemory.exportMemory', target, cancel.token), undefined);
     await assert.rejects(Promise.resolve(vscode.workspace.fs.stat(target)), 'a cancelled export wrote its file');
 
+    // A file the cancelled export was to replace stays as it was.
+    const earlier = vscode.Uri.joinPath(folder, 'earlier-export.jsonl');
+    await vscode.workspace.fs.writeFile(earlier, Buffer.from('an earlier export\n'));
+    assert.equal(await vscode.commands.executeCommand('agentMemory.exportMemory', earlier, cancel.token), undefined);
+    assert.equal(Buffer.from(await vscode.workspace.fs.readFile(earlier)).toString('utf8'), 'an earlier export\n');
+
     // Not cancelled, the same import goes through.
     const imported = await vscode.commands.executeCommand<{ imported: number }>('agentMemory.importMemory', file);
     assert.equal(imported?.imported, data.episodes.length);
   });
 
+  it('a long Run in Sandbox stops when cancelled, well before its time limit, and the next run works', async () => {
+    const cancel = new vscode.CancellationTokenSource();
+    const started = Date.now();
+    setTimeout(() => cancel.cancel(), 300);
+    const result = await vscode.commands.executeCommand<{ kind: string; errorType?: string }>('agentMemory.runInSandbox', 'const end = Date.now() + 600000; let n = 0; while (Date.now() < end) n++; return n;', cancel.token);
+    const elapsed = Date.now() - started;
+    assert.equal(result?.kind, 'error');
+    assert.equal(result?.errorType, 'cancelled');
+    const limit = api.services.sandbox().config.maxExecutionTimeMs;
+    assert.ok(elapsed < limit, `cancelled after ${elapsed} ms; the time limit is ${limit} ms`);
+    const next = await vscode.commands.executeCommand<{ kind: string; output?: string }>('agentMemory.runInSandbox', 'return 6 * 7');
+    assert.equal(next?.kind, 'success');
+    assert.equal(next?.output, '42');
+  });
+
   it('Run in Sandbox shows its value, console and time in a result document the user can copy from', async () => {
     const result = await vscode.commands.executeCommand<{ kind: string }>('agentMemory.runInSandbox', 'console.log("hello from the sandbox"); return { answer: 42 };');
     assert.equal(result?.kind, 'success');
-    const doc = await waitFor('the result document', () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'agent-memory' && d.uri.path.startsWith('/Sandbox Result')));
+    // The document may be open from an earlier run: wait for this run's text.
+    const doc = await waitFor('the result document', () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'agent-memory' && d.uri.path.startsWith('/Sandbox Result') && d.getText().includes('hello from the sandbox')),
+    );
     const text = doc.getText();
     assert.match(text, /success in [\d.]+ ms/);
     assert.match(text, /value: \{"answer":42\}/);

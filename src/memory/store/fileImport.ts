@@ -53,7 +53,7 @@ async function firstLine(file: string): Promise<string | undefined> {
   return undefined;
 }
 
-function cancelled(file: string): ImportCancelledError {
+export function importCancelled(file: string): ImportCancelledError {
   return new ImportCancelledError(`The import of ${file} was cancelled; nothing was changed.`);
 }
 
@@ -83,7 +83,7 @@ export async function checkImportFile(file: string, options: ImportFileOptions):
   for await (const { n, text } of episodeLines(file)) {
     if (++checked % CHECK_SLICE === 0) {
       await yieldToLoop();
-      if (options.signal?.aborted) throw cancelled(file);
+      if (options.signal?.aborted) throw importCancelled(file);
     }
     try {
       episodeFromLine(text);
@@ -139,10 +139,10 @@ export async function applyImportFile(
       flush();
       options.onProgress?.(added.length + skipped, kind.valid);
       await yieldToLoop();
-      if (options.signal?.aborted) throw cancelled(file);
+      if (options.signal?.aborted) throw importCancelled(file);
     }
     flush();
-    if (options.signal?.aborted) throw cancelled(file);
+    if (options.signal?.aborted) throw importCancelled(file);
     db.exec(added.length ? 'COMMIT' : 'ROLLBACK');
   } catch (e) {
     try {

@@ -8,7 +8,7 @@
 import type { Logger } from '../../common/logger';
 import type { ImportFileOptions, ImportReport, OpenOptions, StoreChange } from '../types';
 import { MemoryError } from '../errors';
-import { applyImportFile, checkImportFile, readWholeExport } from './fileImport';
+import { applyImportFile, checkImportFile, importCancelled, readWholeExport } from './fileImport';
 import { reloadFromFiles } from './reload';
 import type { Snapshots } from './snapshots';
 import type { StoreState } from './state';
@@ -70,7 +70,10 @@ export class ImportGate {
     try {
       const kind = await checkImportFile(file, opts);
       if (kind.format === 'json') {
-        const r = await host.importWhole(await readWholeExport(file));
+        const data = await readWholeExport(file);
+        // One write, made whole or not at all: a cancel up to here changes nothing.
+        if (abort.signal.aborted) throw importCancelled(file);
+        const r = await host.importWhole(data);
         return { imported: r.imported, skipped: r.skipped, invalid: [], format: 'json' };
       }
       await this.free();

@@ -174,6 +174,16 @@ describe('memory-mcp export / import (JSON Lines)', function () {
     fs.writeFileSync(whole, JSON.stringify(await store.exportAll(), null, 2));
     await store.close();
     const target = path.join(root, 'old-target');
+    // Cancelled, it changes nothing (the whole file is one write).
+    const cancelledTarget = await MemoryStore.open({ dir: path.join(root, 'old-cancelled') });
+    try {
+      const abort = new AbortController();
+      abort.abort();
+      await assert.rejects(cancelledTarget.importFile(whole, { signal: abort.signal }), (e: unknown) => e instanceof ImportCancelledError && /nothing was changed/.test(e.message));
+      assert.equal((await cancelledTarget.exportAll()).episodes.length, 0);
+    } finally {
+      await cancelledTarget.close();
+    }
     const imp = cli(['import', '--db', target, whole]);
     assert.equal(imp.status, 0, imp.stderr);
     assert.match(imp.stderr, /imported 3 episodes, 0 already present \(whole-JSON export\)/);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { episodeLink, episodeMarkdown, episodeSummary, patternLink, patternMarkdown, truncate } from '../../../src/views/format';
+import { episodeLink, episodeMarkdown, episodeSummary, formatExecution, patternLink, patternMarkdown, truncate } from '../../../src/views/format';
 
 describe('views/format: labels', () => {
   it('keeps text that fits, on one line', () => {
@@ -21,6 +21,16 @@ describe('views/format: labels', () => {
   it('drops trailing punctuation before the ellipsis and cuts a single over-long word', () => {
     assert.equal(truncate('parse, validate, and store the records', 17), 'parse, validate…');
     assert.equal(truncate('supercalifragilisticexpialidocious', 10), 'supercali…');
+  });
+});
+
+describe('views/format: a sandbox result in the output channel', () => {
+  it('gives the time of every kind that has one, the value, the place of an error and the console', () => {
+    const ok = formatExecution({ kind: 'success', output: '{"a":1}', stdout: 'hi\n', stderr: '', executionTimeMs: 1.234 }, 'a.js');
+    assert.match(ok, /^--- \S+ · a\.js\nsuccess in 1\.2 ms\nvalue: \{"a":1\}\nstdout:\nhi$/);
+    const failed = formatExecution({ kind: 'error', errorType: 'runtime', message: 'x is not defined', line: 3, column: 5, stdout: '', stderr: 'warn\n', executionTimeMs: 2.06 }, 'a.js');
+    assert.match(failed, /\nerror \(runtime\) after 2\.1 ms at line 3:5: x is not defined\nstderr:\nwarn$/);
+    assert.match(formatExecution({ kind: 'timeout', elapsedMs: 5003, partialOutput: 'part' }, 'a.js'), /\ntimeout after 5003 ms\npartial output:\npart$/);
   });
 });
 
