@@ -119,14 +119,23 @@ const STEM_EXCEPTIONS = new Map<string, string>([
   ['configs', 'config'],
 ]);
 
+/**
+ * A copy of a string that holds none of the text it was cut from. V8 represents a substring
+ * (a regex match, a slice, even an unchanged toLowerCase() of one) as a view into its parent:
+ * kept as a cache key or an index term, a short word would keep a whole step output alive.
+ */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}
+
 const stemCache = new Map<string, string>();
 /** Memoised Porter stem of a lower-case word (cache bounded to 200k entries). */
 export function stem(word: string): string {
   let s = stemCache.get(word);
   if (s === undefined) {
-    s = STEM_EXCEPTIONS.get(word) ?? (/^[a-z]+$/.test(word) ? porterStem(word) : word);
+    s = ownCopy(STEM_EXCEPTIONS.get(word) ?? (/^[a-z]+$/.test(word) ? porterStem(word) : word));
     if (stemCache.size > 200_000) stemCache.clear();
-    stemCache.set(word, s);
+    stemCache.set(ownCopy(word), s);
   }
   return s;
 }
@@ -152,12 +161,28 @@ export function tokenize(text: string, out: string[] = []): string[] {
   while ((m = WORD.exec(text))) {
     const raw = m[0];
     if (raw.length > 200) continue; // base64 blobs, hashes: noise
-    const compound = /[.:-]/.test(raw);
-    if (compound && raw.length <= MAX_TOKEN && !raw.includes('-')) out.push(raw.toLowerCase());
-    const parts = compound ? raw.split(/[.:-]+/) : [raw];
-    for (const part of parts) addPart(part, out);
+    for (const t of wordTerms(raw)) out.push(t);
   }
   return out;
+}
+
+const wordCache = new Map<string, readonly string[]>();
+/** Words remembered by wordTerms (then it starts again: a bound, not a policy). */
+const WORD_CACHE_MAX = 100_000;
+
+/** The index terms of one word of a text, memoised: the same words recur from episode to episode. */
+function wordTerms(raw: string): readonly string[] {
+  let terms = wordCache.get(raw);
+  if (terms === undefined) {
+    const found: string[] = [];
+    const compound = /[.:-]/.test(raw);
+    if (compound && raw.length <= MAX_TOKEN && !raw.includes('-')) found.push(raw.toLowerCase());
+    for (const part of compound ? raw.split(/[.:-]+/) : [raw]) addPart(part, found);
+    terms = found.map(ownCopy);
+    if (wordCache.size >= WORD_CACHE_MAX) wordCache.clear();
+    wordCache.set(ownCopy(raw), terms);
+  }
+  return terms;
 }
 
 function addPart(part: string, out: string[]): void {

@@ -10,10 +10,10 @@ import { MemoryError } from '../errors';
 import { repeatKey } from '../learning';
 import type { SearchIndex } from '../search';
 import { packJson } from './codec';
-import { addPatterns, removePatterns } from './patterns';
+import { addPatterns, PatternTally, removePatterns } from './patterns';
 import { EPISODE_INSERT, episodeRow, gistOf, rowToEpisode } from './rows';
-import { num, one, str } from './sql';
-import { appendStep, deleteSteps, insertSteps, loadSteps, packSteps } from './steps';
+import { num, one, str, withStatement } from './sql';
+import { appendStep, deleteSteps, insertSteps, insertStepsWith, loadSteps, packSteps, STEP_INSERT } from './steps';
 
 export type NewEpisode = Pick<Episode, 'id' | 'task' | 'domain' | 'taskType' | 'context' | 'startedAt'>;
 
@@ -67,6 +67,29 @@ export function requireEpisode(db: Database, id: string): Episode {
 function insertEpisode(db: Database, ep: Episode): void {
   db.run(EPISODE_INSERT, episodeRow(ep, ep.outcome ? repeatKey(ep) : null));
   insertSteps(db, ep.id, ep.steps);
+}
+
+/**
+ * Inserts new episodes (an import's), with statements prepared once for all of them, and
+ * tallies the completed ones' patterns into `patterns`: the caller writes those, and
+ * indexes the episodes after COMMIT.
+ */
+export function insertEpisodes(db: Database, episodes: readonly Episode[], patterns: PatternTally): void {
+  withStatement(db, 'SELECT 1 FROM episodes WHERE id = ?', (exists) =>
+    withStatement(db, EPISODE_INSERT, (insertRow) =>
+      withStatement(db, STEP_INSERT, (insertStep) => {
+        for (const ep of episodes) {
+          exists.bind([ep.id]);
+          const found = exists.step();
+          exists.reset();
+          if (found) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
+          insertRow.run(episodeRow(ep, ep.outcome ? repeatKey(ep) : null));
+          insertStepsWith(insertStep, ep.id, ep.steps);
+          if (ep.outcome) patterns.add(ep);
+        }
+      }),
+    ),
+  );
 }
 
 /** Applies an operation. Costs of a step do not depend on the episode's length. */
@@ -152,20 +175,9 @@ export function applyOp(db: Database, index: SearchIndex, op: Op): Applied {
       db.run('DELETE FROM patterns');
       return { after: [() => index.clear()], changes: [{ type: 'cleared' }] };
     case 'import': {
-      const exists = db.prepare('SELECT 1 FROM episodes WHERE id = ?');
-      try {
-        for (const ep of op.episodes) {
-          exists.bind([ep.id]);
-          const found = exists.step();
-          exists.reset();
-          if (found) throw new MemoryError('conflict', `Episode ${ep.id} already exists`);
-          insertEpisode(db, ep);
-        }
-      } finally {
-        exists.free();
-      }
-      // Same result as adding each episode's patterns in turn, with one statement per distinct key.
-      addPatterns(db, op.episodes.filter((ep) => ep.outcome));
+      const patterns = new PatternTally();
+      insertEpisodes(db, op.episodes, patterns);
+      patterns.write(db);
       return { after: [() => op.episodes.forEach((ep) => index.upsert(ep))], changes: [{ type: 'imported' }] };
     }
     case 'tools': {

@@ -8,7 +8,7 @@
  * then ten decompressions instead of a thousand (each one costs about 8 µs however small
  * the row), and a block compresses several times better than its steps one by one.
  */
-import type { Database } from 'sql.js';
+import type { Database, Statement } from 'sql.js';
 import type { Step } from '../types';
 import { jsonText, packJson } from './codec';
 import { num, one, withStatement } from './sql';
@@ -32,15 +32,20 @@ export function loadSteps(db: Database, episodeId: string, offset = 0, limit = -
   });
 }
 
+export const STEP_INSERT = 'INSERT INTO steps(episode_id, n, data) VALUES (?, ?, ?)';
+
 /** Writes `steps` (consecutive, in order) as block rows. */
 export function insertSteps(db: Database, episodeId: string, steps: readonly Step[]): void {
   if (steps.length === 0) return;
-  withStatement(db, 'INSERT INTO steps(episode_id, n, data) VALUES (?, ?, ?)', (stmt) => {
-    for (let i = 0; i < steps.length; i += STEP_BLOCK) {
-      const block = steps.slice(i, i + STEP_BLOCK);
-      stmt.run([episodeId, block[block.length - 1].n, packJson(block.length === 1 ? block[0] : block)]);
-    }
-  });
+  withStatement(db, STEP_INSERT, (stmt) => insertStepsWith(stmt, episodeId, steps));
+}
+
+/** insertSteps with STEP_INSERT already prepared (an import reuses one for all its episodes). */
+export function insertStepsWith(stmt: Statement, episodeId: string, steps: readonly Step[]): void {
+  for (let i = 0; i < steps.length; i += STEP_BLOCK) {
+    const block = steps.slice(i, i + STEP_BLOCK);
+    stmt.run([episodeId, block[block.length - 1].n, packJson(block.length === 1 ? block[0] : block)]);
+  }
 }
 
 /** Appends one step as a row of its own. */
