@@ -1,6 +1,6 @@
 /**
  * Retrieval quality: `npm run bench:quality`. Imports the labelled set (bench/quality/) into
- * a real store and prints nDCG@5, recall@5 and MRR per split (held-out, dev, all) for
+ * a real store and prints nDCG@5, recall@5 and MRR per split (held-out, dev, dev2, all, blind) for
  * the full ranking, for each component switched off (ablations), and for whole-episode
  * BM25 (every field's text in one bag of words, no field weights, no expansion) measured
  * in the same run. One JSON object per line.
@@ -46,17 +46,19 @@ interface Scores {
   queries: number;
 }
 
-/** `QUALITY_DETAIL=dev` prints each dev query's result (never the held-out or blind ones: they are not for tuning). */
+/** `QUALITY_DETAIL=dev` prints each dev and dev2 query's result (never the held-out or blind ones: they are not for tuning). */
 const DETAIL = process.env.QUALITY_DETAIL === 'dev';
-/** `QUALITY_SPLIT=dev` measures and prints the dev split only (for tuning). */
+/** `QUALITY_SPLIT=dev` measures and prints the tuning splits (dev, dev2) only. */
 const DEV_ONLY = process.env.QUALITY_SPLIT === 'dev';
+/** The splits that may guide tuning. */
+const TUNING = new Set(['dev', 'dev2']);
 
 async function evaluate(rank: Ranker, queries: GradedQuery[], config: string): Promise<Record<string, Scores>> {
   const per: { split: string; n: number; r: number; m: number }[] = [];
   for (const q of queries) {
     const ranked = await rank(q.text);
     per.push({ split: q.split, n: ndcg(ranked, q.grades), r: recall(ranked, q.grades), m: reciprocalRank(ranked, q.grades) });
-    if (DETAIL && q.split === 'dev') {
+    if (DETAIL && TUNING.has(q.split)) {
       const missed = [...q.grades.keys()].filter((id) => !ranked.slice(0, K).includes(id));
       console.log(JSON.stringify({ config, query: q.id, text: q.text, ndcg5: round(per[per.length - 1].n), ranked: ranked.slice(0, K), missed }));
     }
@@ -68,7 +70,8 @@ async function evaluate(rank: Ranker, queries: GradedQuery[], config: string): P
     queries: xs.length,
   });
   const of = (split: string): typeof per => per.filter((x) => x.split === split);
-  return { held: summary(of('held')), dev: summary(of('dev')), all: summary(per.filter((x) => x.split !== 'blind')), blind: summary(of('blind')) };
+  // "all" stays queries.txt's splits (held and dev), comparable with the figures from before dev2.
+  return { held: summary(of('held')), dev: summary(of('dev')), dev2: summary(of('dev2')), all: summary(per.filter((x) => x.split === 'held' || x.split === 'dev')), blind: summary(of('blind')) };
 }
 
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -165,7 +168,7 @@ async function missReport(episodes: Episode[], queries: GradedQuery[]): Promise<
   // The positions past K (a deeper page may order its top K differently: diversity works on the page's window).
   const full = await rankAll({}, 20);
   const text = new Map(episodes.map((e) => [e.id, new Set(tokenize(episodeText(e)))]));
-  for (const split of ['dev', 'held', 'blind']) {
+  for (const split of ['dev', 'dev2', 'held', 'blind']) {
     const counts: Record<string, number> = { graded: 0, missed: 0, missed_grade_2: 0, ranked_6_10: 0, ranked_11_20: 0, no_shared_term: 0, no_shared_expanded_term: 0 };
     for (const q of queries.filter((x) => x.split === split)) {
       const ranked = full.get(q.id)!;
@@ -199,13 +202,13 @@ async function main(): Promise<void> {
   if (MISSES) return missReport(episodes, queries);
   const base = await evaluate(bm25Baseline(episodes), queries, 'bm25_whole_episode');
   if (DEV_ONLY) {
-    // While tuning: the dev split alone, so the held-out and blind figures are not seen by accident.
-    console.log(JSON.stringify({ bench: 'quality', config: 'bm25_whole_episode', dev: base.dev }));
+    // While tuning: the tuning splits alone, so the held-out and blind figures are not seen by accident.
+    console.log(JSON.stringify({ bench: 'quality', config: 'bm25_whole_episode', dev: base.dev, dev2: base.dev2 }));
     for (const c of CONFIGS) {
       const r = await storeRanker(episodes, c.options);
-      const s = await evaluate(r.rank, queries.filter((q) => q.split === 'dev'), c.name);
+      const s = await evaluate(r.rank, queries.filter((q) => TUNING.has(q.split)), c.name);
       await r.close();
-      console.log(JSON.stringify({ bench: 'quality', config: c.name, dev: s.dev, ndcg5_dev_minus_bm25: round(s.dev.ndcg5 - base.dev.ndcg5) }));
+      console.log(JSON.stringify({ bench: 'quality', config: c.name, dev: s.dev, dev2: s.dev2, ndcg5_dev_minus_bm25: round(s.dev.ndcg5 - base.dev.ndcg5), ndcg5_dev2_minus_bm25: round(s.dev2.ndcg5 - base.dev2.ndcg5) }));
     }
     return;
   }

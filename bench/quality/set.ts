@@ -10,8 +10,8 @@ import { TASK_TYPES } from '../../src/memory';
 
 export interface GradedQuery {
   id: string;
-  /** dev: may guide tuning; held: never tuned on; blind: worded independently (queries-blind.txt), never tuned on. */
-  split: 'dev' | 'held' | 'blind';
+  /** dev, dev2 (queries-dev2.txt): may guide tuning; held: never tuned on; blind: worded independently (queries-blind.txt), never tuned on. */
+  split: 'dev' | 'dev2' | 'held' | 'blind';
   text: string;
   /** Episode id → grade (2: the same problem, 1: closely related). */
   grades: Map<string, number>;
@@ -75,11 +75,11 @@ export function loadEpisodes(nowMs = Date.now()): Episode[] {
   });
 }
 
-const SPLITS = ['dev', 'held', 'blind'] as const;
+const SPLITS = ['dev', 'dev2', 'held', 'blind'] as const;
 
-/** The graded queries of queries.txt and queries-blind.txt. */
+/** The graded queries of queries.txt, queries-dev2.txt and queries-blind.txt. */
 export function loadQueries(): GradedQuery[] {
-  return [...lines('queries.txt'), ...lines('queries-blind.txt')].map((line) => {
+  return [...lines('queries.txt'), ...lines('queries-dev2.txt'), ...lines('queries-blind.txt')].map((line) => {
     const [id, split, text, rel] = line.split(' | ');
     if (!(SPLITS as readonly string[]).includes(split)) throw new Error(`queries: bad split ${split} in ${id}`);
     const grades = new Map<string, number>();
