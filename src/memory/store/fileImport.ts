@@ -142,7 +142,7 @@ export async function applyImportFile(
     while (patterns.size) {
       patterns.write(db, PATTERN_SLICE);
       await yieldToLoop();
-      if (options.signal?.aborted) throw cancelled(file);
+      if (options.signal?.aborted) throw importCancelled(file);
     }
   };
   db.exec('BEGIN');
