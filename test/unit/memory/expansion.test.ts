@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { MemoryStore, RetrievalFeatures } from '../../../src/memory';
-import { DEFAULT_FEATURES, expandQuery, LEXICON_WEIGHT, SYNONYM_WEIGHT } from '../../../src/memory/search/expand/expander';
+import { BRIDGE_WEIGHT, DEFAULT_FEATURES, expandQuery, LEXICON_WEIGHT, MAX_BRIDGE_TERMS, SYNONYM_WEIGHT } from '../../../src/memory/search/expand/expander';
 import { synonymThesaurus } from '../../../src/memory/search/expand/synonyms';
 import { err, ok, openStore, record, rmDir, tmpDir } from './helpers';
 
@@ -79,5 +79,27 @@ describe('query expansion: weights of the relatives (expandQuery)', () => {
     const w = weighted(['flaki'], { wordnet: false }, idf);
     assert.ok(w.has('intermitt'), [...w.keys()].join(' '));
     assert.ok(w.get('intermitt')! >= LEXICON_WEIGHT * 4 - 1e-9, `intermitt weighs ${w.get('intermitt')}`);
+  });
+
+  it('reaches a lexicon phrase through a WordNet synonym of a query word, weighted below both, and not without WordNet', () => {
+    // "credentials": credential ~ certificate (WordNet), and certificate ~ cert (lexicon).
+    const idf = (): number => 4;
+    const w = weighted(['credenti'], {}, idf);
+    assert.ok(Math.abs(w.get('cert')! - BRIDGE_WEIGHT * 4) < 1e-9, `cert weighs ${w.get('cert')} in ${[...w.keys()].join(' ')}`);
+    assert.ok(!weighted(['credenti'], { wordnet: false }, idf).has('cert'));
+    // A common query word caps its bridged relatives' idf, as it does its synonyms'.
+    const common = weighted(['credenti'], {}, (t) => (t === 'credenti' ? 0.5 : 4));
+    assert.ok(Math.abs(common.get('cert')! - BRIDGE_WEIGHT * 0.5) < 1e-9, `cert weighs ${common.get('cert')}`);
+  });
+
+  it('bridges from no polysemous query word, and adds at most MAX_BRIDGE_TERMS bridged terms', () => {
+    const expand = (terms: string[]) => expandQuery({ terms, features: { ...DEFAULT_FEATURES, associations: false }, idf: (t) => (terms.includes(t) ? 0 : 4), sourceIdf: () => 4, budget: 99 });
+    // Every term weighs at least a synonym's weight except the bridged ones (uniform idf: no cap).
+    const bridged = (terms: string[]) => expand(terms).filter((q) => q.weight < SYNONYM_WEIGHT - 1e-9);
+    // "get" has many WordNet senses (acquire, fetch, become, catch…): none is followed to the lexicon.
+    assert.ok(synonymThesaurus().matches(new Set(['get'])).length > 2);
+    assert.deepEqual(bridged(['get']), []);
+    assert.ok(bridged(['credenti']).length > 0);
+    assert.ok(bridged(['credenti', 'fake', 'clock', 'laps']).length <= MAX_BRIDGE_TERMS);
   });
 });
