@@ -6,7 +6,7 @@
  */
 import type { Database } from 'sql.js';
 import type { Repeats } from '../types';
-import { all, num, placeholders, str } from './sql';
+import { allPrepared, num, placeholders, str } from './sql';
 
 /** Extra ranked hits asked for beyond a page, so that folding still fills it. */
 export function foldWindow(limit: number, offset: number): number {
@@ -42,7 +42,7 @@ export function repeatsOf(db: Database, ids: string[], keyOf: ReadonlyMap<string
   const keys = [...new Set(ids.map((id) => keyOf.get(id)).filter((k) => k !== undefined))];
   if (keys.length === 0) return out;
   const stats = new Map<string, Repeats>();
-  for (const r of all(
+  for (const r of allPrepared(
     db,
     `SELECT id, k, n, s, last FROM (
        SELECT id, repeat_key AS k,

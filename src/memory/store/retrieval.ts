@@ -15,7 +15,7 @@ import { isDerivedSummary } from '../learning';
 import { parseJson } from './codec';
 import { foldRanked, foldWindow, repeatsLine, repeatsOf } from './repeats';
 import { clip, rowToSummary, SUMMARY_COLS, SUMMARY_TASK_CHARS } from './rows';
-import { all, placeholders, str } from './sql';
+import { allPrepared, placeholders, str } from './sql';
 import type { Row } from './sql';
 
 type ParsedQuery = QueryOptions & { limit: number; offset: number };
@@ -85,7 +85,7 @@ export function runQuery(db: Database, index: SearchIndex, o: ParsedQuery, now =
   const ranked = latest ?? index.rank(terms, filter, ctx, window, 0, now, { resume: true });
   const fused = original && added && features.fusion ? fuse(original.hits, ranked.hits) : ranked.hits;
   // One read of the ranked episodes' rows: their repeat keys fold the repeats, their summaries answer.
-  const rows = fused.length ? all(db, `SELECT ${SUMMARY_COLS}, repeat_key FROM episodes WHERE id IN (${placeholders(fused.length)})`, fused.map((h) => h.id)) : [];
+  const rows = fused.length ? allPrepared(db, `SELECT ${SUMMARY_COLS}, repeat_key FROM episodes WHERE id IN (${placeholders(fused.length)})`, fused.map((h) => h.id)) : [];
   const keyOf = new Map<string, string>();
   const rowOf = new Map<string, Row>();
   for (const r of rows) {
@@ -156,7 +156,7 @@ function feedbackKeyTerms(db: Database, index: SearchIndex, ids: string[]): stri
   const entries = new Map([...ids].sort().map((id) => [id, index.episodeTerms.entry(id)]));
   const missing = [...entries].filter(([, e]) => !e.feedback).map(([id]) => id);
   if (missing.length) {
-    const rows = all(db, `SELECT id, task, outcome, reflection FROM episodes WHERE id IN (${placeholders(missing.length)})`, missing);
+    const rows = allPrepared(db, `SELECT id, task, outcome, reflection FROM episodes WHERE id IN (${placeholders(missing.length)})`, missing);
     for (const r of rows) feedbackCounts(entries.get(str(r.id))!, str(r.task), `${outcomeWords(str(r.outcome))}\n${insightsOf(r.reflection)}`);
   }
   return [...entries.values()].filter((e) => e.feedback).map((e) => index.topByTfIdf(e.feedback!, FEEDBACK_KEY_TERMS));

@@ -1,5 +1,5 @@
 /** Small helpers over a sql.js database: rows as objects, typed column reads. */
-import type { Database, SqlValue } from 'sql.js';
+import type { Database, SqlValue, Statement } from 'sql.js';
 
 export type Row = Record<string, SqlValue>;
 
@@ -12,6 +12,38 @@ export function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
     return rows;
   } finally {
     stmt.free();
+  }
+}
+
+/** Statements kept prepared per database by `allPrepared` (their SQL differs only by placeholder count). */
+const STATEMENTS_KEPT = 64;
+const prepared = new WeakMap<Database, Map<string, Statement>>();
+
+/**
+ * `all` for the statements every query runs: the statement stays prepared (the least
+ * recently used freed past STATEMENTS_KEPT), since preparing costs about as much as running
+ * these small reads. Reset after each use, so it holds no read open between calls; closing
+ * the database frees it.
+ */
+export function allPrepared(db: Database, sql: string, params: SqlValue[] = []): Row[] {
+  let kept = prepared.get(db);
+  if (!kept) prepared.set(db, (kept = new Map<string, Statement>()));
+  let stmt = kept.get(sql);
+  if (stmt) kept.delete(sql);
+  else stmt = db.prepare(sql);
+  kept.set(sql, stmt);
+  if (kept.size > STATEMENTS_KEPT) {
+    const [oldest, s] = kept.entries().next().value!;
+    kept.delete(oldest);
+    s.free();
+  }
+  try {
+    stmt.bind(params);
+    const rows: Row[] = [];
+    while (stmt.step()) rows.push(stmt.getAsObject());
+    return rows;
+  } finally {
+    stmt.reset();
   }
 }
 
