@@ -6,13 +6,18 @@ export type Row = Record<string, SqlValue>;
 export function all(db: Database, sql: string, params: SqlValue[] = []): Row[] {
   const stmt = db.prepare(sql);
   try {
-    stmt.bind(params);
-    const rows: Row[] = [];
-    while (stmt.step()) rows.push(stmt.getAsObject());
-    return rows;
+    return rowsOf(stmt, params);
   } finally {
     stmt.free();
   }
+}
+
+/** Binds `params` and reads every row of `stmt`. */
+function rowsOf(stmt: Statement, params: SqlValue[]): Row[] {
+  stmt.bind(params);
+  const rows: Row[] = [];
+  while (stmt.step()) rows.push(stmt.getAsObject());
+  return rows;
 }
 
 /** Statements kept prepared per database by `allPrepared` (their SQL differs only by placeholder count). */
@@ -38,10 +43,7 @@ export function allPrepared(db: Database, sql: string, params: SqlValue[] = []):
     s.free();
   }
   try {
-    stmt.bind(params);
-    const rows: Row[] = [];
-    while (stmt.step()) rows.push(stmt.getAsObject());
-    return rows;
+    return rowsOf(stmt, params);
   } finally {
     stmt.reset();
   }
