@@ -117,10 +117,11 @@ describe('UI: Insights and messages with a way forward', function () {
   before(async () => {
     workspace = mkdtempSync(path.join(os.tmpdir(), 'agent-memory-ui-insights-'));
     writeFileSync(path.join(workspace, 'not-an-export.json'), 'this is { not json');
-    // Large enough that the import is still writing batches when Cancel is clicked (20,000 imported too fast for it).
+    // Large enough that the import is still writing batches when Cancel is clicked or the file
+    // changes (20,000 were imported too fast for either).
     writeBigExport(path.join(workspace, 'big-export.jsonl'), 80_000);
     writeBigExport(path.join(workspace, 'cut-off-export.jsonl'), 20_000, true);
-    writeBigExport(path.join(workspace, 'changing-export.jsonl'), 20_000);
+    writeBigExport(path.join(workspace, 'changing-export.jsonl'), 80_000);
     wb = await Workbench.open({ workspace });
   });
 
