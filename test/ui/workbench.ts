@@ -53,7 +53,15 @@ export class Workbench {
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 30_000 });
-      await input.fill('>');
+      try {
+        await input.fill('>', { timeout: 5_000 });
+      } catch (err) {
+        // Seen after a long cancelled import: the palette opens inert. Close whatever holds it and retry.
+        if (Date.now() > deadline) throw err;
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(500);
+        continue;
+      }
       await page.keyboard.type(title, { delay: 20 });
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
       try {
